@@ -1,0 +1,174 @@
+import AWSSigning
+import Foundation
+import Logging
+
+/// Credentials from an external command (`credential_process` in a profile).
+///
+/// The command line is split like a shell would split it (quotes and backslashes), but no shell runs. The command
+/// must print `{"Version": 1, "AccessKeyId", "SecretAccessKey", "SessionToken"?, "Expiration"?}`; a non-zero
+/// exit is reported with the command's standard error.
+public struct ProcessCredentialProvider: CredentialProvider {
+    public let name: String
+    private let commandLine: String
+    private let timeout: Duration
+
+    /// Runs `commandLine` on every fetch, waiting at most `timeout` for it.
+    public init(commandLine: String, name: String = "credential_process", timeout: Duration = .seconds(60)) {
+        self.commandLine = commandLine
+        self.name = name
+        self.timeout = timeout
+    }
+
+    struct Output: Decodable {
+        var Version: Int
+        var AccessKeyId: String
+        var SecretAccessKey: String
+        var SessionToken: String?
+        var Expiration: String?
+    }
+
+    public func credentials(logger: Logger) async throws -> AWSCredentialIdentity {
+        let arguments = try Self.split(commandLine, provider: name)
+        guard let executable = arguments.first else {
+            throw CredentialProviderError(.invalidConfiguration, provider: name, message: "credential_process is empty")
+        }
+        let result = try await run(executable: executable, arguments: Array(arguments.dropFirst()))
+        guard result.status == 0 else {
+            let stderr = String(decoding: result.stderr, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            throw CredentialProviderError(
+                .rejected,
+                provider: name,
+                message: "'\(executable)' exited with status \(result.status)" + (stderr.isEmpty ? "" : ": \(stderr.prefix(500))")
+            )
+        }
+        let output: Output
+        do {
+            output = try JSONDecoder().decode(Output.self, from: Data(result.stdout))
+        } catch {
+            throw CredentialProviderError(
+                .invalidConfiguration,
+                provider: name,
+                message: "'\(executable)' did not print the credential JSON (Version, AccessKeyId, SecretAccessKey)",
+                underlying: error
+            )
+        }
+        guard output.Version == 1 else {
+            throw CredentialProviderError(
+                .invalidConfiguration,
+                provider: name,
+                message: "'\(executable)' printed Version \(output.Version); only Version 1 is supported"
+            )
+        }
+        var expiration: Date?
+        if let text = output.Expiration {
+            guard let parsed = ISO8601.parse(text) else {
+                throw CredentialProviderError(
+                    .invalidConfiguration,
+                    provider: name,
+                    message: "'\(executable)' printed an Expiration that is not ISO-8601: \(text)"
+                )
+            }
+            expiration = parsed
+        }
+        return AWSCredentialIdentity(
+            accessKeyID: output.AccessKeyId,
+            secretAccessKey: output.SecretAccessKey,
+            sessionToken: output.SessionToken,
+            expiration: expiration
+        )
+    }
+
+    private func run(executable: String, arguments: [String]) async throws -> (status: Int32, stdout: Data, stderr: Data) {
+        let process = Process()
+        if executable.contains("/") {
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = [executable] + arguments
+        }
+        let stdout = Pipe()
+        let stderr = Pipe()
+        process.standardOutput = stdout
+        process.standardError = stderr
+        process.standardInput = FileHandle.nullDevice
+        do {
+            try process.run()
+        } catch {
+            throw CredentialProviderError(
+                .invalidConfiguration,
+                provider: name,
+                message: "cannot start '\(executable)': \(error.localizedDescription)",
+                underlying: error
+            )
+        }
+        // Read both pipes while the process runs so a chatty command cannot block on a full pipe.
+        async let out = Task.detached { stdout.fileHandleForReading.readDataToEndOfFile() }.value
+        async let err = Task.detached { stderr.fileHandleForReading.readDataToEndOfFile() }.value
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning {
+            if ContinuousClock.now >= deadline {
+                process.terminate()
+                throw CredentialProviderError(
+                    .fetchFailed,
+                    provider: name,
+                    message: "'\(executable)' did not finish within \(timeout)"
+                )
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return (process.terminationStatus, await out, await err)
+    }
+
+    /// Splits a command line into words: whitespace separates; single quotes keep everything; double quotes keep
+    /// everything but `\"` and `\\`; a backslash outside quotes escapes the next character.
+    static func split(_ line: String, provider: String) throws -> [String] {
+        var words: [String] = []
+        var current = ""
+        var hasWord = false
+        var iterator = line.makeIterator()
+        while let character = iterator.next() {
+            switch character {
+            case " ", "\t", "\n":
+                if hasWord {
+                    words.append(current)
+                    current = ""
+                    hasWord = false
+                }
+            case "'":
+                hasWord = true
+                var closed = false
+                while let next = iterator.next() {
+                    if next == "'" { closed = true; break }
+                    current.append(next)
+                }
+                if !closed { throw unterminated(provider) }
+            case "\"":
+                hasWord = true
+                var closed = false
+                while let next = iterator.next() {
+                    if next == "\"" { closed = true; break }
+                    if next == "\\", let escaped = iterator.next() {
+                        if escaped != "\"" && escaped != "\\" { current.append("\\") }
+                        current.append(escaped)
+                    } else {
+                        current.append(next)
+                    }
+                }
+                if !closed { throw unterminated(provider) }
+            case "\\":
+                hasWord = true
+                if let escaped = iterator.next() { current.append(escaped) }
+            default:
+                hasWord = true
+                current.append(character)
+            }
+        }
+        if hasWord { words.append(current) }
+        return words
+    }
+
+    private static func unterminated(_ provider: String) -> CredentialProviderError {
+        CredentialProviderError(.invalidConfiguration, provider: provider, message: "credential_process has an unterminated quote")
+    }
+}

@@ -1,0 +1,15 @@
+import Foundation
+
+/// Parses the ISO-8601 timestamps credential sources send: `2021-08-03T15:42:17Z`, with or without fractional
+/// seconds, or with a numeric offset.
+enum ISO8601 {
+    static func parse(_ text: String) -> Date? {
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let plain = ISO8601DateFormatter()
+        plain.formatOptions = [.withInternetDateTime]
+        if let date = plain.date(from: trimmed) { return date }
+        let fractional = ISO8601DateFormatter()
+        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return fractional.date(from: trimmed)
+    }
+}
