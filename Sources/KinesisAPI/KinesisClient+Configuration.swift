@@ -1,0 +1,124 @@
+import AWSCredentials
+
+extension KinesisClient {
+    /// How a ``KinesisClient`` reaches Kinesis.
+    public struct Configuration: Sendable {
+        /// The region requests are signed for.
+        public var region: String
+        /// Where requests go; resolved from the region (with ``useFIPS`` and ``useDualStack``) unless overridden.
+        public var endpoint: KinesisEndpoint
+        /// Timeouts, connection pool and response limits of the HTTP layer.
+        public var http: HTTP
+        /// How the client itself retries throttled and transient failures (including control-plane calls).
+        public var retry: Retry
+        /// Sent as `User-Agent` (not signed).
+        public var userAgent: String
+        /// Repeat `StreamName`/`StreamARN` on ListShards follow-up pages. AWS rejects that; moto requires it. Tests only.
+        package var repeatsStreamOnListShardsPages = false
+
+        /// HTTP settings.
+        public struct HTTP: Sendable {
+            /// How long to wait for a TCP (and TLS) connection. Default 2 seconds.
+            public var connectTimeout: Duration
+            /// How long one request may take, from send to the end of the answer. Default 6 seconds (the KPL's).
+            public var requestTimeout: Duration
+            /// Connections kept per host. Default 16.
+            public var maxConnections: Int
+            /// How long an idle pooled connection is kept. Default 60 seconds.
+            public var idleTimeout: Duration
+            /// The largest answer read (GetRecords can return 10 MiB of data, base64-encoded). Default 32 MiB.
+            public var maxResponseBytes: Int
+
+            /// Creates HTTP settings; every parameter has the documented default.
+            public init(
+                connectTimeout: Duration = .seconds(2),
+                requestTimeout: Duration = .seconds(6),
+                maxConnections: Int = 16,
+                idleTimeout: Duration = .seconds(60),
+                maxResponseBytes: Int = 32 << 20
+            ) {
+                self.connectTimeout = connectTimeout
+                self.requestTimeout = requestTimeout
+                self.maxConnections = maxConnections
+                self.idleTimeout = idleTimeout
+                self.maxResponseBytes = maxResponseBytes
+            }
+        }
+
+        /// Retry settings: exponential backoff with full jitter, `baseDelay × 2^attempt` capped at `maxDelay`.
+        public struct Retry: Sendable {
+            /// Attempts per call, the first included; `1` disables retries (a producer retries per record instead).
+            /// Default 3.
+            public var maxAttempts: Int
+            /// The first backoff's upper bound. Default 50 ms.
+            public var baseDelay: Duration
+            /// The largest backoff. Default 2 seconds.
+            public var maxDelay: Duration
+
+            /// Creates retry settings; every parameter has the documented default.
+            public init(maxAttempts: Int = 3, baseDelay: Duration = .milliseconds(50), maxDelay: Duration = .seconds(2)) {
+                self.maxAttempts = max(1, maxAttempts)
+                self.baseDelay = baseDelay
+                self.maxDelay = maxDelay
+            }
+
+            /// The backoff before attempt `attempt + 1` (attempt counts from 1): random in `0 … min(max, base × 2^(attempt−1))`.
+            public func delay(afterAttempt attempt: Int) -> Duration {
+                let ceiling = min(maxDelay, baseDelay * (1 << min(attempt - 1, 20)))
+                let nanoseconds = ceiling.components.seconds * 1_000_000_000 + ceiling.components.attoseconds / 1_000_000_000
+                guard nanoseconds > 0 else { return .zero }
+                return .nanoseconds(Int64.random(in: 0...nanoseconds))
+            }
+        }
+
+        /// A configuration for `region` and its standard endpoint (or `endpoint` when given).
+        public init(
+            region: String,
+            endpoint: KinesisEndpoint? = nil,
+            http: HTTP = HTTP(),
+            retry: Retry = Retry(),
+            userAgent: String = "kinesis-pusher/0.1"
+        ) throws {
+            self.region = region
+            self.endpoint = try endpoint ?? KinesisEndpoint.resolve(region: region)
+            self.http = http
+            self.retry = retry
+            self.userAgent = userAgent
+        }
+
+        /// Resolves region and endpoint the way the AWS tools do.
+        ///
+        /// Region: `region`, `AWS_REGION`, `AWS_DEFAULT_REGION`, then the profile's `region`. Endpoint: `endpoint`,
+        /// `AWS_ENDPOINT_URL_KINESIS`, `AWS_ENDPOINT_URL`, else the partition table with `AWS_USE_FIPS_ENDPOINT` and
+        /// `AWS_USE_DUALSTACK_ENDPOINT` (or the arguments). A custom endpoint together with FIPS or dual-stack is an
+        /// error, since no table entry is used.
+        public static func resolve(
+            region: String? = nil,
+            profile: String? = nil,
+            endpoint: String? = nil,
+            useFIPS: Bool? = nil,
+            useDualStack: Bool? = nil,
+            environment: [String: String] = ProcessEnvironment.current
+        ) throws -> Configuration {
+            let resolvedRegion = try AWSRegionResolver.resolve(explicit: region, profile: profile, environment: environment)
+            let fips = useFIPS ?? (environment["AWS_USE_FIPS_ENDPOINT"]?.lowercased() == "true")
+            let dualStack = useDualStack ?? (environment["AWS_USE_DUALSTACK_ENDPOINT"]?.lowercased() == "true")
+            let custom = [endpoint, environment["AWS_ENDPOINT_URL_KINESIS"], environment["AWS_ENDPOINT_URL"]]
+                .compactMap { $0 }.first { !$0.isEmpty }
+            if let custom {
+                if fips || dualStack {
+                    throw KinesisError(
+                        code: .invalidRequest,
+                        message: "a custom endpoint (\(custom)) cannot be combined with FIPS or dual-stack endpoints",
+                        operation: "ResolveEndpoint"
+                    )
+                }
+                return try Configuration(region: resolvedRegion, endpoint: KinesisEndpoint(url: custom))
+            }
+            return try Configuration(
+                region: resolvedRegion,
+                endpoint: KinesisEndpoint.resolve(region: resolvedRegion, useFIPS: fips, useDualStack: dualStack)
+            )
+        }
+    }
+}

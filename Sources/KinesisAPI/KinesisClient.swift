@@ -1,0 +1,226 @@
+import AWSCredentials
+import AWSSigning
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// A Kinesis Data Streams client speaking the JSON 1.1 protocol over pooled keep-alive HTTP connections.
+///
+/// Every attempt is signed anew with SigV4. Throttled and transient failures are retried with jittered backoff
+/// up to ``Configuration/Retry/maxAttempts``; an `ExpiredTokenException` drops the cached credentials and retries
+/// once with fresh ones. Every failure surfaces as a ``KinesisError``.
+///
+/// Create one client per process and share it. A client that created its own `HTTPClient` must be shut down with
+/// ``shutdown()``.
+public final class KinesisClient: Sendable {
+    /// The settings in force.
+    public let configuration: Configuration
+    private let httpClient: HTTPClient
+    private let ownsHTTPClient: Bool
+    private let credentialProvider: any CredentialProvider
+    private let signer: SigV4Signer
+    let logger: Logger
+
+    /// Creates a client.
+    ///
+    /// - Parameters:
+    ///   - configuration: Region, endpoint, timeouts, retries.
+    ///   - credentialProvider: Where credentials come from, for example ``DefaultCredentialChain/make(staticCredentials:profile:environment:httpClient:logger:)``.
+    ///   - httpClient: A client to share; when `nil`, the Kinesis client creates its own, sized by
+    ///     ``Configuration/http``, and ``shutdown()`` must be called.
+    ///   - logger: For request-level debug logs and retries.
+    public init(
+        configuration: Configuration,
+        credentialProvider: any CredentialProvider,
+        httpClient: HTTPClient? = nil,
+        logger: Logger
+    ) {
+        self.configuration = configuration
+        self.credentialProvider = credentialProvider
+        self.logger = logger
+        self.signer = SigV4Signer(service: "kinesis", region: configuration.region)
+        if let httpClient {
+            self.httpClient = httpClient
+            self.ownsHTTPClient = false
+        } else {
+            self.httpClient = HTTPClient(
+                eventLoopGroupProvider: .singleton,
+                configuration: Self.httpConfiguration(configuration.http),
+                backgroundActivityLogger: logger
+            )
+            self.ownsHTTPClient = true
+        }
+    }
+
+    /// The `HTTPClient` settings matching ``Configuration/HTTP``, for callers that create a shared client.
+    public static func httpConfiguration(_ http: Configuration.HTTP) -> HTTPClient.Configuration {
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout = .init(connect: TimeAmount(http.connectTimeout), read: TimeAmount(http.requestTimeout))
+        configuration.connectionPool = .init(
+            idleTimeout: TimeAmount(http.idleTimeout),
+            concurrentHTTP1ConnectionsPerHostSoftLimit: http.maxConnections
+        )
+        configuration.httpVersion = .http1Only
+        configuration.decompression = .disabled
+        return configuration
+    }
+
+    /// Shuts down the HTTP client if this client created it; a shared one is left alone.
+    public func shutdown() async throws {
+        if ownsHTTPClient { try await httpClient.shutdown() }
+    }
+
+    /// Sends one operation with retries and decodes the answer.
+    func call<Response: Decodable>(_ operation: String, body: ByteBuffer, as type: Response.Type) async throws -> Response {
+        let answer = try await send(operation, body: body)
+        do {
+            return try JSONDecoder().decode(Response.self, from: Data(answer.readableBytesView))
+        } catch {
+            throw KinesisError(
+                code: .invalidResponse,
+                message: "cannot read the \(operation) answer: \(error)",
+                operation: operation,
+                httpStatus: 200,
+                retryClass: .fatal,
+                underlying: error
+            )
+        }
+    }
+
+    /// Sends one operation with retries; returns the body of the 200 answer.
+    func send(_ operation: String, body: ByteBuffer) async throws -> ByteBuffer {
+        var attempt = 0
+        var refreshedCredentials = false
+        while true {
+            attempt += 1
+            do {
+                return try await sendOnce(operation, body: body)
+            } catch let error as KinesisError {
+                if error.retryClass == .refreshCredentials && !refreshedCredentials {
+                    refreshedCredentials = true
+                    credentialProvider.invalidate()
+                    logger.notice(
+                        "credentials expired; retrying with refreshed ones",
+                        metadata: ["kinesis.operation": "\(operation)", "kinesis.error.code": "\(error.code)"]
+                    )
+                    continue
+                }
+                guard error.retryClass.isRetryable, error.retryClass != .refreshCredentials,
+                    attempt < configuration.retry.maxAttempts
+                else { throw error }
+                let delay = configuration.retry.delay(afterAttempt: attempt)
+                logger.debug(
+                    "retrying",
+                    metadata: [
+                        "kinesis.operation": "\(operation)", "kinesis.retry.attempt": "\(attempt)",
+                        "kinesis.error.code": "\(error.code)", "kinesis.retry.delay": "\(delay)",
+                    ]
+                )
+                try await Task.sleep(for: delay)
+            }
+        }
+    }
+
+    private func sendOnce(_ operation: String, body: ByteBuffer) async throws -> ByteBuffer {
+        let identity: AWSCredentialIdentity
+        do {
+            identity = try await credentialProvider.credentials(logger: logger)
+        } catch {
+            throw KinesisError(
+                code: .credentials,
+                message: "\(error)",
+                operation: operation,
+                retryClass: .fatal,
+                underlying: error
+            )
+        }
+
+        let endpoint = configuration.endpoint
+        var headers: [(name: String, value: String)] = [
+            ("Host", endpoint.hostHeader),
+            ("Content-Type", "application/x-amz-json-1.1"),
+            ("X-Amz-Target", "Kinesis_20131202.\(operation)"),
+        ]
+        let payloadHash = body.withUnsafeReadableBytes { SigV4Signer.payloadHash($0) }
+        let signature = signer.sign(
+            method: "POST",
+            headers: headers,
+            payloadHash: payloadHash,
+            credentials: identity,
+            date: Date()
+        )
+        headers += signature.headersToAdd
+        headers.append(("User-Agent", configuration.userAgent))
+
+        var request = HTTPClientRequest(url: endpoint.url)
+        request.method = .POST
+        request.headers = HTTPHeaders(headers)
+        request.body = .bytes(body)
+
+        let response: HTTPClientResponse
+        let answer: ByteBuffer
+        do {
+            let deadline = NIODeadline.now() + TimeAmount(configuration.http.requestTimeout)
+            response = try await httpClient.execute(request, deadline: deadline, logger: logger)
+            answer = try await response.body.collect(upTo: configuration.http.maxResponseBytes)
+        } catch {
+            throw transportError(error, operation: operation)
+        }
+        guard response.status == .ok else {
+            let error = ErrorResponse.decode(status: response.status, headers: response.headers, body: answer, operation: operation)
+            logger.debug(
+                "Kinesis error answer",
+                metadata: [
+                    "kinesis.operation": "\(operation)", "kinesis.error.code": "\(error.code)",
+                    "kinesis.http.status": "\(response.status.code)",
+                ]
+            )
+            throw error
+        }
+        return answer
+    }
+
+    private func transportError(_ error: any Error, operation: String) -> KinesisError {
+        let endpoint = configuration.endpoint.url
+        if let error = error as? HTTPClientError {
+            switch error {
+            case .deadlineExceeded, .readTimeout:
+                return KinesisError(
+                    code: .timeout,
+                    message: "no answer from \(endpoint) within \(configuration.http.requestTimeout)",
+                    operation: operation,
+                    underlying: error
+                )
+            case .connectTimeout:
+                return KinesisError(
+                    code: .transport,
+                    message: "cannot connect to \(endpoint) within \(configuration.http.connectTimeout)",
+                    operation: operation,
+                    underlying: error
+                )
+            default:
+                break
+            }
+        }
+        if error is NIOTooManyBytesError {
+            return KinesisError(
+                code: .invalidResponse,
+                message: "answer from \(endpoint) is larger than \(configuration.http.maxResponseBytes) bytes",
+                operation: operation,
+                retryClass: .fatal,
+                underlying: error
+            )
+        }
+        if error is CancellationError {
+            return KinesisError(code: .transport, message: "cancelled", operation: operation, retryClass: .fatal, underlying: error)
+        }
+        return KinesisError(
+            code: .transport,
+            message: "cannot reach \(endpoint): \(error)",
+            operation: operation,
+            underlying: error
+        )
+    }
+}

@@ -1,0 +1,46 @@
+import Foundation
+
+/// What DescribeStreamSummary tells: status, mode, open shards and the record size limit.
+public struct StreamSummary: Sendable, Hashable, Decodable {
+    public var streamName: String
+    public var streamARN: String
+    /// `CREATING`, `DELETING`, `ACTIVE` or `UPDATING`.
+    public var streamStatus: String
+    /// `PROVISIONED` or `ON_DEMAND`; `nil` when the service does not say (older emulators).
+    public var streamMode: String?
+    /// Open shards: the stream-wide write budget is this times the per-shard limits.
+    public var openShardCount: Int
+    public var retentionPeriodHours: Int?
+    public var streamCreationTimestamp: Date?
+    /// `NONE` or `KMS`.
+    public var encryptionType: String?
+    /// The largest record the stream takes, in KiB (data plus partition key); 1024 when the service omits it.
+    public var maxRecordSizeInKiB: Int
+    public var consumerCount: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case streamName = "StreamName", streamARN = "StreamARN", streamStatus = "StreamStatus"
+        case streamModeDetails = "StreamModeDetails", openShardCount = "OpenShardCount"
+        case retentionPeriodHours = "RetentionPeriodHours", streamCreationTimestamp = "StreamCreationTimestamp"
+        case encryptionType = "EncryptionType", maxRecordSizeInKiB = "MaxRecordSizeInKiB", consumerCount = "ConsumerCount"
+    }
+
+    struct ModeDetails: Decodable {
+        var StreamMode: String
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        streamName = try container.decode(String.self, forKey: .streamName)
+        streamARN = try container.decode(String.self, forKey: .streamARN)
+        streamStatus = try container.decode(String.self, forKey: .streamStatus)
+        streamMode = try container.decodeIfPresent(ModeDetails.self, forKey: .streamModeDetails)?.StreamMode
+        openShardCount = try container.decode(Int.self, forKey: .openShardCount)
+        retentionPeriodHours = try container.decodeIfPresent(Int.self, forKey: .retentionPeriodHours)
+        streamCreationTimestamp = try container.decodeIfPresent(Double.self, forKey: .streamCreationTimestamp)
+            .map { Date(timeIntervalSince1970: $0) }
+        encryptionType = try container.decodeIfPresent(String.self, forKey: .encryptionType)
+        maxRecordSizeInKiB = try container.decodeIfPresent(Int.self, forKey: .maxRecordSizeInKiB) ?? 1024
+        consumerCount = try container.decodeIfPresent(Int.self, forKey: .consumerCount)
+    }
+}

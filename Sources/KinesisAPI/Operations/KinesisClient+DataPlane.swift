@@ -1,0 +1,91 @@
+import Foundation
+import NIOCore
+
+extension KinesisClient {
+    /// Writes up to 500 records in one request.
+    ///
+    /// The answer has one entry per record, in order; a failed record (throttled or an internal failure) does not
+    /// fail the call, so check each entry. The client does not retry failed entries: that is the producer's job,
+    /// which knows the records' deadlines.
+    public func putRecords(_ entries: [PutRecordsEntry], stream: StreamIdentifier) async throws -> PutRecordsResult {
+        guard (1...500).contains(entries.count) else {
+            throw KinesisError(
+                code: .invalidRequest,
+                message: "PutRecords takes 1 to 500 records; got \(entries.count)",
+                operation: "PutRecords",
+                retryClass: .fatal
+            )
+        }
+        let body = PutRecordsBody.encode(entries, stream: stream)
+        let result = try await call("PutRecords", body: body, as: PutRecordsResult.self)
+        guard result.records.count == entries.count else {
+            throw KinesisError(
+                code: .invalidResponse,
+                message: "PutRecords answered \(result.records.count) entries for \(entries.count) records",
+                operation: "PutRecords",
+                httpStatus: 200,
+                retryClass: .transient
+            )
+        }
+        return result
+    }
+
+    /// Writes one record. `sequenceNumberForOrdering` (the previous record's sequence number for the same key)
+    /// makes Kinesis assign strictly increasing sequence numbers.
+    public func putRecord(
+        _ entry: PutRecordsEntry,
+        stream: StreamIdentifier,
+        sequenceNumberForOrdering: String? = nil
+    ) async throws -> PutRecordResult {
+        var writer = JSONObjectWriter()
+        writer.stream(stream)
+        var body = writer.finish()
+        // Splice the data in without a detour through String.
+        body.moveWriterIndex(to: body.writerIndex - 1)
+        body.writeStaticString(body.readableBytes > 1 ? ",\"Data\":\"" : "\"Data\":\"")
+        body.writeBase64(entry.data)
+        body.writeStaticString("\",\"PartitionKey\":")
+        body.writeJSONString(entry.partitionKey)
+        if let key = entry.explicitHashKey {
+            body.writeStaticString(",\"ExplicitHashKey\":")
+            body.writeJSONString(key)
+        }
+        if let sequenceNumberForOrdering {
+            body.writeStaticString(",\"SequenceNumberForOrdering\":")
+            body.writeJSONString(sequenceNumberForOrdering)
+        }
+        body.writeInteger(UInt8(ascii: "}"))
+        return try await call("PutRecord", body: body, as: PutRecordResult.self)
+    }
+
+    /// Returns an iterator for reading one shard from `position`.
+    public func getShardIterator(stream: StreamIdentifier, shardID: String, position: ShardIteratorPosition) async throws -> String {
+        var writer = JSONObjectWriter()
+        writer.stream(stream)
+        writer.field("ShardId", shardID)
+        writer.field("ShardIteratorType", position.type)
+        writer.field("StartingSequenceNumber", position.sequenceNumber)
+        writer.field("Timestamp", epochSeconds: position.timestamp?.timeIntervalSince1970)
+        struct Answer: Decodable { var ShardIterator: String? }
+        let answer = try await call("GetShardIterator", body: writer.finish(), as: Answer.self)
+        guard let iterator = answer.ShardIterator else {
+            throw KinesisError(
+                code: .invalidResponse,
+                message: "GetShardIterator answered without ShardIterator",
+                operation: "GetShardIterator",
+                httpStatus: 200,
+                retryClass: .fatal
+            )
+        }
+        return iterator
+    }
+
+    /// Reads records from a shard iterator (pass the iterator back exactly as received).
+    public func getRecords(shardIterator: String, limit: Int? = nil, streamARN: String? = nil) async throws -> GetRecordsResult {
+        var writer = JSONObjectWriter()
+        writer.field("ShardIterator", shardIterator)
+        writer.field("Limit", limit)
+        writer.field("StreamARN", streamARN)
+        return try await call("GetRecords", body: writer.finish(), as: GetRecordsResult.self)
+    }
+}

@@ -1,0 +1,73 @@
+import NIOCore
+
+/// Writes one flat-ish JSON object into a `ByteBuffer`, field by field, without Foundation's encoder.
+/// Nil values are omitted, as the AWS JSON protocol expects for unset members.
+struct JSONObjectWriter {
+    private(set) var buffer: ByteBuffer
+    private var isFirst = true
+
+    init(buffer: ByteBuffer = ByteBuffer()) {
+        self.buffer = buffer
+        self.buffer.writeInteger(UInt8(ascii: "{"))
+    }
+
+    private mutating func key(_ name: StaticString) {
+        if !isFirst { buffer.writeInteger(UInt8(ascii: ",")) }
+        isFirst = false
+        buffer.writeInteger(UInt8(ascii: "\""))
+        buffer.writeStaticString(name)
+        buffer.writeStaticString("\":")
+    }
+
+    /// A field whose name is only known at run time (tag keys).
+    mutating func dynamicField(_ name: String, _ value: String) {
+        if !isFirst { buffer.writeInteger(UInt8(ascii: ",")) }
+        isFirst = false
+        buffer.writeJSONString(name)
+        buffer.writeInteger(UInt8(ascii: ":"))
+        buffer.writeJSONString(value)
+    }
+
+    mutating func field(_ name: StaticString, _ value: String?) {
+        guard let value else { return }
+        key(name)
+        buffer.writeJSONString(value)
+    }
+
+    mutating func field(_ name: StaticString, _ value: Int?) {
+        guard let value else { return }
+        key(name)
+        buffer.writeString(String(value))
+    }
+
+    mutating func field(_ name: StaticString, _ value: Bool?) {
+        guard let value else { return }
+        key(name)
+        buffer.writeString(value ? "true" : "false")
+    }
+
+    /// A timestamp as epoch seconds (a JSON number), the AWS JSON protocol's form.
+    mutating func field(_ name: StaticString, epochSeconds value: Double?) {
+        guard let value else { return }
+        key(name)
+        buffer.writeString(value == value.rounded() ? String(Int64(value)) : String(value))
+    }
+
+    mutating func field(_ name: StaticString, object: (inout JSONObjectWriter) -> Void) {
+        key(name)
+        var nested = JSONObjectWriter(buffer: buffer)
+        buffer = ByteBuffer()
+        object(&nested)
+        buffer = nested.finish()
+    }
+
+    mutating func stream(_ stream: StreamIdentifier) {
+        field("StreamName", stream.name)
+        field("StreamARN", stream.arn)
+    }
+
+    consuming func finish() -> ByteBuffer {
+        buffer.writeInteger(UInt8(ascii: "}"))
+        return buffer
+    }
+}
