@@ -42,7 +42,16 @@ public final class CachingCredentialProvider: CredentialProvider {
         case .serve(let identity):
             return identity
         case .serveAndRefresh(let identity):
-            Task { _ = try? await self.refresh(logger: logger) }
+            Task {
+                do {
+                    _ = try await self.refresh(logger: logger)
+                } catch {
+                    logger.warning(
+                        "background credential refresh failed; cached credentials keep serving until they expire",
+                        metadata: ["aws.credentials.provider": "\(self.base.name)", "error": "\(error)"]
+                    )
+                }
+            }
             return identity
         case .refreshAndWait:
             return try await refresh(logger: logger)
@@ -72,7 +81,6 @@ public final class CachingCredentialProvider: CredentialProvider {
             result = .success(try await base.credentials(logger: logger))
         } catch {
             result = .failure(error)
-            logger.warning("credential refresh failed", metadata: ["aws.credentials.provider": "\(base.name)", "error": "\(error)"])
         }
         let (waiters, outcome) = state.withLock { $0.refreshFinished(result, now: now()) }
         for waiter in waiters { waiter.resume(with: outcome) }

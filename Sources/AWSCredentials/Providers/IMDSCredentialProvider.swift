@@ -65,6 +65,13 @@ public struct IMDSCredentialProvider: CredentialProvider {
                 underlying: error.underlying
             )
         }
+        if [403, 404, 405].contains(tokenResponse.status) {
+            throw CredentialProviderError(
+                .notConfigured,
+                provider: name,
+                message: "IMDSv2 is not available at \(base) (token request answered HTTP \(tokenResponse.status))"
+            )
+        }
         guard tokenResponse.status == 200, !tokenResponse.body.isEmpty else {
             throw CredentialProviderError(
                 .rejected,

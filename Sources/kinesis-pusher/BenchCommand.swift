@@ -1,0 +1,109 @@
+import ArgumentParser
+import Foundation
+import KinesisAPI
+import NIOCore
+
+/// `kinesis-pusher bench`: micro-benchmarks of the hot paths, each reported against a baseline run in the same
+/// process, so the ratio means something on a noisy machine. Build with `-c release` for real numbers.
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure hot paths against a baseline in the same run.",
+        subcommands: [EncodeBench.self]
+    )
+}
+
+/// PutRecords body encoding: the hand-written writer against Foundation's JSONEncoder.
+struct EncodeBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "encode",
+        abstract: "PutRecords body encoding cost per record: KinesisAPI's writer vs Foundation JSONEncoder."
+    )
+
+    @Option(help: "Records per PutRecords body.")
+    var records = 500
+
+    @Option(help: "Data bytes per record.")
+    var size = 100
+
+    @Option(help: "Seconds to run each contender (after a warm-up).")
+    var seconds = 2.0
+
+    @Flag(help: "Print a JSON report.")
+    var json = false
+
+    struct Report: Encodable {
+        var recordsPerBody: Int
+        var recordBytes: Int
+        var bodyBytes: Int
+        var writerNanosecondsPerRecord: Double
+        var jsonEncoderNanosecondsPerRecord: Double
+        var speedup: Double
+    }
+
+    /// What botocore would build: the same document through Codable.
+    struct CodableBody: Encodable {
+        struct Entry: Encodable {
+            var Data: Data
+            var PartitionKey: String
+        }
+        var Records: [Entry]
+        var StreamName: String
+    }
+
+    func run() throws {
+        let entries = (0..<records).map { index in
+            PutRecordsEntry(data: (0..<size).map { UInt8(truncatingIfNeeded: $0 &+ index) }, partitionKey: "partition-key-\(index)")
+        }
+        let stream = StreamIdentifier.name("bench-stream")
+        let body = PutRecordsBody.encode(entries, stream: stream)
+
+        let writer = measure(seconds: seconds) {
+            PutRecordsBody.encode(entries, stream: stream).readableBytes
+        }
+        let encoder = JSONEncoder()
+        let codable = CodableBody(
+            Records: entries.map { .init(Data: Data($0.data), PartitionKey: $0.partitionKey) },
+            StreamName: "bench-stream"
+        )
+        let baseline = measure(seconds: seconds) {
+            (try? encoder.encode(codable).count) ?? 0
+        }
+        let report = Report(
+            recordsPerBody: records,
+            recordBytes: size,
+            bodyBytes: body.readableBytes,
+            writerNanosecondsPerRecord: writer / Double(records),
+            jsonEncoderNanosecondsPerRecord: baseline / Double(records),
+            speedup: baseline / writer
+        )
+        if json {
+            let jsonEncoder = JSONEncoder()
+            jsonEncoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try jsonEncoder.encode(report), as: UTF8.self))
+        } else {
+            print("PutRecords body, \(records) records × \(size) bytes (\(report.bodyBytes) bytes per body)")
+            print(String(format: "  KinesisAPI writer:    %8.1f ns/record", report.writerNanosecondsPerRecord))
+            print(String(format: "  Foundation JSONEncoder: %6.1f ns/record (baseline)", report.jsonEncoderNanosecondsPerRecord))
+            print(String(format: "  speed-up:             %8.2fx", report.speedup))
+        }
+    }
+
+    /// Median nanoseconds per call over batches run for about `seconds`.
+    private func measure(seconds: Double, _ body: () -> Int) -> Double {
+        var sink = 0
+        for _ in 0..<20 { sink &+= body() }
+        var samples: [Double] = []
+        let clock = ContinuousClock()
+        let end = clock.now + .milliseconds(Int(seconds * 1000))
+        while clock.now < end {
+            let start = clock.now
+            for _ in 0..<10 { sink &+= body() }
+            let elapsed = clock.now - start
+            samples.append(Double(elapsed.components.attoseconds) / 1e9 / 10 + Double(elapsed.components.seconds) * 1e9 / 10)
+        }
+        if sink == 42 { print("") }  // keeps the work observable
+        samples.sort()
+        return samples[samples.count / 2]
+    }
+}

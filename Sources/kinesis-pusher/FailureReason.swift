@@ -1,0 +1,35 @@
+import AWSCredentials
+import KinesisAPI
+
+/// One line that says why a command failed, in the words an operator needs: which stream, which credentials,
+/// which endpoint.
+enum FailureReason {
+    static let credentialRejections: Set<String> = [
+        "UnrecognizedClientException", "InvalidSignatureException", "IncompleteSignatureException",
+        "MissingAuthenticationTokenException", "InvalidClientTokenId", "SignatureDoesNotMatch", "ExpiredTokenException",
+        "AccessDeniedException", "AccessDenied",
+    ]
+
+    static func describe(_ error: any Error, stream: String, endpoint: String?) -> String {
+        switch error {
+        case let error as KinesisError:
+            switch error.code {
+            case .resourceNotFound:
+                return "stream '\(stream)' not found (\(error.message))"
+            case .credentials:
+                return "no usable credentials: \(error.message)"
+            case .transport, .timeout:
+                return "endpoint unreachable: \(error.message)"
+            default:
+                if credentialRejections.contains(error.code.rawValue) {
+                    return "credentials rejected by \(endpoint ?? "Kinesis"): \(error.code.rawValue): \(error.message)"
+                }
+                return error.description
+            }
+        case let error as CredentialProviderError:
+            return "\(error.provider == "region" ? "" : "credentials: ")\(error.message)"
+        default:
+            return "\(error)"
+        }
+    }
+}

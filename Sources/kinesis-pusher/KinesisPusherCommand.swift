@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct KinesisPusherCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kinesis-pusher",
+        abstract: "Get records into AWS Kinesis Data Streams fast and without losing any.",
+        subcommands: [CheckCommand.self, BenchCommand.self]
+    )
+}
