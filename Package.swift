@@ -83,7 +83,13 @@ let package = Package(
         .testTarget(name: "AWSSigningTests", dependencies: ["AWSSigning"], swiftSettings: swiftSettings),
         .testTarget(
             name: "AWSCredentialsTests",
-            dependencies: ["AWSCredentials", "TestSupport"],
+            dependencies: [
+                "AWSCredentials",
+                "AWSSigning",
+                "TestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
