@@ -28,7 +28,7 @@ public struct ProcessCredentialProvider: CredentialProvider {
     }
 
     public func credentials(logger: Logger) async throws -> AWSCredentialIdentity {
-        let arguments = try Self.split(commandLine, provider: name)
+        let arguments = try Self.splitCommandLine(commandLine, provider: name)
         guard let executable = arguments.first else {
             throw CredentialProviderError(.invalidConfiguration, provider: name, message: "credential_process is empty")
         }
@@ -122,7 +122,7 @@ public struct ProcessCredentialProvider: CredentialProvider {
 
     /// Splits a command line into words: whitespace separates; single quotes keep everything; double quotes keep
     /// everything but `\"` and `\\`; a backslash outside quotes escapes the next character.
-    static func split(_ line: String, provider: String) throws -> [String] {
+    static func splitCommandLine(_ line: String, provider: String) throws -> [String] {
         var words: [String] = []
         var current = ""
         var hasWord = false
