@@ -216,9 +216,14 @@ public final class KinesisClient: Sendable {
         if error is CancellationError {
             return KinesisError(code: .transport, message: "cancelled", operation: operation, retryClass: .fatal, underlying: error)
         }
+        var reason = "\(error)"
+        if let error = error as? IOError {
+            // NIO's description repeats itself ("connection reset (error set): Connection refused) (errno: 111)").
+            reason = String(cString: strerror(error.errnoCode)).lowercased()
+        }
         return KinesisError(
             code: .transport,
-            message: "cannot reach \(endpoint): \(error)",
+            message: "cannot reach \(endpoint): \(reason)",
             operation: operation,
             underlying: error
         )
