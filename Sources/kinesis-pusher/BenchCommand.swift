@@ -78,9 +78,7 @@ struct EncodeBench: AsyncParsableCommand {
             speedup: baseline / writer
         )
         if json {
-            let jsonEncoder = JSONEncoder()
-            jsonEncoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try jsonEncoder.encode(report), as: UTF8.self))
+            print(try jsonReport(report))
         } else {
             print("PutRecords body, \(records) records × \(size) bytes (\(report.bodyBytes) bytes per body)")
             print(String(format: "  KinesisAPI writer:    %8.1f ns/record", report.writerNanosecondsPerRecord))

@@ -54,7 +54,7 @@ struct CheckCommand: AsyncParsableCommand {
                 try await self.check(client)
             }
             try await httpClient.shutdown()
-            print(json ? try Self.json(report) : Self.text(report))
+            print(json ? try jsonReport(report) : Self.text(report))
         } catch {
             try? await httpClient.shutdown()
             FileHandle.standardError.write(
@@ -100,12 +100,6 @@ struct CheckCommand: AsyncParsableCommand {
             lines.append("  \(shard.shardId)  \(shard.startingHashKey) … \(shard.endingHashKey)")
         }
         return lines.joined(separator: "\n")
-    }
-
-    static func json(_ report: Report) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return String(decoding: try encoder.encode(report), as: UTF8.self)
     }
 }
 

@@ -34,17 +34,11 @@ public struct EnvironmentCredentialProvider: CredentialProvider {
                 message: "AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not"
             )
         case (.some(let keyID), .some(let secret)):
-            var expiration: Date?
-            if let text = environment.nonEmpty("AWS_CREDENTIAL_EXPIRATION") {
-                guard let parsed = ISO8601.parse(text) else {
-                    throw CredentialProviderError(
-                        .invalidConfiguration,
-                        provider: name,
-                        message: "AWS_CREDENTIAL_EXPIRATION '\(text)' is not an ISO-8601 timestamp"
-                    )
-                }
-                expiration = parsed
-            }
+            let expiration = try ISO8601.expiration(
+                environment.nonEmpty("AWS_CREDENTIAL_EXPIRATION"),
+                source: "AWS_CREDENTIAL_EXPIRATION",
+                provider: name
+            )
             return AWSCredentialIdentity(
                 accessKeyID: keyID,
                 secretAccessKey: secret,

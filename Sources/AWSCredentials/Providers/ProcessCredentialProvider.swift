@@ -59,17 +59,11 @@ public struct ProcessCredentialProvider: CredentialProvider {
                 message: "'\(executable)' printed Version \(output.Version); only Version 1 is supported"
             )
         }
-        var expiration: Date?
-        if let text = output.Expiration {
-            guard let parsed = ISO8601.parse(text) else {
-                throw CredentialProviderError(
-                    .invalidConfiguration,
-                    provider: name,
-                    message: "'\(executable)' printed an Expiration that is not ISO-8601: \(text)"
-                )
-            }
-            expiration = parsed
-        }
+        let expiration = try ISO8601.expiration(
+            output.Expiration,
+            source: "the Expiration printed by '\(executable)'",
+            provider: name
+        )
         return AWSCredentialIdentity(
             accessKeyID: output.AccessKeyId,
             secretAccessKey: output.SecretAccessKey,

@@ -12,4 +12,17 @@ enum ISO8601 {
         fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         return fractional.date(from: trimmed)
     }
+
+    /// Parses an optional expiry; a value that is present but unreadable is a configuration error naming `source`.
+    static func expiration(_ text: String?, source: String, provider: String) throws -> Date? {
+        guard let text else { return nil }
+        guard let date = parse(text) else {
+            throw CredentialProviderError(
+                .invalidConfiguration,
+                provider: provider,
+                message: "\(source) '\(text)' is not an ISO-8601 timestamp"
+            )
+        }
+        return date
+    }
 }

@@ -42,14 +42,8 @@ extension KinesisClient {
         var body = writer.finish()
         // Splice the data in without a detour through String.
         body.moveWriterIndex(to: body.writerIndex - 1)
-        body.writeStaticString(body.readableBytes > 1 ? ",\"Data\":\"" : "\"Data\":\"")
-        body.writeBase64(entry.data)
-        body.writeStaticString("\",\"PartitionKey\":")
-        body.writeJSONString(entry.partitionKey)
-        if let key = entry.explicitHashKey {
-            body.writeStaticString(",\"ExplicitHashKey\":")
-            body.writeJSONString(key)
-        }
+        if body.readableBytes > 1 { body.writeInteger(UInt8(ascii: ",")) }
+        PutRecordsBody.writeFields(of: entry, into: &body)
         if let sequenceNumberForOrdering {
             body.writeStaticString(",\"SequenceNumberForOrdering\":")
             body.writeJSONString(sequenceNumberForOrdering)

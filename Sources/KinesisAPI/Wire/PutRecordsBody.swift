@@ -35,15 +35,9 @@ public enum PutRecordsBody {
         buffer.writeStaticString("{\"Records\":[")
         var first = true
         for entry in entries {
-            buffer.writeStaticString(first ? "{\"Data\":\"" : ",{\"Data\":\"")
+            buffer.writeStaticString(first ? "{" : ",{")
             first = false
-            buffer.writeBase64(entry.data)
-            buffer.writeStaticString("\",\"PartitionKey\":")
-            buffer.writeJSONString(entry.partitionKey)
-            if let key = entry.explicitHashKey {
-                buffer.writeStaticString(",\"ExplicitHashKey\":")
-                buffer.writeJSONString(key)
-            }
+            writeFields(of: entry, into: &buffer)
             buffer.writeInteger(UInt8(ascii: "}"))
         }
         buffer.writeInteger(UInt8(ascii: "]"))
@@ -56,6 +50,18 @@ public enum PutRecordsBody {
             buffer.writeJSONString(arn)
         }
         buffer.writeInteger(UInt8(ascii: "}"))
+    }
+
+    /// Writes `"Data":"…","PartitionKey":"…"[,"ExplicitHashKey":"…"]`: a record's members in PutRecords and PutRecord.
+    static func writeFields(of entry: PutRecordsEntry, into buffer: inout ByteBuffer) {
+        buffer.writeStaticString("\"Data\":\"")
+        buffer.writeBase64(entry.data)
+        buffer.writeStaticString("\",\"PartitionKey\":")
+        buffer.writeJSONString(entry.partitionKey)
+        if let key = entry.explicitHashKey {
+            buffer.writeStaticString(",\"ExplicitHashKey\":")
+            buffer.writeJSONString(key)
+        }
     }
 
     /// A new buffer holding the body for `entries`.
