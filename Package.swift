@@ -94,7 +94,16 @@ let package = Package(
         ),
         .testTarget(
             name: "KinesisAPITests",
-            dependencies: ["KinesisAPI", "AWSCredentials", "TestSupport"],
+            dependencies: [
+                "KinesisAPI",
+                "AWSCredentials",
+                "AWSSigning",
+                "TestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
     ],
