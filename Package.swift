@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "AWSSigning", targets: ["AWSSigning"]),
         .library(name: "AWSCredentials", targets: ["AWSCredentials"]),
         .library(name: "KinesisAPI", targets: ["KinesisAPI"]),
+        .library(name: "KinesisLocal", targets: ["KinesisLocal"]),
         .executable(name: "kinesis-pusher", targets: ["kinesis-pusher"]),
     ],
     dependencies: [
@@ -22,6 +23,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.0"),
         .package(url: "https://github.com/swift-extras/swift-extras-base64", from: "1.2.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // SigV4: canonical request, string to sign, signing-key cache. Pure value types, no I/O.
@@ -54,6 +57,22 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ExtrasBase64", package: "swift-extras-base64"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // An embedded Kinesis-compatible server (SwiftNIO); never imported by the producer.
+        .target(
+            name: "KinesisLocal",
+            dependencies: [
+                "AWSSigning",
+                "KinesisAPI",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -37,6 +37,8 @@ public struct SigV4Signer: Sendable {
     ///   - query: The query parameters, not yet encoded.
     ///   - headers: Every header the request will carry, `host` included exactly as it is sent (with `:port` for a
     ///     non-default port). Hop-by-hop headers and `user-agent` are left out of the signature.
+    ///   - signsEveryHeader: Sign all of `headers`, hop-by-hop ones included: for verifying a received request
+    ///     against the exact list its `SignedHeaders` names.
     ///   - payloadHash: The lowercase hex SHA-256 of the body; see ``payloadHash(_:)``.
     ///   - credentials: The identity to sign with; its session token is added and signed.
     ///   - date: The signing time.
@@ -45,6 +47,7 @@ public struct SigV4Signer: Sendable {
         path: String = "/",
         query: [(name: String, value: String)] = [],
         headers: [(name: String, value: String)],
+        signsEveryHeader: Bool = false,
         payloadHash: String,
         credentials: AWSCredentialIdentity,
         date: Date
@@ -56,7 +59,7 @@ public struct SigV4Signer: Sendable {
             allHeaders.append(("x-amz-security-token", token))
         }
 
-        let canonical = Self.canonicalHeaders(allHeaders)
+        let canonical = Self.canonicalHeaders(allHeaders, signsEveryHeader: signsEveryHeader)
         let canonicalRequest = [
             method.uppercased(),
             Self.canonicalURI(path),
@@ -110,11 +113,14 @@ public struct SigV4Signer: Sendable {
             .withUnsafeBytes { Hex.encode($0) }
     }
 
-    static func canonicalHeaders(_ headers: [(name: String, value: String)]) -> (block: String, signedHeaders: String) {
+    static func canonicalHeaders(
+        _ headers: [(name: String, value: String)],
+        signsEveryHeader: Bool
+    ) -> (block: String, signedHeaders: String) {
         var merged: [String: [String]] = [:]
         for (name, value) in headers {
             let lowered = name.lowercased()
-            if unsignedHeaders.contains(lowered) { continue }
+            if !signsEveryHeader && unsignedHeaders.contains(lowered) { continue }
             merged[lowered, default: []].append(normalizeHeaderValue(value))
         }
         let names = merged.keys.sorted()

@@ -4,7 +4,7 @@ extension ByteBuffer {
     /// Writes `text` as a JSON string literal. Most partition keys and names need no escaping, so the bytes are
     /// copied in one go unless a quote, backslash or control character is present.
     @inlinable
-    mutating func writeJSONString(_ text: String) {
+    package mutating func writeJSONString(_ text: String) {
         writeInteger(UInt8(ascii: "\""))
         let needsEscaping = text.utf8.contains { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }
         if !needsEscaping {
@@ -34,7 +34,7 @@ extension ByteBuffer {
 
     /// Writes `bytes` as standard base64 with padding, straight into the buffer's storage.
     @inlinable
-    mutating func writeBase64(_ bytes: [UInt8]) {
+    package mutating func writeBase64(_ bytes: [UInt8]) {
         let length = (bytes.count + 2) / 3 * 4
         guard length > 0 else { return }
         writeWithUnsafeMutableBytes(minimumWritableBytes: length) { output in
@@ -47,13 +47,13 @@ extension ByteBuffer {
 }
 
 @usableFromInline
-enum Base64Encoding {
+package enum Base64Encoding {
     @usableFromInline
-    static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+    package static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
 
     /// Encodes `input` into the start of `output`, which must hold `(count + 2) / 3 * 4` bytes.
     @inlinable
-    static func encode(_ input: UnsafeBufferPointer<UInt8>, into output: UnsafeMutableRawBufferPointer) {
+    package static func encode(_ input: UnsafeBufferPointer<UInt8>, into output: UnsafeMutableRawBufferPointer) {
         alphabet.withUnsafeBufferPointer { table in
             var i = 0
             var o = 0

@@ -1,0 +1,61 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import Synchronization
+
+/// The admin endpoint, under `/_admin/`, for changing faults and reading counters while the server runs:
+///
+/// - `GET /_admin/faults` — the faults in force, as JSON (``KinesisLocal/Faults``).
+/// - `POST /_admin/faults` — replace them (members left out are off); the generator is reseeded.
+/// - `POST /_admin/reshard` — `{"stream": "s", "shardCount": 8}` (default: double the open shards), at once.
+/// - `GET /_admin/stats` — ``KinesisLocal/Stats`` as JSON.
+enum AdminAPI {
+    static func handle(_ request: LocalRequest, backend: LocalBackend) -> LocalReply {
+        let path = request.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? request.uri
+        do {
+            switch (request.method, path) {
+            case (.GET, "/_admin/faults"):
+                return try reply(backend.state.withLock { $0.faults })
+            case (.POST, "/_admin/faults"), (.PUT, "/_admin/faults"):
+                let faults = try JSONDecoder().decode(KinesisLocal.Faults.self, from: Data(request.body.readableBytesView))
+                backend.state.withLock { state in
+                    state.faults = faults
+                    state.random = SeededRandom(seed: faults.seed)
+                    state.requestsPerAccessKey = [:]
+                }
+                return try reply(faults)
+            case (.POST, "/_admin/reshard"):
+                struct Reshard: Decodable {
+                    var stream: String
+                    var shardCount: Int?
+                }
+                let order = try JSONDecoder().decode(Reshard.self, from: Data(request.body.readableBytesView))
+                let result = try backend.state.withLock { state throws(AWSErrorReply) in
+                    let open = state.streams[order.stream]?.openShardIndices.count ?? 0
+                    let target = order.shardCount ?? max(1, open * 2)
+                    _ = try state.updateShardCount(stream: order.stream, target: target, now: Date().timeIntervalSince1970)
+                    return ["stream": order.stream, "previousOpenShards": "\(open)", "openShards": "\(target)"]
+                }
+                return try reply(result)
+            case (.GET, "/_admin/stats"):
+                return try reply(backend.state.withLock { $0.stats })
+            default:
+                return plain("no admin route \(request.method.rawValue) \(path); try GET /_admin/faults, POST /_admin/faults, POST /_admin/reshard, GET /_admin/stats", status: .notFound)
+            }
+        } catch let error as AWSErrorReply {
+            return .error(error)
+        } catch {
+            return plain("bad admin request: \(error)", status: .badRequest)
+        }
+    }
+
+    static func reply(_ value: some Encodable) throws -> LocalReply {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return .json(ByteBuffer(bytes: try encoder.encode(value)), contentType: "application/json")
+    }
+
+    static func plain(_ text: String, status: HTTPResponseStatus) -> LocalReply {
+        .json(ByteBuffer(string: text + "\n"), status: status, contentType: "text/plain; charset=utf-8")
+    }
+}

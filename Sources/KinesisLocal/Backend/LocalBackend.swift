@@ -1,0 +1,153 @@
+import Foundation
+import KinesisAPI
+import Logging
+import NIOCore
+import NIOHTTP1
+import Synchronization
+
+/// A request as the HTTP layer hands it over.
+struct LocalRequest {
+    var method: HTTPMethod
+    var uri: String
+    var headers: HTTPHeaders
+    var body: ByteBuffer
+}
+
+/// What the HTTP layer sends back: an answer (after an optional delay), or a dropped connection.
+struct LocalReply {
+    var status: HTTPResponseStatus
+    var headers: HTTPHeaders
+    var body: ByteBuffer
+    var delay: TimeAmount?
+    var dropConnection = false
+
+    static func json(_ body: ByteBuffer, status: HTTPResponseStatus = .ok, contentType: String = "application/x-amz-json-1.1") -> LocalReply {
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: contentType)
+        headers.add(name: "x-amzn-RequestId", value: UUID().uuidString.lowercased())
+        return LocalReply(status: status, headers: headers, body: body)
+    }
+
+    static func error(_ error: AWSErrorReply) -> LocalReply {
+        var writer = ByteBuffer()
+        writer.writeStaticString("{\"__type\":")
+        writer.writeJSONString(error.type)
+        writer.writeStaticString(",\"message\":")
+        writer.writeJSONString(error.message)
+        writer.writeStaticString("}")
+        var reply = json(writer, status: HTTPResponseStatus(statusCode: error.status))
+        reply.headers.add(name: "X-Amzn-ErrorType", value: error.type)
+        return reply
+    }
+}
+
+/// The Kinesis endpoint behind the HTTP layer: checks the signature, injects faults, and runs each operation on
+/// ``BackendState`` under one lock. Everything here is synchronous and CPU-only.
+final class LocalBackend: Sendable {
+    let state: Mutex<BackendState>
+    let verifier: SignatureVerifier
+    let logger: Logger
+
+    init(configuration: KinesisLocal.Configuration, logger: Logger) throws {
+        var state = BackendState(configuration: configuration)
+        let now = Date().timeIntervalSince1970
+        for spec in configuration.streams {
+            do {
+                try state.createStream(
+                    name: spec.name,
+                    shardCount: spec.shardCount,
+                    mode: spec.onDemand ? "ON_DEMAND" : "PROVISIONED",
+                    maxRecordSizeKiB: spec.maxRecordSizeInKiB,
+                    now: now
+                )
+            } catch {
+                throw KinesisLocalError(message: "cannot create stream \(spec.name): \(error.message)")
+            }
+        }
+        self.state = Mutex(state)
+        self.verifier = SignatureVerifier(configuration.authentication)
+        self.logger = logger
+    }
+
+    static let putOperations: Set<String> = ["PutRecords", "PutRecord"]
+
+    func handle(_ request: LocalRequest) -> LocalReply {
+        if request.uri.hasPrefix("/_admin/") {
+            return AdminAPI.handle(request, backend: self)
+        }
+        let now = Date()
+        do {
+            guard request.method == .POST else {
+                throw AWSErrorReply(status: 405, type: "UnknownOperationException", message: "Kinesis takes POST /; got \(request.method.rawValue) \(request.uri).")
+            }
+            guard let target = request.headers.first(name: "X-Amz-Target"), target.hasPrefix("Kinesis_20131202.") else {
+                throw AWSErrorReply(status: 400, type: "UnknownOperationException", message: "X-Amz-Target must name a Kinesis_20131202 operation.")
+            }
+            let operation = String(target.dropFirst("Kinesis_20131202.".count))
+            if let contentType = request.headers.first(name: "Content-Type"), contentType.contains("cbor") {
+                throw AWSErrorReply.serialization(
+                    "KinesisLocal speaks JSON 1.1 only; turn CBOR off in the client (AWS_CBOR_DISABLE=1 for Java SDK v1, -Daws.cborEnabled=false for v2)."
+                )
+            }
+            let accessKey = try verifier.verify(headers: request.headers, body: request.body, now: now)
+            return try state.withLock { state throws(AWSErrorReply) -> LocalReply in
+                state.requestCount += 1
+                if let limit = state.faults.expiredTokenAfterRequests {
+                    let seen = state.requestsPerAccessKey[accessKey, default: 0]
+                    state.requestsPerAccessKey[accessKey] = seen + 1
+                    if seen >= limit {
+                        throw AWSErrorReply(status: 400, type: "ExpiredTokenException", message: "The security token included in the request is expired")
+                    }
+                }
+                var delay: TimeAmount?
+                if Self.putOperations.contains(operation) {
+                    if state.faults.addedLatencyMilliseconds > 0 { delay = .milliseconds(Int64(state.faults.addedLatencyMilliseconds)) }
+                    if state.random.chance(state.faults.dropConnectionRate) {
+                        return LocalReply(status: .ok, headers: [:], body: ByteBuffer(), delay: delay, dropConnection: true)
+                    }
+                    if state.random.chance(state.faults.requestInternalErrorRate) {
+                        throw AWSErrorReply(status: 500, type: "InternalFailure", message: "Internal service failure.")
+                    }
+                    if state.random.chance(state.faults.requestThrottleRate) {
+                        throw AWSErrorReply(status: 400, type: "ProvisionedThroughputExceededException", message: "Rate exceeded for stream under account \(state.account).")
+                    }
+                    if state.random.chance(state.faults.kmsThrottlingRate) {
+                        throw AWSErrorReply(status: 400, type: "KMSThrottlingException", message: "Rate exceeded for KMS key used by the stream.")
+                    }
+                }
+                var reply = LocalReply.json(try Self.dispatch(operation, body: request.body, state: &state, now: now.timeIntervalSince1970))
+                reply.delay = delay
+                return reply
+            }
+        } catch let error as AWSErrorReply {
+            return .error(error)
+        } catch {
+            return .error(AWSErrorReply(status: 500, type: "InternalFailure", message: "\(error)"))
+        }
+    }
+
+    static func dispatch(_ operation: String, body: ByteBuffer, state: inout BackendState, now: Double) throws(AWSErrorReply) -> ByteBuffer {
+        switch operation {
+        case "PutRecords": return try state.putRecords(body, now: now)
+        case "PutRecord": return try state.putRecord(body, now: now)
+        case "CreateStream": return try state.createStream(RequestParameters(body), now: now)
+        case "DeleteStream": return try state.deleteStream(RequestParameters(body))
+        case "ListStreams": return try state.listStreams(RequestParameters(body))
+        case "DescribeStream": return try state.describeStream(RequestParameters(body))
+        case "DescribeStreamSummary": return try state.describeStreamSummary(RequestParameters(body))
+        case "ListShards": return try state.listShards(RequestParameters(body), now: now)
+        case "UpdateShardCount": return try state.updateShardCount(RequestParameters(body), now: now)
+        case "GetShardIterator": return try state.getShardIterator(RequestParameters(body), now: now)
+        case "GetRecords": return try state.getRecords(RequestParameters(body), now: now)
+        default:
+            throw AWSErrorReply(status: 400, type: "UnknownOperationException", message: "KinesisLocal does not implement \(operation).")
+        }
+    }
+}
+
+/// A KinesisLocal set-up failure (a bad stream spec, a port in use).
+public struct KinesisLocalError: Error, Sendable, CustomStringConvertible {
+    /// What went wrong.
+    public var message: String
+    public var description: String { "KinesisLocal: \(message)" }
+}

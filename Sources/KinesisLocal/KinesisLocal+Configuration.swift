@@ -1,0 +1,135 @@
+extension KinesisLocal {
+    /// How a KinesisLocal server behaves. Every default mimics current AWS.
+    public struct Configuration: Sendable {
+        /// The address to bind. Default `127.0.0.1`.
+        public var host: String
+        /// The port; `0` picks a free one. Default `0`.
+        public var port: Int
+        /// The account id in ARNs and error messages. Default `123456789012`.
+        public var account: String
+        /// The region in ARNs. Default `us-east-1`.
+        public var region: String
+        /// Streams that exist from the start.
+        public var streams: [StreamSpec]
+        /// Per-shard write limits. Default on: 1000 records/s and 1 MiB/s per shard, one second of burst.
+        public var shardLimits: ShardLimits
+        /// The largest PutRecords request, counted as data plus partition keys. Default 10 MiB (5 MiB mimics
+        /// older limits and moto).
+        public var maxRequestBytes: Int
+        /// How requests are authenticated. Default: any well-formed SigV4 `Authorization` header.
+        public var authentication: Authentication
+        /// Injected failures; changeable at run time. Default none.
+        public var faults: Faults
+        /// How many records each stream keeps before dropping its oldest.
+        public var retention: Retention
+        /// Event loop threads. Default 1: the server is meant to cost one core at most.
+        public var threads: Int
+
+        /// A stream to create at start.
+        public struct StreamSpec: Sendable, Hashable {
+            public var name: String
+            public var shardCount: Int
+            public var onDemand: Bool
+            public var maxRecordSizeInKiB: Int
+
+            /// A provisioned stream with `shardCount` shards, or an on-demand one (4 shards).
+            public init(name: String, shardCount: Int = 4, onDemand: Bool = false, maxRecordSizeInKiB: Int = 1024) {
+                self.name = name
+                self.shardCount = shardCount
+                self.onDemand = onDemand
+                self.maxRecordSizeInKiB = maxRecordSizeInKiB
+            }
+        }
+
+        /// Per-shard write limits.
+        public struct ShardLimits: Sendable, Hashable {
+            public var enabled: Bool
+            public var recordsPerSecond: Double
+            public var bytesPerSecond: Double
+
+            /// Kinesis's limits, on.
+            public init(enabled: Bool = true, recordsPerSecond: Double = 1000, bytesPerSecond: Double = 1_048_576) {
+                self.enabled = enabled
+                self.recordsPerSecond = recordsPerSecond
+                self.bytesPerSecond = bytesPerSecond
+            }
+
+            /// No limits: the server takes everything as fast as it can.
+            public static let off = ShardLimits(enabled: false)
+        }
+
+        /// Authentication modes.
+        public struct Authentication: Sendable, Hashable {
+            /// Credentials accepted in strict mode.
+            public struct AccessKey: Sendable, Hashable {
+                public var accessKeyID: String
+                public var secretAccessKey: String
+                /// When set, requests must carry this `X-Amz-Security-Token`.
+                public var sessionToken: String?
+
+                public init(accessKeyID: String, secretAccessKey: String, sessionToken: String? = nil) {
+                    self.accessKeyID = accessKeyID
+                    self.secretAccessKey = secretAccessKey
+                    self.sessionToken = sessionToken
+                }
+            }
+
+            /// Empty: any well-formed signature passes. Otherwise signatures are verified against these keys.
+            public var strictKeys: [AccessKey]
+            /// How far `X-Amz-Date` may be from the server clock in strict mode. Default 5 minutes, as Kinesis.
+            public var allowedClockSkew: Duration
+
+            /// Any well-formed SigV4 `Authorization` header is accepted.
+            public static let acceptAny = Authentication(strictKeys: [])
+
+            /// Signatures are verified against `keys`.
+            public static func strict(_ keys: [AccessKey]) -> Authentication { Authentication(strictKeys: keys) }
+
+            public init(strictKeys: [AccessKey], allowedClockSkew: Duration = .seconds(300)) {
+                self.strictKeys = strictKeys
+                self.allowedClockSkew = allowedClockSkew
+            }
+        }
+
+        /// The retention cap of each stream: past either bound the oldest records are dropped, so a long benchmark
+        /// does not grow memory without bound.
+        public struct Retention: Sendable, Hashable {
+            /// Default 2,000,000 records.
+            public var maxRecords: Int
+            /// Default 512 MiB of record data.
+            public var maxBytes: Int
+
+            public init(maxRecords: Int = 2_000_000, maxBytes: Int = 512 << 20) {
+                self.maxRecords = maxRecords
+                self.maxBytes = maxBytes
+            }
+        }
+
+        /// A configuration; every parameter has the documented default.
+        public init(
+            host: String = "127.0.0.1",
+            port: Int = 0,
+            account: String = "123456789012",
+            region: String = "us-east-1",
+            streams: [StreamSpec] = [],
+            shardLimits: ShardLimits = ShardLimits(),
+            maxRequestBytes: Int = 10 << 20,
+            authentication: Authentication = .acceptAny,
+            faults: Faults = Faults(),
+            retention: Retention = Retention(),
+            threads: Int = 1
+        ) {
+            self.host = host
+            self.port = port
+            self.account = account
+            self.region = region
+            self.streams = streams
+            self.shardLimits = shardLimits
+            self.maxRequestBytes = maxRequestBytes
+            self.authentication = authentication
+            self.faults = faults
+            self.retention = retention
+            self.threads = max(1, threads)
+        }
+    }
+}

@@ -1,0 +1,51 @@
+extension KinesisLocal {
+    /// Counters of what the server took, per stream and shard (`GET /_admin/stats`).
+    public struct Stats: Sendable, Hashable, Codable {
+        /// Kinesis requests answered (all operations, errors included).
+        public var requests: Int
+        public var streams: [String: StreamStats]
+
+        /// One stream's counters.
+        public struct StreamStats: Sendable, Hashable, Codable {
+            /// Records stored since the stream was created.
+            public var accepted: Int
+            /// Bytes (data plus partition keys) stored since the stream was created.
+            public var acceptedBytes: Int
+            /// Records refused with `ProvisionedThroughputExceededException` (limits or injected).
+            public var throttled: Int
+            /// Records held now (after the retention cap).
+            public var storedRecords: Int
+            public var openShards: Int
+            public var shards: [ShardStats]
+        }
+
+        /// One shard's counters.
+        public struct ShardStats: Sendable, Hashable, Codable {
+            public var shardId: String
+            public var open: Bool
+            public var accepted: Int
+            public var throttled: Int
+            public var storedRecords: Int
+        }
+    }
+}
+
+extension BackendState {
+    var stats: KinesisLocal.Stats {
+        KinesisLocal.Stats(
+            requests: requestCount,
+            streams: streams.mapValues { stream in
+                KinesisLocal.Stats.StreamStats(
+                    accepted: stream.shards.reduce(0) { $0 + $1.accepted },
+                    acceptedBytes: stream.shards.reduce(0) { $0 + $1.acceptedBytes },
+                    throttled: stream.shards.reduce(0) { $0 + $1.throttled },
+                    storedRecords: stream.storedRecords,
+                    openShards: stream.openShardIndices.count,
+                    shards: stream.shards.map {
+                        .init(shardId: $0.id, open: $0.isOpen, accepted: $0.accepted, throttled: $0.throttled, storedRecords: $0.records.count)
+                    }
+                )
+            }
+        )
+    }
+}

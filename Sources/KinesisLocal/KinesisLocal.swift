@@ -1,0 +1,133 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import ServiceLifecycle
+import Synchronization
+
+/// An embedded Kinesis-compatible server on loopback, for development, tests and benchmarks.
+///
+/// It serves the Kinesis JSON 1.1 API (streams, shards, MD5 routing over inclusive ranges, AWS-style ListShards
+/// paging, read-back), validates like AWS, enforces per-shard write limits, and injects faults on demand.
+/// boto3, the AWS CLI and ``KinesisAPI`` clients work against it unmodified.
+///
+/// ```swift
+/// let server = try await KinesisLocal.start(.init(streams: [.init(name: "events", shardCount: 4)]))
+/// // point a client at server.endpoint …
+/// try await server.stop()
+/// ```
+///
+/// As a `Service`, ``run()`` keeps it up until graceful shutdown or cancellation, then stops it.
+public final class KinesisLocal: Sendable {
+    /// The port the server listens on.
+    public let port: Int
+    /// The address it is bound to.
+    public let host: String
+    let backend: LocalBackend
+    private let channel: any Channel
+    private let group: MultiThreadedEventLoopGroup
+    private let stopped = Mutex(false)
+
+    /// The endpoint URL to give clients, `http://127.0.0.1:PORT`.
+    public var endpoint: String { "http://\(host.contains(":") ? "[\(host)]" : host):\(port)" }
+
+    private init(host: String, port: Int, backend: LocalBackend, channel: any Channel, group: MultiThreadedEventLoopGroup) {
+        self.host = host
+        self.port = port
+        self.backend = backend
+        self.channel = channel
+        self.group = group
+    }
+
+    /// Binds and starts serving; returns once the port is open.
+    public static func start(
+        _ configuration: Configuration = Configuration(),
+        logger: Logger = Logger(label: "KinesisLocal", factory: { _ in SwiftLogNoOpLogHandler() })
+    ) async throws -> KinesisLocal {
+        let backend = try LocalBackend(configuration: configuration, logger: logger)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads)
+        do {
+            let channel = try await ServerBootstrap(group: group)
+                .serverChannelOption(.backlog, value: 256)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                .childChannelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                        try channel.pipeline.syncOperations.addHandler(LocalHTTPHandler(backend: backend))
+                    }
+                }
+                .bind(host: configuration.host, port: configuration.port)
+                .get()
+            let port = channel.localAddress?.port ?? configuration.port
+            logger.info("KinesisLocal listening", metadata: ["kinesis.local.endpoint": "http://\(configuration.host):\(port)"])
+            return KinesisLocal(host: configuration.host, port: port, backend: backend, channel: channel, group: group)
+        } catch {
+            try? await group.shutdownGracefully()
+            throw KinesisLocalError(message: "cannot listen on \(configuration.host):\(configuration.port): \(error)")
+        }
+    }
+
+    /// Stops listening and closes every connection. Safe to call more than once.
+    public func stop() async throws {
+        let alreadyStopped = stopped.withLock { stopped in
+            defer { stopped = true }
+            return stopped
+        }
+        if alreadyStopped { return }
+        try? await channel.close()
+        try await group.shutdownGracefully()
+    }
+
+    /// The faults in force.
+    public var faults: Faults {
+        backend.state.withLock { $0.faults }
+    }
+
+    /// Replaces the faults (and reseeds the generator).
+    public func setFaults(_ faults: Faults) {
+        backend.state.withLock { state in
+            state.faults = faults
+            state.random = SeededRandom(seed: faults.seed)
+            state.requestsPerAccessKey = [:]
+        }
+    }
+
+    /// Reshards a stream now (uniform scaling): every open shard closes, `shardCount` children open.
+    public func reshard(stream: String, shardCount: Int) throws {
+        try backend.state.withLock { state throws(AWSErrorReply) in
+            _ = try state.updateShardCount(stream: stream, target: shardCount, now: Date().timeIntervalSince1970)
+        }
+    }
+
+    /// Creates a stream now.
+    public func createStream(_ spec: Configuration.StreamSpec) throws {
+        do {
+            try backend.state.withLock { state throws(AWSErrorReply) in
+                try state.createStream(
+                    name: spec.name,
+                    shardCount: spec.shardCount,
+                    mode: spec.onDemand ? "ON_DEMAND" : "PROVISIONED",
+                    maxRecordSizeKiB: spec.maxRecordSizeInKiB,
+                    now: Date().timeIntervalSince1970
+                )
+            }
+        } catch {
+            throw KinesisLocalError(message: "cannot create stream \(spec.name): \(error.message)")
+        }
+    }
+
+    /// Counters of accepted and throttled records per stream and shard.
+    public func stats() -> Stats {
+        backend.state.withLock { $0.stats }
+    }
+}
+
+extension KinesisLocal: Service {
+    /// Serves until graceful shutdown or cancellation, then stops.
+    public func run() async throws {
+        try? await gracefulShutdown()
+        try await stop()
+    }
+}
