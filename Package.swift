@@ -80,6 +80,9 @@ let package = Package(
             name: "kinesis-pusher",
             dependencies: [
                 "KinesisAPI",
+                "KinesisLocal",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 "AWSCredentials",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

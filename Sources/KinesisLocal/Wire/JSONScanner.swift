@@ -173,4 +173,53 @@ struct JSONScanner {
             guard index > start else { throw Failure(message: "unexpected byte at \(start)") }
         }
     }
+
+    /// Reads any value into a small tree; for control-plane requests, where speed does not matter.
+    mutating func readValue() throws -> JSONValue {
+        guard let byte = peek() else { throw Failure(message: "unexpected end") }
+        switch byte {
+        case 0x22:
+            return .string(try readString())
+        case 0x7B:
+            index += 1
+            var members: [String: JSONValue] = [:]
+            if consume(0x7D) { return .object(members) }
+            repeat {
+                let key = try readString()
+                try expect(0x3A)
+                members[key] = try readValue()
+            } while consume(0x2C)
+            try expect(0x7D)
+            return .object(members)
+        case 0x5B:
+            index += 1
+            var elements: [JSONValue] = []
+            if consume(0x5D) { return .array(elements) }
+            repeat { elements.append(try readValue()) } while consume(0x2C)
+            try expect(0x5D)
+            return .array(elements)
+        default:
+            let start = index
+            try skipValue()
+            let text = string(start..<index)
+            switch text {
+            case "true": return .bool(true)
+            case "false": return .bool(false)
+            case "null": return .null
+            default:
+                guard let number = Double(text) else { throw Failure(message: "invalid literal '\(text)'") }
+                return .number(number)
+            }
+        }
+    }
+}
+
+/// A parsed JSON value.
+enum JSONValue {
+    case object([String: JSONValue])
+    case array([JSONValue])
+    case string(String)
+    case number(Double)
+    case bool(Bool)
+    case null
 }

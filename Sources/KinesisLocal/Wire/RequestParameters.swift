@@ -1,52 +1,65 @@
-import Foundation
 import NIOCore
 
 /// The members of a control-plane request body, read with type checks that fail like AWS (SerializationException).
 struct RequestParameters {
-    private let members: [String: Any]
+    private let members: [String: JSONValue]
 
     init(_ body: ByteBuffer) throws(AWSErrorReply) {
         if body.readableBytes == 0 {
             members = [:]
             return
         }
-        guard let object = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)),
-            let dictionary = object as? [String: Any]
-        else {
-            throw .serialization("The request body is not a JSON object.")
+        do {
+            members = try body.withUnsafeReadableBytes { bytes in
+                var scanner = JSONScanner(bytes)
+                guard case .object(let members) = try scanner.readValue() else {
+                    throw JSONScanner.Failure(message: "the body is not a JSON object")
+                }
+                scanner.skipWhitespace()
+                guard scanner.isAtEnd else { throw JSONScanner.Failure(message: "trailing bytes after the JSON object") }
+                return members
+            }
+        } catch let error as JSONScanner.Failure {
+            throw .serialization("The request body is not valid JSON: \(error.message)")
+        } catch {
+            throw .serialization("The request body is not valid JSON.")
         }
-        members = dictionary
     }
 
-    func has(_ name: String) -> Bool { members[name] != nil && !(members[name] is NSNull) }
+    private init(members: [String: JSONValue]) {
+        self.members = members
+    }
+
+    private func value(_ name: String) -> JSONValue? {
+        if case .null = members[name] { return nil }
+        return members[name]
+    }
+
+    func has(_ name: String) -> Bool { value(name) != nil }
 
     func string(_ name: String) throws(AWSErrorReply) -> String? {
-        guard let value = members[name], !(value is NSNull) else { return nil }
-        guard let text = value as? String else { throw .serialization("\(name) must be a string.") }
+        guard let value = value(name) else { return nil }
+        guard case .string(let text) = value else { throw .serialization("\(name) must be a string.") }
         return text
     }
 
     func int(_ name: String) throws(AWSErrorReply) -> Int? {
-        guard let value = members[name], !(value is NSNull) else { return nil }
-        guard let number = value as? NSNumber, !(value is Bool), number.doubleValue == number.doubleValue.rounded() else {
+        guard let value = value(name) else { return nil }
+        guard case .number(let number) = value, number == number.rounded(), abs(number) < 1e15 else {
             throw .serialization("\(name) must be an integer.")
         }
-        return number.intValue
+        return Int(number)
     }
 
     func double(_ name: String) throws(AWSErrorReply) -> Double? {
-        guard let value = members[name], !(value is NSNull) else { return nil }
-        guard let number = value as? NSNumber else { throw .serialization("\(name) must be a number.") }
-        return number.doubleValue
+        guard let value = value(name) else { return nil }
+        guard case .number(let number) = value else { throw .serialization("\(name) must be a number.") }
+        return number
     }
 
     func object(_ name: String) throws(AWSErrorReply) -> RequestParameters? {
-        guard let value = members[name], !(value is NSNull) else { return nil }
-        guard let dictionary = value as? [String: Any] else { throw .serialization("\(name) must be an object.") }
-        return RequestParameters(members: dictionary)
-    }
-
-    private init(members: [String: Any]) {
-        self.members = members
+        guard let value = value(name) else { return nil }
+        guard case .object(let members) = value else { throw .serialization("\(name) must be an object.") }
+        return RequestParameters(members: members)
     }
 }

@@ -1,0 +1,136 @@
+import ArgumentParser
+import Foundation
+import KinesisLocal
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
+/// `kinesis-pusher local`: runs KinesisLocal in the foreground until Ctrl-C or SIGTERM.
+struct LocalCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "local",
+        abstract: "Run an embedded Kinesis-compatible server on loopback (no AWS account needed).",
+        discussion: """
+            Faults and counters can be changed and read while it runs: GET/POST /_admin/faults, POST /_admin/reshard \
+            ({"stream":"s","shardCount":8}), GET /_admin/stats.
+            """
+    )
+
+    @Option(help: "Port to listen on (0 picks a free one).")
+    var port = 4567
+
+    @Option(help: "Address to bind.")
+    var host = "127.0.0.1"
+
+    @Option(name: .customLong("stream"), help: "Create a stream at start: NAME:SHARDS or NAME:on-demand (repeatable).")
+    var streams: [String] = []
+
+    @Flag(help: "Turn the per-shard limits (1000 records/s, 1 MiB/s) off.")
+    var noShardLimits = false
+
+    @Flag(help: "Verify SigV4 signatures against --access-key (or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY).")
+    var strictAuth = false
+
+    @Option(name: .customLong("access-key"), help: "With --strict-auth: ID:SECRET or ID:SECRET:SESSION_TOKEN (repeatable).")
+    var accessKeys: [String] = []
+
+    @Option(help: "Largest PutRecords request in MiB (5 mimics older limits and moto).")
+    var maxRequestMib = 10
+
+    @Option(help: "Records each stream keeps before dropping its oldest.")
+    var retainRecords = 2_000_000
+
+    @Option(help: "Record data each stream keeps, in MiB, before dropping its oldest.")
+    var retainMib = 512
+
+    @Option(help: "Fault: share of records failed with InternalFailure (0-1).")
+    var failRecords = 0.0
+    @Option(help: "Fault: share of records throttled (ProvisionedThroughputExceededException).")
+    var throttleRecords = 0.0
+    @Option(help: "Fault: share of put requests answered HTTP 500.")
+    var failRequests = 0.0
+    @Option(help: "Fault: share of put requests throttled as a whole (HTTP 400).")
+    var throttleRequests = 0.0
+    @Option(help: "Fault: share of put requests answered KMSThrottlingException.")
+    var kmsThrottle = 0.0
+    @Option(help: "Fault: share of put requests whose connection is dropped without an answer.")
+    var dropConnections = 0.0
+    @Option(help: "Fault: milliseconds added before each put answer.")
+    var latencyMs = 0
+    @Option(help: "Fault: after N requests with one access key, answer ExpiredTokenException for that key.")
+    var expireTokenAfter: Int?
+    @Option(help: "Seed of the fault generator.")
+    var seed: UInt64 = 1
+
+    @Flag(help: "Log each start-up step.")
+    var verbose = false
+
+    func validate() throws {
+        for rate in [failRecords, throttleRecords, failRequests, throttleRequests, kmsThrottle, dropConnections] where !(0...1).contains(rate) {
+            throw ValidationError("fault rates are shares between 0 and 1; got \(rate)")
+        }
+        guard (1...64).contains(maxRequestMib) else { throw ValidationError("--max-request-mib must be 1 to 64") }
+    }
+
+    func run() async throws {
+        var logger = Logger(label: "kinesis-pusher.local", factory: { StreamLogHandler.standardError(label: $0) })
+        logger.logLevel = verbose ? .debug : .notice
+        let configuration = KinesisLocal.Configuration(
+            host: host,
+            port: port,
+            streams: try streams.map(Self.parseStream),
+            shardLimits: noShardLimits ? .off : .init(),
+            maxRequestBytes: maxRequestMib << 20,
+            authentication: strictAuth ? .strict(try strictKeys()) : .acceptAny,
+            faults: .init(
+                recordInternalFailureRate: failRecords,
+                recordThrottleRate: throttleRecords,
+                requestInternalErrorRate: failRequests,
+                requestThrottleRate: throttleRequests,
+                kmsThrottlingRate: kmsThrottle,
+                dropConnectionRate: dropConnections,
+                addedLatencyMilliseconds: latencyMs,
+                expiredTokenAfterRequests: expireTokenAfter,
+                seed: seed
+            ),
+            retention: .init(maxRecords: retainRecords, maxBytes: retainMib << 20)
+        )
+        let server = try await KinesisLocal.start(configuration, logger: logger)
+        var banner = ["KinesisLocal listening on \(server.endpoint)"]
+        for spec in configuration.streams {
+            banner.append("  stream \(spec.name): \(spec.onDemand ? "on-demand, 4" : "\(spec.shardCount)") shards")
+        }
+        banner.append("  per-shard limits \(noShardLimits ? "off" : "on"), signatures \(strictAuth ? "verified" : "not verified"); Ctrl-C stops")
+        // Written unbuffered so a script reading our output sees the endpoint at once.
+        FileHandle.standardOutput.write(Data((banner.joined(separator: "\n") + "\n").utf8))
+        let group = ServiceGroup(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        try await group.run()
+    }
+
+    static func parseStream(_ text: String) throws -> KinesisLocal.Configuration.StreamSpec {
+        let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
+        guard let name = parts.first, !name.isEmpty else { throw ValidationError("--stream wants NAME:SHARDS, got '\(text)'") }
+        guard parts.count == 2 else { return .init(name: name, shardCount: 4) }
+        if parts[1] == "on-demand" { return .init(name: name, onDemand: true) }
+        guard let count = Int(parts[1]), count >= 1 else {
+            throw ValidationError("--stream wants NAME:SHARDS with SHARDS ≥ 1 (or NAME:on-demand), got '\(text)'")
+        }
+        return .init(name: name, shardCount: count)
+    }
+
+    func strictKeys() throws -> [KinesisLocal.Configuration.Authentication.AccessKey] {
+        var keys = try accessKeys.map { text -> KinesisLocal.Configuration.Authentication.AccessKey in
+            let parts = text.split(separator: ":", maxSplits: 2).map(String.init)
+            guard parts.count >= 2 else { throw ValidationError("--access-key wants ID:SECRET[:SESSION_TOKEN]") }
+            return .init(accessKeyID: parts[0], secretAccessKey: parts[1], sessionToken: parts.count == 3 ? parts[2] : nil)
+        }
+        let environment = ProcessInfo.processInfo.environment
+        if keys.isEmpty, let id = environment["AWS_ACCESS_KEY_ID"], let secret = environment["AWS_SECRET_ACCESS_KEY"] {
+            keys.append(.init(accessKeyID: id, secretAccessKey: secret, sessionToken: environment["AWS_SESSION_TOKEN"]))
+        }
+        guard !keys.isEmpty else {
+            throw ValidationError("--strict-auth needs --access-key ID:SECRET or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
+        }
+        return keys
+    }
+}
