@@ -131,3 +131,18 @@ extension KinesisLocal: Service {
         try await stop()
     }
 }
+
+extension KinesisLocal {
+    /// Runs one Kinesis request straight through the backend, without HTTP: for measuring the server's own cost.
+    package func process(target: String, body: ByteBuffer) -> (status: Int, body: ByteBuffer) {
+        var headers = HTTPHeaders()
+        headers.add(name: "X-Amz-Target", value: target)
+        headers.add(name: "Content-Type", value: "application/x-amz-json-1.1")
+        headers.add(
+            name: "Authorization",
+            value: "AWS4-HMAC-SHA256 Credential=AKIDBENCH/20260101/us-east-1/kinesis/aws4_request, SignedHeaders=host;x-amz-date, Signature=0"
+        )
+        let reply = backend.handle(LocalRequest(method: .POST, uri: "/", headers: headers, body: body))
+        return (Int(reply.status.code), reply.body)
+    }
+}
