@@ -6,8 +6,7 @@ extension ByteBuffer {
     @inlinable
     package mutating func writeJSONString(_ text: String) {
         writeInteger(UInt8(ascii: "\""))
-        let needsEscaping = text.utf8.contains { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }
-        if !needsEscaping {
+        if JSONEscaping.literalLength(text) == text.utf8.count + 2 {
             writeString(text)
         } else {
             for byte in text.utf8 {
@@ -43,6 +42,32 @@ extension ByteBuffer {
             }
             return length
         }
+    }
+}
+
+/// How long strings get as JSON literals.
+@usableFromInline
+package enum JSONEscaping {
+    /// The length of `text` as a JSON string literal, quotes included: one pass over contiguous UTF-8.
+    @inlinable
+    package static func literalLength(_ text: String) -> Int {
+        text.utf8.withContiguousStorageIfAvailable { bytes in
+            var length = bytes.count + 2
+            for byte in bytes where byte < 0x20 || byte == 0x22 || byte == 0x5C {
+                switch byte {
+                case 0x22, 0x5C, 0x0A, 0x0D, 0x09, 0x08, 0x0C: length += 1
+                default: length += 5
+                }
+            }
+            return length
+        } ?? slowLiteralLength(text)
+    }
+
+    @usableFromInline
+    static func slowLiteralLength(_ text: String) -> Int {
+        var copy = text
+        copy.makeContiguousUTF8()
+        return literalLength(copy)
     }
 }
 

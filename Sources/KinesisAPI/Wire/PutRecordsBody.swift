@@ -6,38 +6,27 @@ import NIOCore
 /// `{"Records":[{"Data":"…","PartitionKey":"…","ExplicitHashKey":"…"}],"StreamName":"…","StreamARN":"…"}`.
 public enum PutRecordsBody {
     /// The exact body size, so the buffer is allocated once.
+    @inlinable
     public static func encodedSize(of entries: some Collection<PutRecordsEntry>, stream: StreamIdentifier) -> Int {
         var size = 14 + max(0, entries.count - 1)  // {"Records":[ … ]} and the commas between entries
-        for entry in entries {
-            size += 27 + (entry.data.count + 2) / 3 * 4 + jsonStringLength(entry.partitionKey)
-            if let key = entry.explicitHashKey { size += 19 + jsonStringLength(key) }
+        for index in entries.indices {
+            size += 27 + (entries[index].data.count + 2) / 3 * 4 + JSONEscaping.literalLength(entries[index].partitionKey)
+            if let key = entries[index].explicitHashKey { size += 19 + JSONEscaping.literalLength(key) }
         }
-        if let name = stream.name { size += 14 + jsonStringLength(name) }
-        if let arn = stream.arn { size += 13 + jsonStringLength(arn) }
+        if let name = stream.name { size += 14 + JSONEscaping.literalLength(name) }
+        if let arn = stream.arn { size += 13 + JSONEscaping.literalLength(arn) }
         return size
     }
 
-    /// The length of `text` as a JSON string literal, quotes included.
-    static func jsonStringLength(_ text: String) -> Int {
-        var length = 2
-        for byte in text.utf8 {
-            switch byte {
-            case 0x22, 0x5C, 0x0A, 0x0D, 0x09, 0x08, 0x0C: length += 2
-            case ..<0x20: length += 6
-            default: length += 1
-            }
-        }
-        return length
-    }
-
     /// Appends the body for `entries` to `buffer`.
+    @inlinable
     public static func write(_ entries: some Collection<PutRecordsEntry>, stream: StreamIdentifier, into buffer: inout ByteBuffer) {
         buffer.writeStaticString("{\"Records\":[")
         var first = true
-        for entry in entries {
+        for index in entries.indices {
             buffer.writeStaticString(first ? "{" : ",{")
             first = false
-            writeFields(of: entry, into: &buffer)
+            writeFields(of: entries[index], into: &buffer)
             buffer.writeInteger(UInt8(ascii: "}"))
         }
         buffer.writeInteger(UInt8(ascii: "]"))
@@ -53,6 +42,7 @@ public enum PutRecordsBody {
     }
 
     /// Writes `"Data":"…","PartitionKey":"…"[,"ExplicitHashKey":"…"]`: a record's members in PutRecords and PutRecord.
+    @usableFromInline
     static func writeFields(of entry: PutRecordsEntry, into buffer: inout ByteBuffer) {
         buffer.writeStaticString("\"Data\":\"")
         buffer.writeBase64(entry.data)
@@ -65,6 +55,7 @@ public enum PutRecordsBody {
     }
 
     /// A new buffer holding the body for `entries`.
+    @inlinable
     public static func encode(
         _ entries: some Collection<PutRecordsEntry>,
         stream: StreamIdentifier,

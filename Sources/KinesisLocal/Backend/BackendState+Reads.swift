@@ -80,7 +80,7 @@ extension BackendState {
             if bytes > 0 && bytes + record.dataLength > 10 * 1024 * 1024 { break }
             if index > low { response.writeInteger(UInt8(ascii: ",")) }
             response.writeStaticString("{\"SequenceNumber\":\"")
-            response.writeString(LocalStream.sequenceNumber(shardOrdinal: shard.ordinal, counter: record.counter))
+            LocalStream.writeSequenceNumber(shardOrdinal: shard.ordinal, counter: record.counter, into: &response)
             response.writeStaticString("\",\"ApproximateArrivalTimestamp\":")
             response.writeString(String(record.arrival))
             response.writeStaticString(",\"Data\":\"")

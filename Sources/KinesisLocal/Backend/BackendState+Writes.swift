@@ -27,7 +27,7 @@ extension BackendState {
             switch admit(record, hash: hashes[index], stream: &stream, now: now) {
             case .stored(let shard, let counter):
                 response.writeStaticString("{\"SequenceNumber\":\"")
-                response.writeString(LocalStream.sequenceNumber(shardOrdinal: stream.shards[shard].ordinal, counter: counter))
+                LocalStream.writeSequenceNumber(shardOrdinal: stream.shards[shard].ordinal, counter: counter, into: &response)
                 response.writeStaticString("\",\"ShardId\":\"")
                 response.writeString(stream.shards[shard].id)
                 response.writeStaticString("\"}")

@@ -110,6 +110,26 @@ struct LocalStream {
             + String(repeating: "0", count: 48 - value.count) + value
     }
 
+    /// Writes the same digits as ``sequenceNumber(shardOrdinal:counter:)`` straight into `buffer`: the answer to
+    /// every stored record carries one, so no string is built.
+    static func writeSequenceNumber(shardOrdinal: Int, counter: UInt64, into buffer: inout ByteBuffer) {
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 56) { output in
+            output[0] = 0x34  // "4"
+            output[1] = 0x39  // "9"
+            var ordinal = shardOrdinal
+            for position in stride(from: 7, through: 2, by: -1) {
+                output[position] = 0x30 + UInt8(ordinal % 10)
+                ordinal /= 10
+            }
+            var value = counter
+            for position in stride(from: 55, through: 8, by: -1) {
+                output[position] = 0x30 + UInt8(value % 10)
+                value /= 10
+            }
+            return 56
+        }
+    }
+
     /// The counter inside a sequence number this server issued, or `nil`.
     static func counter(fromSequenceNumber text: String) -> UInt64? {
         guard text.utf8.count == 56, text.hasPrefix("49") else { return nil }
