@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "AWSCredentials", targets: ["AWSCredentials"]),
         .library(name: "KinesisAPI", targets: ["KinesisAPI"]),
         .library(name: "KinesisLocal", targets: ["KinesisLocal"]),
+        .library(name: "KinesisPusher", targets: ["KinesisPusher"]),
         .executable(name: "kinesis-pusher", targets: ["kinesis-pusher"]),
     ],
     dependencies: [
@@ -57,6 +58,19 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ExtrasBase64", package: "swift-extras-base64"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The producer: Runner, its state machine and pipeline stages.
+        .target(
+            name: "KinesisPusher",
+            dependencies: [
+                "KinesisAPI",
+                "AWSCredentials",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

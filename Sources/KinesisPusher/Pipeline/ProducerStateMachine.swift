@@ -1,0 +1,505 @@
+import DequeModule
+import KinesisAPI
+
+/// The producer's whole mutable state and every decision about it: intake with backpressure, batch selection
+/// under the rate limiter, per-entry result handling, retries with backoff, expiry, shutdown.
+///
+/// A plain value behind the runner's lock: methods return what to do (resume a caller, deliver an outcome, send
+/// a batch), and the runner does it after unlocking. No I/O, no clock of its own, so it is tested without a
+/// network.
+struct ProducerStateMachine {
+    struct Limits {
+        var bufferSize: Int
+        var maxBufferedBytes: Int?
+        var maxRecordsPerRequest: Int
+        var maxRequestBytes: Int
+        var flushInterval: Duration
+        var recordTTL: Duration?
+        var maxAttempts: Int?
+        var retryBaseDelay: Duration
+        var retryMaxDelay: Duration
+        var maxInFlight: Int
+
+        init(_ configuration: RunnerConfiguration) {
+            bufferSize = configuration.bufferSize
+            maxBufferedBytes = configuration.maxBufferedBytes
+            maxRecordsPerRequest = min(500, max(1, configuration.maxRecordsPerRequest))
+            maxRequestBytes = configuration.maxRequestBytes
+            flushInterval = configuration.flushInterval
+            recordTTL = configuration.recordTTL
+            maxAttempts = configuration.maxAttempts
+            retryBaseDelay = configuration.retryBaseDelay
+            retryMaxDelay = configuration.retryMaxDelay
+            maxInFlight = configuration.isAsync ? configuration.maxConcurrentPuts : 1
+        }
+    }
+
+    enum Phase {
+        case accepting
+        case draining(deadline: ContinuousClock.Instant)
+        case finished
+    }
+
+    /// A caller waiting for buffer space: `send` (with `resume`) or `put` (its outcome continuation is inside the record).
+    struct Waiter {
+        var record: PendingRecord
+        var resume: CheckedContinuation<Void, any Error>?
+    }
+
+    /// A record's end, to be told outside the lock.
+    struct Outcome {
+        var record: PendingRecord
+        var result: Result<PutResult, ProducerError>
+    }
+
+    /// What the runner must do after a state change.
+    struct Effects {
+        var outcomes: [Outcome] = []
+        /// `send` callers whose record was admitted from the waiting line.
+        var admitted: [CheckedContinuation<Void, any Error>] = []
+        /// `send` callers refused while waiting (shutdown, stream unusable).
+        var refused: [(CheckedContinuation<Void, any Error>, ProducerError)] = []
+
+        var isEmpty: Bool { outcomes.isEmpty && admitted.isEmpty && refused.isEmpty }
+
+        mutating func merge(_ other: Effects) {
+            outcomes += other.outcomes
+            admitted += other.admitted
+            refused += other.refused
+        }
+    }
+
+    struct Batch {
+        var records: [PendingRecord]
+        var bytes: Int
+    }
+
+    var limits: Limits
+    private(set) var phase = Phase.accepting
+    private var ready: Deque<PendingRecord> = []
+    private var readyBytes = 0
+    /// Records backing off after a failed attempt.
+    private var backoff: [PendingRecord] = []
+    private var bufferedBytes = 0
+    private var waiters: Deque<Waiter> = []
+    private(set) var inFlightRequests = 0
+    private(set) var map: ShardMap?
+    private(set) var limiter: RateLimiter
+    private(set) var stats = RunnerStats()
+    private(set) var terminal: ProducerError?
+    /// Set when an answer shows the map is stale (a record landed on a shard that does not own its hash).
+    private(set) var refreshRequested = false
+    private var refreshInFlight = false
+    private var lastRefresh: ContinuousClock.Instant?
+    /// Data plus key may not exceed this (the stream's `MaxRecordSizeInKiB`).
+    var maxRecordBytes = 1_048_576
+    private var nextID: UInt64 = 0
+
+    init(limits: Limits, rateLimitPercent: Double) {
+        self.limits = limits
+        self.limiter = RateLimiter(percent: rateLimitPercent)
+    }
+
+    var bufferedCount: Int { ready.count + backoff.count }
+    var isIdle: Bool { bufferedCount == 0 && inFlightRequests == 0 && waiters.isEmpty }
+
+    // MARK: Intake
+
+    enum OfferResult {
+        case accepted
+        case waiting
+        case full
+        case refused(ProducerError)
+    }
+
+    /// A fresh record id, taken before offering so a cancellation handler can name the record.
+    mutating func makeID() -> UInt64 {
+        nextID += 1
+        return nextID
+    }
+
+    /// Admits a validated record, or parks its caller (when it may wait), or says the buffer is full.
+    mutating func offer(
+        _ record: Record,
+        id: UInt64,
+        hash: UInt128,
+        completion: PendingRecord.Completion,
+        resume: CheckedContinuation<Void, any Error>?,
+        mayWait: Bool,
+        now: ContinuousClock.Instant
+    ) -> OfferResult {
+        if let terminal {
+            stats.rejected += 1
+            return .refused(terminal)
+        }
+        guard case .accepting = phase else {
+            stats.rejected += 1
+            return .refused(ProducerError(.shutdown, message: "the runner is shutting down; record '\(record.partitionKey)' was not accepted"))
+        }
+        let pending = PendingRecord(
+            id: id,
+            record: record,
+            hash: hash,
+            size: record.billedSize,
+            acceptedAt: now,
+            deadline: limits.recordTTL.map { now + $0 },
+            completion: completion
+        )
+        if waiters.isEmpty && hasRoom(for: pending.size) {
+            admit(pending)
+            return .accepted
+        }
+        guard mayWait else {
+            stats.rejected += 1
+            return .full
+        }
+        waiters.append(Waiter(record: pending, resume: resume))
+        return .waiting
+    }
+
+    /// Counts a record refused at the door (invalid).
+    mutating func countRejected() { stats.rejected += 1 }
+
+    private func hasRoom(for size: Int) -> Bool {
+        guard bufferedCount < limits.bufferSize else { return false }
+        if let cap = limits.maxBufferedBytes, bufferedBytes > 0, bufferedBytes + size > cap { return false }
+        return true
+    }
+
+    private mutating func admit(_ pending: PendingRecord) {
+        ready.append(pending)
+        readyBytes += pending.size
+        bufferedBytes += pending.size
+        stats.sent += 1
+    }
+
+    /// Moves waiting callers into the buffer while there is room.
+    private mutating func admitWaiters(into effects: inout Effects) {
+        while let first = waiters.first, hasRoom(for: first.record.size) {
+            waiters.removeFirst()
+            admit(first.record)
+            if let resume = first.resume { effects.admitted.append(resume) }
+        }
+    }
+
+    /// A waiting caller was cancelled: takes it out of the line (its record was never accepted).
+    mutating func cancelWaiter(id: UInt64) -> Waiter? {
+        guard let index = waiters.firstIndex(where: { $0.record.id == id }) else { return nil }
+        return waiters.remove(at: index)
+    }
+
+    // MARK: Shard map
+
+    mutating func install(_ map: ShardMap, now: ContinuousClock.Instant) {
+        self.map = map
+        lastRefresh = now
+        limiter.use(map, now: now)
+    }
+
+    mutating func useStreamWideBudget(openShards: Int, now: ContinuousClock.Instant) {
+        limiter.useStreamWide(openShards: openShards, now: now)
+    }
+
+    mutating func requestRefresh() { refreshRequested = true }
+
+    /// Whether to list the shards now (interval passed, or a stale map was noticed); marks a refresh in flight.
+    mutating func startRefreshIfDue(now: ContinuousClock.Instant, interval: Duration) -> Bool {
+        guard !refreshInFlight else { return false }
+        let due = refreshRequested || lastRefresh.map { now - $0 >= interval } ?? true
+        guard due else { return false }
+        refreshInFlight = true
+        refreshRequested = false
+        lastRefresh = now
+        return true
+    }
+
+    mutating func refreshFinished() { refreshInFlight = false }
+
+    // MARK: Batches
+
+    /// Picks the next PutRecords batch, if one is due: full (records or bytes), or its oldest record has waited a
+    /// flush interval, or the runner is draining. Records whose shard has no budget left stay, in order.
+    mutating func nextBatch(now: ContinuousClock.Instant) -> (Batch?, Effects) {
+        var effects = Effects()
+        releaseDueRetries(now: now)
+        expireReady(now: now, into: &effects)
+        guard inFlightRequests < limits.maxInFlight, let oldest = ready.first else { return (nil, effects) }
+        let draining: Bool
+        if case .draining = phase { draining = true } else { draining = false }
+        let due =
+            draining || ready.count >= limits.maxRecordsPerRequest || readyBytes >= limits.maxRequestBytes
+            || (oldest.notBefore ?? oldest.acceptedAt) + limits.flushInterval <= now || oldest.attempts > 0
+        guard due else { return (nil, effects) }
+
+        var batch: [PendingRecord] = []
+        var bytes = 0
+        var skipped: [PendingRecord] = []
+        var scanned = 0
+        let scanLimit = max(limits.maxRecordsPerRequest * 8, 4000)
+        while batch.count < limits.maxRecordsPerRequest, scanned < scanLimit, var record = ready.popFirst() {
+            scanned += 1
+            readyBytes -= record.size
+            if bytes + record.size > limits.maxRequestBytes {
+                ready.prepend(record)
+                readyBytes += record.size
+                break
+            }
+            let shard = map?.shard(for: record.hash)
+            guard limiter.take(shard: shard, size: record.size, now: now) else {
+                skipped.append(record)
+                continue
+            }
+            record.predictedShard = shard
+            record.attempts += 1
+            if record.attempts > 1 { stats.retries += 1 }
+            bytes += record.size
+            bufferedBytes -= record.size
+            batch.append(record)
+        }
+        for record in skipped.reversed() {
+            ready.prepend(record)
+            readyBytes += record.size
+        }
+        guard !batch.isEmpty else { return (nil, effects) }
+        inFlightRequests += 1
+        stats.requests += 1
+        admitWaiters(into: &effects)
+        return (Batch(records: batch, bytes: bytes), effects)
+    }
+
+    private mutating func releaseDueRetries(now: ContinuousClock.Instant) {
+        guard !backoff.isEmpty else { return }
+        var due: [PendingRecord] = []
+        backoff.removeAll { record in
+            guard let notBefore = record.notBefore, notBefore > now else {
+                due.append(record)
+                return true
+            }
+            return false
+        }
+        // Retries go ahead of newer records, oldest first.
+        for record in due.sorted(by: { $0.id > $1.id }) {
+            ready.prepend(record)
+            readyBytes += record.size
+        }
+    }
+
+    private mutating func expireReady(now: ContinuousClock.Instant, into effects: inout Effects) {
+        // Only the head needs checking: records behind it were accepted later (retries carry their own deadline
+        // and are checked when scheduled).
+        while let first = ready.first, let deadline = first.deadline, deadline <= now {
+            ready.removeFirst()
+            readyBytes -= first.size
+            bufferedBytes -= first.size
+            fail(first, ProducerError(
+                .expired,
+                message: "record '\(first.record.partitionKey)' was not delivered within its time to live"
+                    + (first.lastError.map { "; last error: \($0.code): \($0.message)" } ?? ""),
+                attempts: first.attempts,
+                kinesisError: first.lastError
+            ), into: &effects)
+        }
+        admitWaiters(into: &effects)
+    }
+
+    // MARK: Answers
+
+    /// Handles the answer to a batch: successes complete, failed entries retry with backoff (or fail for good),
+    /// request-level errors apply to the whole batch.
+    mutating func complete(_ batch: Batch, with answer: Result<PutRecordsResult, KinesisError>, now: ContinuousClock.Instant) -> Effects {
+        inFlightRequests -= 1
+        var effects = Effects()
+        switch answer {
+        case .success(let result):
+            for (record, entry) in zip(batch.records, result.records) {
+                if entry.succeeded, let shardID = entry.shardID, let sequenceNumber = entry.sequenceNumber {
+                    if let map, !map.owns(shardID, record.hash) { refreshRequested = true }
+                    stats.delivered += 1
+                    stats.deliveredBytes += record.size
+                    if record.attempts > 1 { stats.recovered += 1 }
+                    effects.outcomes.append(Outcome(
+                        record: record,
+                        result: .success(PutResult(shardID: shardID, sequenceNumber: sequenceNumber, attempts: record.attempts, latency: now - record.acceptedAt))
+                    ))
+                } else {
+                    let code = KinesisError.Code(rawValue: entry.errorCode ?? "InternalFailure")
+                    let error = KinesisError(
+                        code: code,
+                        message: entry.errorMessage ?? "",
+                        operation: "PutRecords",
+                        httpStatus: 200,
+                        retryClass: code == .provisionedThroughputExceeded ? .throttled : .transient
+                    )
+                    if error.retryClass == .throttled {
+                        stats.throttled += 1
+                        limiter.throttled(shard: record.predictedShard, now: now)
+                    }
+                    retry(record, after: error, now: now, into: &effects)
+                }
+            }
+        case .failure(let error):
+            if Self.isStreamFatal(error) {
+                terminate(
+                    ProducerError(.streamUnusable, message: "Kinesis refused the stream: \(error.code): \(error.message)", kinesisError: error),
+                    also: batch.records,
+                    into: &effects
+                )
+            } else if error.retryClass.isRetryable {
+                if error.retryClass == .throttled {
+                    stats.throttled += batch.records.count
+                    for shard in Set(batch.records.map(\.predictedShard)) { limiter.throttled(shard: shard, now: now) }
+                }
+                for record in batch.records { retry(record, after: error, now: now, into: &effects) }
+            } else {
+                for record in batch.records {
+                    fail(record, ProducerError(
+                        .rejected,
+                        message: "Kinesis rejected the request carrying record '\(record.record.partitionKey)': \(error.code): \(error.message)",
+                        attempts: record.attempts,
+                        kinesisError: error
+                    ), into: &effects)
+                }
+            }
+        }
+        admitWaiters(into: &effects)
+        return effects
+    }
+
+    /// Errors after which no PutRecords to this stream can succeed: stop instead of spinning until the TTL.
+    static func isStreamFatal(_ error: KinesisError) -> Bool {
+        if error.code == .credentials || error.code == .resourceNotFound || error.code == .accessDenied { return true }
+        let codes: Set<String> = [
+            "UnrecognizedClientException", "InvalidSignatureException", "IncompleteSignatureException",
+            "MissingAuthenticationTokenException", "InvalidClientTokenId", "SignatureDoesNotMatch", "AccessDenied",
+            "KMSDisabledException", "KMSInvalidStateException", "KMSAccessDeniedException", "KMSNotFoundException",
+            "KMSOptInRequired", "ExpiredTokenException",
+        ]
+        return codes.contains(error.code.rawValue)
+    }
+
+    private mutating func retry(_ record: PendingRecord, after error: KinesisError, now: ContinuousClock.Instant, into effects: inout Effects) {
+        var record = record
+        record.lastError = error
+        if let maxAttempts = limits.maxAttempts, record.attempts >= maxAttempts {
+            fail(record, ProducerError(
+                .attemptsExhausted,
+                message: "record '\(record.record.partitionKey)' failed \(record.attempts) attempts; last error: \(error.code): \(error.message)",
+                attempts: record.attempts,
+                kinesisError: error
+            ), into: &effects)
+            return
+        }
+        let notBefore = now + Self.backoff(attempt: record.attempts, base: limits.retryBaseDelay, cap: limits.retryMaxDelay)
+        if let deadline = record.deadline, notBefore >= deadline {
+            fail(record, ProducerError(
+                .expired,
+                message: "record '\(record.record.partitionKey)' ran out of time to live while retrying; last error: \(error.code): \(error.message)",
+                attempts: record.attempts,
+                kinesisError: error
+            ), into: &effects)
+            return
+        }
+        if case .draining(let deadline) = phase, notBefore >= deadline {
+            fail(record, ProducerError(
+                .shutdown,
+                message: "shutdown deadline comes before record '\(record.record.partitionKey)' could be retried; last error: \(error.code): \(error.message)",
+                attempts: record.attempts,
+                kinesisError: error
+            ), into: &effects)
+            return
+        }
+        record.notBefore = notBefore
+        bufferedBytes += record.size
+        backoff.append(record)
+    }
+
+    /// Full jitter: uniformly random in `0 … min(cap, base × 2^(attempt − 1))`.
+    static func backoff(attempt: Int, base: Duration, cap: Duration) -> Duration {
+        let ceiling = min(cap, base * (1 << min(max(attempt - 1, 0), 20)))
+        let nanoseconds = ceiling.components.seconds * 1_000_000_000 + ceiling.components.attoseconds / 1_000_000_000
+        guard nanoseconds > 0 else { return .zero }
+        return .nanoseconds(Int64.random(in: 0...nanoseconds))
+    }
+
+    private mutating func fail(_ record: PendingRecord, _ error: ProducerError, into effects: inout Effects) {
+        stats.failed += 1
+        effects.outcomes.append(Outcome(record: record, result: .failure(error)))
+    }
+
+    /// The stream cannot be written: fail this batch, everything buffered and everyone waiting; refuse new records.
+    private mutating func terminate(_ error: ProducerError, also batch: [PendingRecord], into effects: inout Effects) {
+        if terminal == nil { terminal = error }
+        for record in batch { fail(record, withAttempts(error, record), into: &effects) }
+        failBuffered(error, into: &effects)
+    }
+
+    private func withAttempts(_ error: ProducerError, _ record: PendingRecord) -> ProducerError {
+        var error = error
+        error.attempts = record.attempts
+        return error
+    }
+
+    private mutating func failBuffered(_ error: ProducerError, into effects: inout Effects) {
+        for record in ready + backoff { fail(record, withAttempts(error, record), into: &effects) }
+        ready.removeAll()
+        backoff.removeAll()
+        readyBytes = 0
+        bufferedBytes = 0
+        while let waiter = waiters.popFirst() {
+            stats.rejected += 1
+            if let resume = waiter.resume {
+                effects.refused.append((resume, error))
+            } else {
+                effects.outcomes.append(Outcome(record: waiter.record, result: .failure(error)))
+            }
+        }
+    }
+
+    // MARK: Shutdown
+
+    /// Stops intake and refuses everyone waiting; what is buffered is still flushed until `deadline`.
+    mutating func beginDrain(deadline: ContinuousClock.Instant) -> Effects {
+        var effects = Effects()
+        guard case .accepting = phase else { return effects }
+        phase = .draining(deadline: deadline)
+        let error = ProducerError(.shutdown, message: "the runner is shutting down")
+        while let waiter = waiters.popFirst() {
+            stats.rejected += 1
+            if let resume = waiter.resume {
+                effects.refused.append((resume, error))
+            } else {
+                effects.outcomes.append(Outcome(record: waiter.record, result: .failure(error)))
+            }
+        }
+        return effects
+    }
+
+    /// The drain deadline passed: everything still buffered fails with `shutdown`.
+    mutating func abandonBuffered() -> Effects {
+        var effects = Effects()
+        failBuffered(ProducerError(.shutdown, message: "shutdown deadline passed before the record could be delivered"), into: &effects)
+        return effects
+    }
+
+    mutating func finish() -> Effects {
+        var effects = beginDrain(deadline: .now)
+        effects.merge(abandonBuffered())
+        phase = .finished
+        return effects
+    }
+
+    /// Counters with the live gauges filled in.
+    var snapshot: RunnerStats {
+        var stats = stats
+        stats.inFlight = inFlightRequests
+        stats.buffered = bufferedCount
+        return stats
+    }
+
+    /// The earliest time a backing-off record becomes due, for the run loop's sleep.
+    var nextRetryDue: ContinuousClock.Instant? {
+        backoff.compactMap(\.notBefore).min()
+    }
+
+    var hasReadyRecords: Bool { !ready.isEmpty }
+}

@@ -1,0 +1,113 @@
+/// Paces PutRecords to what the shards take: per-shard token buckets (records and bytes, one second of burst) at
+/// `percent` of Kinesis's limits, keyed by the predicted shard so one hot key cannot starve the others; a
+/// stream-wide budget of open shards × limits while no shard map is known (the seed's rule).
+///
+/// Adaptive: a throttle halves the budget of its shard (at most once per 200 ms); every second without throttles
+/// gives back a tenth of the full rate (AIMD), so several producers sharing a stream settle below the limit.
+struct RateLimiter {
+    static let recordsPerSecondPerShard = 1000.0
+    static let bytesPerSecondPerShard = 1_048_576.0
+    static let streamWide = "<stream>"
+
+    struct Budget {
+        var records: Double
+        var bytes: Double
+        /// The AIMD factor: 1 is the full configured rate.
+        var factor = 1.0
+        var updatedAt: ContinuousClock.Instant
+        var lastDecrease: ContinuousClock.Instant?
+        /// Shards this budget stands for (the stream-wide budget covers all of them).
+        var shards: Double
+    }
+
+    let percent: Double
+    private(set) var budgets: [String: Budget] = [:]
+    private var usesShardMap = false
+
+    init(percent: Double) {
+        self.percent = max(1, percent) / 100
+    }
+
+    private func recordRate(_ budget: Budget) -> Double { Self.recordsPerSecondPerShard * percent * budget.shards * budget.factor }
+    private func byteRate(_ budget: Budget) -> Double { Self.bytesPerSecondPerShard * percent * budget.shards * budget.factor }
+
+    /// Switches to per-shard budgets for the shards of `map`, keeping the state of shards that stay.
+    mutating func use(_ map: ShardMap, now: ContinuousClock.Instant) {
+        var next: [String: Budget] = [:]
+        for entry in map.entries {
+            next[entry.shardID] = budgets[entry.shardID] ?? Self.fullBudget(shards: 1, percent: percent, now: now)
+        }
+        budgets = next
+        usesShardMap = !map.entries.isEmpty
+    }
+
+    /// Without a map: one budget for `openShards` shards.
+    mutating func useStreamWide(openShards: Int, now: ContinuousClock.Instant) {
+        var budget = budgets[Self.streamWide] ?? Self.fullBudget(shards: Double(max(1, openShards)), percent: percent, now: now)
+        budget.shards = Double(max(1, openShards))
+        budgets = [Self.streamWide: budget]
+        usesShardMap = false
+    }
+
+    private static func fullBudget(shards: Double, percent: Double, now: ContinuousClock.Instant) -> Budget {
+        Budget(
+            records: recordsPerSecondPerShard * percent * shards,
+            bytes: bytesPerSecondPerShard * percent * shards,
+            updatedAt: now,
+            shards: shards
+        )
+    }
+
+    private func key(_ shard: String?) -> String {
+        usesShardMap ? (shard ?? Self.streamWide) : Self.streamWide
+    }
+
+    /// Takes tokens for one record of `size` bytes bound for `shard`, if the budget has them.
+    mutating func take(shard: String?, size: Int, now: ContinuousClock.Instant) -> Bool {
+        let key = key(shard)
+        guard var budget = budgets[key] else {
+            // A shard the map does not know (gap during a reshard): let it through; the answer will refresh the map.
+            return true
+        }
+        refill(&budget, now: now)
+        let byteCapacity = byteRate(budget)
+        // A record larger than a whole second of bytes passes on a full bucket (Kinesis lets it use the burst).
+        guard budget.records >= 1, budget.bytes >= min(Double(size), byteCapacity) else {
+            budgets[key] = budget
+            return false
+        }
+        budget.records -= 1
+        budget.bytes -= Double(size)
+        budgets[key] = budget
+        return true
+    }
+
+    /// Kinesis throttled a record bound for `shard`: halve that budget (at most once per 200 ms).
+    mutating func throttled(shard: String?, now: ContinuousClock.Instant) {
+        let key = key(shard)
+        guard var budget = budgets[key] else { return }
+        refill(&budget, now: now)
+        if budget.lastDecrease.map({ now - $0 >= .milliseconds(200) }) ?? true {
+            budget.factor = max(0.05, budget.factor * 0.5)
+            budget.lastDecrease = now
+            budget.records = min(budget.records, recordRate(budget))
+            budget.bytes = min(budget.bytes, byteRate(budget))
+        }
+        budgets[key] = budget
+    }
+
+    private func refill(_ budget: inout Budget, now: ContinuousClock.Instant) {
+        let elapsed = now - budget.updatedAt
+        guard elapsed > .zero else { return }
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        budget.factor = min(1, budget.factor + 0.1 * seconds)
+        budget.records = min(recordRate(budget), budget.records + recordRate(budget) * seconds)
+        budget.bytes = min(byteRate(budget), budget.bytes + byteRate(budget) * seconds)
+        budget.updatedAt = now
+    }
+
+    /// The current AIMD factor of a shard's budget (1 = full rate), for stats and tests.
+    func factor(shard: String?) -> Double {
+        budgets[key(shard)]?.factor ?? 1
+    }
+}

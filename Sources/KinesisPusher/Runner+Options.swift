@@ -1,0 +1,88 @@
+import AWSCredentials
+import AsyncHTTPClient
+import Logging
+import Synchronization
+
+/// The seed's builder options (`WithIntervals`, `WithAsync`, `WithDebug`) and the ones the seed lacked. Each
+/// returns the runner, so they chain; they take effect until ``Runner/run()`` starts.
+extension Runner {
+    /// How often the open shards are listed again, and the longest a record waits for a fuller batch.
+    @discardableResult
+    public func withIntervals(shardRefresh: Duration, flush: Duration) -> Runner {
+        updating {
+            $0.shardRefreshInterval = shardRefresh
+            $0.flushInterval = flush
+        }
+    }
+
+    /// Keep up to `maxConcurrentPuts` PutRecords calls in flight instead of one at a time.
+    @discardableResult
+    public func withAsync() -> Runner {
+        updating { $0.isAsync = true }
+    }
+
+    /// Log a line of counters (sent, delivered, failed, recovered, retries, throttled, in flight, buffered)
+    /// every `interval`.
+    @discardableResult
+    public func withDebug(interval: Duration = .seconds(5)) -> Runner {
+        updating {
+            $0.isDebug = true
+            $0.debugInterval = interval
+        }
+    }
+
+    /// How long a record may take, retries included; `nil` never expires records.
+    @discardableResult
+    public func withRecordTTL(_ ttl: Duration?) -> Runner {
+        updating { $0.recordTTL = ttl }
+    }
+
+    /// PutRecords attempts per record; `nil` retries until the TTL.
+    @discardableResult
+    public func withMaxAttempts(_ attempts: Int?) -> Runner {
+        updating { $0.maxAttempts = attempts.map { max(1, $0) } }
+    }
+
+    /// Bytes (data plus keys) per PutRecords call: 5 MiB by default, up to 10 MiB on AWS today.
+    @discardableResult
+    public func withMaxRequestBytes(_ bytes: Int) -> Runner {
+        updating { $0.maxRequestBytes = max(1024, bytes) }
+    }
+
+    /// Share of each shard's write limits to aim for, in percent (100 by default).
+    @discardableResult
+    public func withRateLimit(percent: Double) -> Runner {
+        updating { $0.rateLimitPercent = max(1, percent) }
+    }
+
+    /// An optional cap on buffered bytes, beside the record count.
+    @discardableResult
+    public func withMaxBufferedBytes(_ bytes: Int?) -> Runner {
+        updating { $0.maxBufferedBytes = bytes }
+    }
+
+    /// Called with every record given to `send` that fails for good. Runs on the runner's task: keep it short.
+    @discardableResult
+    public func withFailureHandler(_ handler: @escaping @Sendable (ProducerFailure) -> Void) -> Runner {
+        updating { $0.failureHandler = handler }
+    }
+
+    /// Where the runner logs.
+    @discardableResult
+    public func withLogger(_ logger: Logger) -> Runner {
+        updating { $0.logger = logger }
+    }
+
+    /// The HTTP client to use for Kinesis and credentials, instead of the runner's own.
+    @discardableResult
+    public func withHTTPClient(_ client: HTTPClient) -> Runner {
+        updating { $0.httpClient = client }
+    }
+
+    /// Credentials from `provider` instead of the default chain (call before ``configure(_:)``).
+    @discardableResult
+    public func withCredentialProvider(_ provider: any CredentialProvider) -> Runner {
+        settings.withLock { $0.explicitCredentialProvider = provider }
+        return self
+    }
+}

@@ -1,0 +1,235 @@
+import AWSCredentials
+import AsyncHTTPClient
+import KinesisAPI
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+extension Runner: Service {
+    /// The long-running loop (the seed's `go r.Run()`): batches, paces, sends and retries until shutdown.
+    ///
+    /// Returns after a graceful shutdown (swift-service-lifecycle's, or ``shutdown()``) once everything buffered
+    /// was delivered or failed within ``RunnerConfiguration/shutdownTimeout``. Throws ``ProducerError`` with code
+    /// ``ProducerError/Code/streamUnusable`` when Kinesis refuses the stream itself (missing stream, access
+    /// denied, bad credentials): every record still held has then failed with that error.
+    public func run() async throws {
+        let setup = try settings.withLock { settings -> (RunnerConfiguration, KinesisClient.Configuration, any CredentialProvider, StreamIdentifier) in
+            guard case .notStarted = settings.runState else {
+                throw ProducerError(.notRunning, message: "run() was already called on this runner")
+            }
+            guard let clientConfiguration = settings.clientConfiguration, let credentials = settings.credentialProvider,
+                let aws = settings.aws
+            else {
+                throw ProducerError(.notRunning, message: "call configure(_:) before run()")
+            }
+            settings.runState = .running
+            return (settings.configuration, clientConfiguration, credentials, StreamIdentifier(name: aws.streamName, arn: aws.streamARN))
+        }
+        let (configuration, clientConfiguration, credentials, stream) = setup
+        let logger = configuration.logger
+
+        var dataConfiguration = clientConfiguration
+        dataConfiguration.retry = .init(maxAttempts: 1)  // the runner retries per record, with deadlines
+        let ownedHTTPClient = configuration.httpClient == nil
+            ? HTTPClient(
+                eventLoopGroupProvider: .singleton,
+                configuration: KinesisClient.httpConfiguration(.init(maxConnections: configuration.maxConcurrentPuts + 2))
+            )
+            : nil
+        let data = KinesisClient(
+            configuration: dataConfiguration,
+            credentialProvider: credentials,
+            httpClient: ownedHTTPClient ?? configuration.httpClient!,
+            logger: logger
+        )
+        let control = settings.withLock { $0.control }!
+
+        logger.info(
+            "runner started",
+            metadata: [
+                "kinesis.stream": "\(stream)", "kinesis.endpoint": "\(clientConfiguration.endpoint)",
+                "kinesis.mode": "\(configuration.isAsync ? "async" : "sync")",
+            ]
+        )
+        var failure: (any Error)?
+        do {
+            try await withGracefulShutdownHandler {
+                try await loop(configuration: configuration, data: data, control: control, stream: stream, logger: logger)
+            } onGracefulShutdown: {
+                self.beginShutdown()
+            }
+        } catch {
+            failure = error
+        }
+        deliver(state.withLock { $0.finish() })
+        try? await ownedHTTPClient?.shutdown()
+        let waiters = settings.withLock { settings in
+            settings.runState = .finished
+            defer { settings.finishWaiters = [] }
+            return settings.finishWaiters
+        }
+        for waiter in waiters { waiter.resume() }
+        let stats = self.stats
+        logger.info(
+            "runner stopped",
+            metadata: [
+                "kinesis.sent": "\(stats.sent)", "kinesis.delivered": "\(stats.delivered)", "kinesis.failed": "\(stats.failed)",
+                "kinesis.recovered": "\(stats.recovered)",
+            ]
+        )
+        if let failure { throw failure }
+        if let terminal = state.withLock({ $0.terminal }) { throw terminal }
+    }
+
+    private func loop(
+        configuration: RunnerConfiguration,
+        data: KinesisClient,
+        control: KinesisClient,
+        stream: StreamIdentifier,
+        logger: Logger
+    ) async throws {
+        let tick = max(.milliseconds(1), min(configuration.flushInterval / 4, .milliseconds(25)))
+        var nextDebug = ContinuousClock.now + configuration.debugInterval
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask {
+                // The clock of the loop: flush intervals, backoffs and refills are checked at least every tick.
+                while !Task.isCancelled {
+                    try await Task.sleep(for: tick)
+                    self.wake()
+                }
+            }
+            var wakeups = wakeStream.makeAsyncIterator()
+            while true {
+                let now = ContinuousClock.now
+                if state.withLock({ $0.startRefreshIfDue(now: now, interval: configuration.shardRefreshInterval) }) {
+                    group.addTask { await self.refreshShardMap(control: control, stream: stream, logger: logger) }
+                }
+                if configuration.isDebug, now >= nextDebug {
+                    nextDebug = now + configuration.debugInterval
+                    logDebugLine(logger)
+                }
+                let (batch, effects) = state.withLock { $0.nextBatch(now: now) }
+                deliver(effects)
+                if let batch {
+                    if configuration.isAsync {
+                        group.addTask {
+                            let answer = await self.send(batch, client: data, stream: stream)
+                            self.deliver(self.state.withLock { $0.complete(batch, with: answer, now: .now) })
+                            self.wake()
+                        }
+                    } else {
+                        let answer = await send(batch, client: data, stream: stream)
+                        deliver(state.withLock { $0.complete(batch, with: answer, now: .now) })
+                    }
+                    continue
+                }
+                let status = state.withLock { state -> (done: Bool, overdue: Bool, terminal: ProducerError?) in
+                    guard case .draining(let deadline) = state.phase else { return (false, false, state.terminal) }
+                    return (state.isIdle, now >= deadline, state.terminal)
+                }
+                if let terminal = status.terminal {
+                    logger.error("stream unusable; the runner stops", metadata: ["kinesis.error": "\(terminal)"])
+                    group.cancelAll()
+                    return
+                }
+                if status.done { break }
+                if status.overdue {
+                    logger.warning("shutdown deadline passed; failing what is left", metadata: ["kinesis.buffered": "\(stats.buffered)"])
+                    deliver(state.withLock { $0.abandonBuffered() })
+                    break
+                }
+                _ = await wakeups.next()
+            }
+            // Cancels the ticker, refreshes and (after an overdue drain) in-flight sends, whose records then fail
+            // with a shutdown outcome.
+            group.cancelAll()
+        }
+    }
+
+    func send(_ batch: ProducerStateMachine.Batch, client: KinesisClient, stream: StreamIdentifier) async -> Result<PutRecordsResult, KinesisError> {
+        let entries = batch.records.map {
+            PutRecordsEntry(data: $0.record.data, partitionKey: $0.record.partitionKey, explicitHashKey: $0.record.explicitHashKey)
+        }
+        do {
+            return .success(try await client.putRecords(entries, stream: stream))
+        } catch let error as KinesisError {
+            return .failure(Task.isCancelled ? Self.cancelled(error) : error)
+        } catch {
+            return .failure(Self.cancelled(KinesisError(code: .transport, message: "\(error)", operation: "PutRecords", underlying: error)))
+        }
+    }
+
+    /// A call cut short by the shutdown deadline: the records may or may not have been stored.
+    static func cancelled(_ error: KinesisError) -> KinesisError {
+        KinesisError(
+            code: "ShutdownCancelled",
+            message: "PutRecords was cancelled by the shutdown deadline; the records may have been stored",
+            operation: "PutRecords",
+            retryClass: .transient,
+            underlying: error
+        )
+    }
+
+    private func refreshShardMap(control: KinesisClient, stream: StreamIdentifier, logger: Logger) async {
+        defer {
+            state.withLock { $0.refreshFinished() }
+            wake()
+        }
+        do {
+            let shards = try await control.listShards(stream: stream, filter: .atLatest)
+            let map = ShardMap(openShards: shards)
+            let previous = state.withLock { state -> Int? in
+                let previous = state.map?.count
+                state.install(map, now: .now)
+                return previous
+            }
+            if previous != map.count {
+                logger.notice("shard map refreshed", metadata: ["kinesis.stream": "\(stream)", "kinesis.open_shards": "\(map.count)"])
+            }
+        } catch {
+            logger.warning("listing shards failed; keeping the previous map", metadata: ["kinesis.stream": "\(stream)", "error": "\(error)"])
+        }
+    }
+
+    private func logDebugLine(_ logger: Logger) {
+        let stats = self.stats
+        logger.info(
+            "kinesis-pusher stats",
+            metadata: [
+                "kinesis.sent": "\(stats.sent)", "kinesis.delivered": "\(stats.delivered)", "kinesis.failed": "\(stats.failed)",
+                "kinesis.recovered": "\(stats.recovered)", "kinesis.retries": "\(stats.retries)",
+                "kinesis.throttled": "\(stats.throttled)", "kinesis.in_flight": "\(stats.inFlight)",
+                "kinesis.buffered": "\(stats.buffered)",
+            ]
+        )
+    }
+
+    /// Starts a graceful shutdown: no new records; what is buffered is flushed within the shutdown timeout.
+    func beginShutdown() {
+        let timeout = settings.withLock { $0.configuration.shutdownTimeout }
+        deliver(state.withLock { $0.beginDrain(deadline: .now + timeout) })
+        wake()
+    }
+
+    /// Shuts the runner down gracefully and waits for ``run()`` to finish: intake stops, buffered records are
+    /// flushed within ``RunnerConfiguration/shutdownTimeout``, and whatever is left fails with a shutdown outcome.
+    /// Never hangs past the timeout (plus one request timeout for calls already in flight).
+    public func shutdown() async {
+        beginShutdown()
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let resumeNow = settings.withLock { settings -> Bool in
+                switch settings.runState {
+                case .running:
+                    settings.finishWaiters.append(continuation)
+                    return false
+                case .notStarted, .finished:
+                    return true
+                }
+            }
+            if resumeNow {
+                deliver(state.withLock { $0.finish() })
+                continuation.resume()
+            }
+        }
+    }
+}

@@ -1,0 +1,318 @@
+import AWSCredentials
+import AsyncHTTPClient
+import KinesisAPI
+import Logging
+import Synchronization
+
+/// The producer: takes records, batches them into PutRecords, paces them to what the shards take, retries what
+/// fails, and gives every accepted record exactly one outcome.
+///
+/// The seed's surface, Swift-shaped:
+///
+/// ```swift
+/// let runner = Runner(bufferSize: 1000, maxConcurrentPuts: 10)
+///     .withIntervals(shardRefresh: .seconds(30), flush: .milliseconds(100))
+///     .withAsync()
+/// try runner.configure(AWSConfig(region: "us-east-1", profile: "default", streamName: "test-stream"))
+/// let openShards = try await runner.checkShards()
+/// // run() is the long-running loop; Runner is a swift-service-lifecycle Service.
+/// try await withThrowingTaskGroup(of: Void.self) { group in
+///     group.addTask { try await runner.run() }
+///     try await runner.send(Record(text: "hello\n", partitionKey: "pk-1"))
+///     await runner.shutdown()
+/// }
+/// ```
+///
+/// `send` suspends while the buffer is full (backpressure, never a silent drop); `trySend` never suspends;
+/// `put` returns once Kinesis acknowledged the record. Memory is bounded: at most `bufferSize` records wait, plus
+/// what is in flight (`maxConcurrentPuts` × 500 records in async mode).
+public final class Runner: Sendable {
+    struct Settings {
+        var configuration: RunnerConfiguration
+        var aws: AWSConfig?
+        var clientConfiguration: KinesisClient.Configuration?
+        var credentialProvider: (any CredentialProvider)?
+        var explicitCredentialProvider: (any CredentialProvider)?
+        var control: KinesisClient?
+        var runState = RunState.notStarted
+        var finishWaiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    enum RunState {
+        case notStarted, running, finished
+    }
+
+    let settings: Mutex<Settings>
+    let state: Mutex<ProducerStateMachine>
+    let wakeStream: AsyncStream<Void>
+    let wakeContinuation: AsyncStream<Void>.Continuation
+
+    /// A runner with the seed's two numbers: `bufferSize` records may wait, `maxConcurrentPuts` calls may be in
+    /// flight in async mode.
+    public convenience init(bufferSize: Int = 1000, maxConcurrentPuts: Int = 10) {
+        self.init(configuration: RunnerConfiguration(bufferSize: bufferSize, maxConcurrentPuts: maxConcurrentPuts))
+    }
+
+    /// A runner with a full configuration.
+    public init(configuration: RunnerConfiguration) {
+        settings = Mutex(Settings(configuration: configuration))
+        state = Mutex(ProducerStateMachine(limits: .init(configuration), rateLimitPercent: configuration.rateLimitPercent))
+        (wakeStream, wakeContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// The configuration in force (builder methods change it until ``run()`` starts).
+    public var configuration: RunnerConfiguration {
+        settings.withLock { $0.configuration }
+    }
+
+    /// The counters now.
+    public var stats: RunnerStats {
+        state.withLock { $0.snapshot }
+    }
+
+    func wake() {
+        wakeContinuation.yield()
+    }
+
+    /// Changes the configuration; ignored (with a warning) once ``run()`` has started.
+    @discardableResult
+    func updating(_ change: (inout RunnerConfiguration) -> Void) -> Runner {
+        let logger: Logger? = settings.withLock { settings in
+            guard case .notStarted = settings.runState else { return settings.configuration.logger }
+            change(&settings.configuration)
+            let configuration = settings.configuration
+            state.withLock { state in
+                state.limits = .init(configuration)
+            }
+            return nil
+        }
+        logger?.warning("runner options changed after run() started; the change is ignored")
+        return self
+    }
+
+    // MARK: Configure and check
+
+    /// Resolves region, endpoint and credentials for the stream (the seed's `Configure`).
+    ///
+    /// Region and endpoint follow the AWS tools' rules (explicit, then `AWS_REGION` / `AWS_ENDPOINT_URL_KINESIS`
+    /// and friends, then the profile). Credentials come from the default chain for `aws.profile`, unless
+    /// ``withCredentialProvider(_:)`` set a provider.
+    public func configure(_ aws: AWSConfig) throws {
+        let clientConfiguration = try KinesisClient.Configuration.resolve(
+            region: aws.region,
+            profile: aws.profile,
+            endpoint: aws.endpoint
+        )
+        try settings.withLock { settings in
+            guard case .notStarted = settings.runState else {
+                throw ProducerError(.notRunning, message: "configure(_:) must come before run()")
+            }
+            let configuration = settings.configuration
+            let httpClient = configuration.httpClient ?? .shared
+            let credentials = settings.explicitCredentialProvider
+                ?? DefaultCredentialChain.make(profile: aws.profile, httpClient: httpClient, logger: configuration.logger)
+            settings.aws = aws
+            settings.clientConfiguration = clientConfiguration
+            settings.credentialProvider = credentials
+            settings.control = KinesisClient(
+                configuration: clientConfiguration,
+                credentialProvider: credentials,
+                httpClient: httpClient,
+                logger: configuration.logger
+            )
+        }
+    }
+
+    var streamIdentifier: StreamIdentifier? {
+        settings.withLock { settings in
+            settings.aws.map { StreamIdentifier(name: $0.streamName, arn: $0.streamARN) }
+        }
+    }
+
+    /// Reads the stream's open shards and record size limit, and sets the rate budget from them (the seed's
+    /// `CheckShards`). Returns the open shard count.
+    ///
+    /// Throws a ``ProducerError`` with code ``ProducerError/Code/streamUnusable`` naming the cause when the
+    /// stream is missing or the credentials are missing or rejected: there is no point running then.
+    @discardableResult
+    public func checkShards() async throws -> Int {
+        guard let (control, stream) = settings.withLock({ s in s.control.map { ($0, StreamIdentifier(name: s.aws!.streamName, arn: s.aws!.streamARN)) } }) else {
+            throw ProducerError(.notRunning, message: "call configure(_:) before checkShards()")
+        }
+        do {
+            let summary = try await control.describeStreamSummary(stream: stream)
+            let shards = try await control.listShards(stream: stream, filter: .atLatest)
+            let now = ContinuousClock.now
+            state.withLock { state in
+                state.maxRecordBytes = summary.maxRecordSizeInKiB * 1024
+                if shards.isEmpty {
+                    state.useStreamWideBudget(openShards: summary.openShardCount, now: now)
+                } else {
+                    state.install(ShardMap(openShards: shards), now: now)
+                }
+            }
+            return shards.isEmpty ? summary.openShardCount : shards.count
+        } catch let error as KinesisError {
+            throw ProducerError(
+                .streamUnusable,
+                message: Self.describe(error, stream: stream, endpoint: control.configuration.endpoint.url),
+                kinesisError: error
+            )
+        }
+    }
+
+    static func describe(_ error: KinesisError, stream: StreamIdentifier, endpoint: String) -> String {
+        switch error.code {
+        case .resourceNotFound: "stream '\(stream)' not found at \(endpoint): \(error.message)"
+        case .credentials: "no usable credentials: \(error.message)"
+        case .transport, .timeout: "cannot reach Kinesis at \(endpoint): \(error.message)"
+        default: "\(error.code) from \(endpoint) for stream '\(stream)': \(error.message)"
+        }
+    }
+
+    // MARK: Intake
+
+    /// Checks a record against Kinesis's limits before it may enter the buffer; returns its routing hash.
+    func validate(_ record: Record) throws -> UInt128 {
+        let maxRecordBytes = state.withLock { $0.maxRecordBytes }
+        let keyLength = record.partitionKey.unicodeScalars.count
+        do {
+            guard (1...256).contains(keyLength) else {
+                throw ProducerError(
+                    .invalidRecord,
+                    message: "partition key '\(record.partitionKey.prefix(64))' has \(keyLength) characters; Kinesis takes 1 to 256"
+                )
+            }
+            guard record.billedSize <= maxRecordBytes else {
+                throw ProducerError(
+                    .invalidRecord,
+                    message: "record '\(record.partitionKey.prefix(64))' is \(record.billedSize) bytes (data plus partition key); the stream takes at most \(maxRecordBytes)"
+                )
+            }
+            if let explicit = record.explicitHashKey {
+                guard let key = HashKey(decimal: explicit) else {
+                    throw ProducerError(
+                        .invalidRecord,
+                        message: "explicit hash key '\(explicit.prefix(64))' of record '\(record.partitionKey.prefix(64))' is not a decimal from 0 to 2^128-1"
+                    )
+                }
+                return key.value
+            }
+            return HashKey(partitionKey: record.partitionKey).value
+        } catch {
+            state.withLock { $0.countRejected() }
+            throw error
+        }
+    }
+
+    /// Queues a record, suspending while the buffer is full: backpressure, never a silent drop.
+    ///
+    /// Returns once the record is accepted; its delivery happens in ``run()``. Failures after that go to the
+    /// failure handler (``withFailureHandler(_:)``) and the counters. Throws ``ProducerError`` for an invalid
+    /// record or after shutdown began, and `CancellationError` if the task is cancelled while waiting (the record
+    /// was then never accepted).
+    public func send(_ record: Record) async throws {
+        let hash = try validate(record)
+        let id = state.withLock { $0.makeID() }
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (resume: CheckedContinuation<Void, any Error>) in
+                let result = state.withLock {
+                    $0.offer(record, id: id, hash: hash, completion: .handler, resume: resume, mayWait: true, now: .now)
+                }
+                switch result {
+                case .accepted:
+                    resume.resume()
+                    wake()
+                case .waiting:
+                    if Task.isCancelled, let waiter = state.withLock({ $0.cancelWaiter(id: id) }) {
+                        waiter.resume?.resume(throwing: CancellationError())
+                    }
+                case .refused(let error):
+                    resume.resume(throwing: error)
+                case .full:
+                    resume.resume(throwing: ProducerError(.bufferFull, message: "buffer full"))
+                }
+            }
+        } onCancel: {
+            if let waiter = state.withLock({ $0.cancelWaiter(id: id) }) {
+                waiter.resume?.resume(throwing: CancellationError())
+            }
+        }
+    }
+
+    /// Queues a record if there is room now; never suspends. Returns `false` when the buffer is full.
+    @discardableResult
+    public func trySend(_ record: Record) throws -> Bool {
+        let hash = try validate(record)
+        let result = state.withLock { state in
+            state.offer(record, id: state.makeID(), hash: hash, completion: .handler, resume: nil, mayWait: false, now: .now)
+        }
+        switch result {
+        case .accepted:
+            wake()
+            return true
+        case .full:
+            return false
+        case .refused(let error):
+            throw error
+        case .waiting:
+            return false
+        }
+    }
+
+    /// Puts a record and returns once Kinesis acknowledged it: shard, sequence number, attempts.
+    ///
+    /// Suspends while the buffer is full. Throws ``ProducerError`` when the record is invalid, fails for good
+    /// (expired, attempts exhausted, rejected, stream unusable) or shutdown comes first. Cancelling the task while
+    /// it waits for buffer space withdraws the record; once accepted, the record runs to its outcome.
+    public func put(_ record: Record) async throws -> PutResult {
+        let hash = try validate(record)
+        let id = state.withLock { $0.makeID() }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (outcome: CheckedContinuation<PutResult, any Error>) in
+                let result = state.withLock {
+                    $0.offer(record, id: id, hash: hash, completion: .continuation(outcome), resume: nil, mayWait: true, now: .now)
+                }
+                switch result {
+                case .accepted:
+                    wake()
+                case .waiting:
+                    if Task.isCancelled, state.withLock({ $0.cancelWaiter(id: id) }) != nil {
+                        outcome.resume(throwing: CancellationError())
+                    }
+                case .refused(let error):
+                    outcome.resume(throwing: error)
+                case .full:
+                    outcome.resume(throwing: ProducerError(.bufferFull, message: "buffer full"))
+                }
+            }
+        } onCancel: {
+            if let waiter = state.withLock({ $0.cancelWaiter(id: id) }), case .continuation(let outcome) = waiter.record.completion {
+                outcome.resume(throwing: CancellationError())
+            }
+        }
+    }
+
+    // MARK: Outcomes
+
+    func deliver(_ effects: ProducerStateMachine.Effects) {
+        guard !effects.isEmpty else { return }
+        for resume in effects.admitted { resume.resume() }
+        for (resume, error) in effects.refused { resume.resume(throwing: error) }
+        let (handler, logger) = settings.withLock { ($0.configuration.failureHandler, $0.configuration.logger) }
+        for outcome in effects.outcomes {
+            switch outcome.record.completion {
+            case .continuation(let continuation):
+                continuation.resume(with: outcome.result.mapError { $0 as any Error })
+            case .handler:
+                if case .failure(let error) = outcome.result {
+                    logger.debug(
+                        "record failed",
+                        metadata: ["kinesis.partition_key": "\(outcome.record.record.partitionKey)", "kinesis.error": "\(error)"]
+                    )
+                    handler?(ProducerFailure(record: outcome.record.record, error: error))
+                }
+            }
+        }
+    }
+}
