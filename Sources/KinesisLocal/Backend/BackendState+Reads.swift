@@ -28,6 +28,13 @@ extension BackendState {
             guard let text = try p.string("StartingSequenceNumber"), let counter = LocalStream.counter(fromSequenceNumber: text) else {
                 throw .invalidArgument("StartingSequenceNumber is missing or not a sequence number of this stream.")
             }
+            // Only a number this shard could have issued: its ordinal, and a counter from 1 on (0 would underflow).
+            let shardDigits = LocalStream.sequenceNumber(shardOrdinal: shard.ordinal, counter: 1).prefix(8)
+            guard counter > 0, text.prefix(8) == shardDigits else {
+                throw .invalidArgument(
+                    "StartingSequenceNumber \(text) used in GetShardIterator on shard \(shardID) in stream \(name) under account \(account) is invalid because it did not come from this stream."
+                )
+            }
             after = type == "AT_SEQUENCE_NUMBER" ? counter - 1 : counter
         case "AT_TIMESTAMP":
             guard let timestamp = try p.double("Timestamp") else {

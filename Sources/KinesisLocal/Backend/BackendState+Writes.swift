@@ -7,13 +7,13 @@ extension BackendState {
     /// per-shard limits, and answers with one entry per record in request order.
     mutating func putRecords(_ body: ByteBuffer, now: Double) throws(AWSErrorReply) -> ByteBuffer {
         let request = try parsePut(body, single: false)
-        let name = try existingStream(request.streamName, arn: request.streamARN)
         guard (1...500).contains(request.records.count) else {
             throw .validation(
                 "1 validation error detected: Value '\(request.records.count)' at 'records' failed to satisfy constraint: "
                     + "Member must have length \(request.records.isEmpty ? "greater than or equal to 1" : "less than or equal to 500")"
             )
         }
+        let name = try existingStream(request.streamName, arn: request.streamARN)
         var stream = streams.removeValue(forKey: name)!
         defer { streams[name] = stream }
         let hashes = try validate(request, stream: stream)

@@ -54,7 +54,7 @@ struct BackendState {
 
     mutating func createStream(name: String, shardCount: Int?, mode: String?, maxRecordSizeKiB: Int?, now: Double) throws(AWSErrorReply) {
         guard !name.isEmpty, name.count <= 128,
-            name.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) || "_.-".unicodeScalars.contains($0) })
+            name.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "_.-".unicodeScalars.contains($0)) })
         else {
             throw .validation("1 validation error detected: Value '\(name)' at 'streamName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+")
         }

@@ -90,33 +90,43 @@ final class LocalBackend: Sendable {
                 )
             }
             let accessKey = try verifier.verify(headers: request.headers, body: request.body, now: now)
-            return try state.withLock { state throws(AWSErrorReply) -> LocalReply in
-                state.requestCount += 1
-                if let limit = state.faults.expiredTokenAfterRequests {
-                    let seen = state.requestsPerAccessKey[accessKey, default: 0]
-                    state.requestsPerAccessKey[accessKey] = seen + 1
-                    if seen >= limit {
-                        throw AWSErrorReply(status: 400, type: "ExpiredTokenException", message: "The security token included in the request is expired")
+            do {
+                return try state.withLock { state throws(AWSErrorReply) -> LocalReply in
+                    state.requestCount += 1
+                    if let limit = state.faults.expiredTokenAfterRequests {
+                        let seen = state.requestsPerAccessKey[accessKey, default: 0]
+                        state.requestsPerAccessKey[accessKey] = seen + 1
+                        if seen >= limit {
+                            throw AWSErrorReply(status: 400, type: "ExpiredTokenException", message: "The security token included in the request is expired")
+                        }
                     }
+                    var delay: TimeAmount?
+                    if Self.putOperations.contains(operation) {
+                        if state.faults.addedLatencyMilliseconds > 0 { delay = .milliseconds(Int64(state.faults.addedLatencyMilliseconds)) }
+                        if state.random.chance(state.faults.dropConnectionRate) {
+                            return LocalReply(status: .ok, headers: [:], body: ByteBuffer(), delay: delay, dropConnection: true)
+                        }
+                        if state.random.chance(state.faults.requestInternalErrorRate) {
+                            throw AWSErrorReply(status: 500, type: "InternalFailure", message: "Internal service failure.")
+                        }
+                        if state.random.chance(state.faults.requestThrottleRate) {
+                            throw AWSErrorReply(status: 400, type: "ProvisionedThroughputExceededException", message: "Rate exceeded for stream under account \(state.account).")
+                        }
+                        if state.random.chance(state.faults.kmsThrottlingRate) {
+                            throw AWSErrorReply(status: 400, type: "KMSThrottlingException", message: "Rate exceeded for KMS key used by the stream.")
+                        }
+                    }
+                    var reply = LocalReply.json(try Self.dispatch(operation, body: request.body, state: &state, now: now.timeIntervalSince1970))
+                    reply.delay = delay
+                    return reply
                 }
-                var delay: TimeAmount?
+            } catch {
+                // Errors to a put (injected faults, validation) wait out the added latency too.
+                var reply = LocalReply.error(error)
                 if Self.putOperations.contains(operation) {
-                    if state.faults.addedLatencyMilliseconds > 0 { delay = .milliseconds(Int64(state.faults.addedLatencyMilliseconds)) }
-                    if state.random.chance(state.faults.dropConnectionRate) {
-                        return LocalReply(status: .ok, headers: [:], body: ByteBuffer(), delay: delay, dropConnection: true)
-                    }
-                    if state.random.chance(state.faults.requestInternalErrorRate) {
-                        throw AWSErrorReply(status: 500, type: "InternalFailure", message: "Internal service failure.")
-                    }
-                    if state.random.chance(state.faults.requestThrottleRate) {
-                        throw AWSErrorReply(status: 400, type: "ProvisionedThroughputExceededException", message: "Rate exceeded for stream under account \(state.account).")
-                    }
-                    if state.random.chance(state.faults.kmsThrottlingRate) {
-                        throw AWSErrorReply(status: 400, type: "KMSThrottlingException", message: "Rate exceeded for KMS key used by the stream.")
-                    }
+                    let milliseconds = state.withLock { $0.faults.addedLatencyMilliseconds }
+                    if milliseconds > 0 { reply.delay = .milliseconds(Int64(milliseconds)) }
                 }
-                var reply = LocalReply.json(try Self.dispatch(operation, body: request.body, state: &state, now: now.timeIntervalSince1970))
-                reply.delay = delay
                 return reply
             }
         } catch let error as AWSErrorReply {
