@@ -55,7 +55,7 @@ struct ShardLimitTests {
             #expect(m.otherFailures.isEmpty, "\(m.otherFailures.prefix(3))")
             #expect(rate >= 900 && rate <= 1100 + 1000 / m.elapsed, "\(rate) records/s")
             #expect(sustained >= 900 && sustained <= 1100, "\(sustained) records/s after the burst")
-            #expect(m.throttled > 10 * m.accepted, "the client offered far more than the limit")
+            #expect(m.throttled > m.accepted, "the client offered more than twice the limit")
             #expect(m.throttleMessages == ["Rate exceeded for shard \(shardID(1)) in stream s under account 123456789012."])
             let stats = try #require(server.stats().streams["s"])
             #expect(stats.accepted == m.accepted)
