@@ -94,6 +94,7 @@ let package = Package(
             name: "kinesis-pusher",
             dependencies: [
                 "KinesisAPI",
+                "KinesisPusher",
                 "KinesisLocal",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

@@ -127,7 +127,17 @@ public final class KinesisLocal: Sendable {
 extension KinesisLocal: Service {
     /// Serves until graceful shutdown or cancellation, then stops.
     public func run() async throws {
-        try? await gracefulShutdown()
+        let channel = self.channel
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                // Returns when the listening channel closes: graceful shutdown, cancellation, or stop().
+                try? await channel.closeFuture.get()
+            } onGracefulShutdown: {
+                channel.close(promise: nil)
+            }
+        } onCancel: {
+            channel.close(promise: nil)
+        }
         try await stop()
     }
 }

@@ -49,10 +49,11 @@ extension Runner {
         updating { $0.maxRequestBytes = max(1024, bytes) }
     }
 
-    /// Share of each shard's write limits to aim for, in percent (100 by default).
+    /// Share of each shard's write limits to aim for, in percent (100 by default); `nil` turns the client-side
+    /// limit off.
     @discardableResult
-    public func withRateLimit(percent: Double) -> Runner {
-        updating { $0.rateLimitPercent = max(1, percent) }
+    public func withRateLimit(percent: Double?) -> Runner {
+        updating { $0.rateLimitPercent = percent.map { max(1, $0) } }
     }
 
     /// An optional cap on buffered bytes, beside the record count.

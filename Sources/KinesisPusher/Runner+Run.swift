@@ -94,7 +94,7 @@ extension Runner: Service {
             group.addTask {
                 // The clock of the loop: flush intervals, backoffs and refills are checked at least every tick.
                 while !Task.isCancelled {
-                    try await Task.sleep(for: tick)
+                    try? await Task.sleep(for: tick)
                     self.wake()
                 }
             }
@@ -120,6 +120,10 @@ extension Runner: Service {
                     } else {
                         let answer = await send(batch, client: data, stream: stream)
                         deliver(state.withLock { $0.complete(batch, with: answer, now: .now) })
+                    }
+                    if state.withLock({ $0.lastBatchBudgetLimited }) {
+                        // Let the budget refill into a fuller batch rather than sending a trickle of tiny ones.
+                        try? await Task.sleep(for: tick)
                     }
                     continue
                 }

@@ -82,7 +82,7 @@ public final class Runner: Sendable {
             change(&settings.configuration)
             let configuration = settings.configuration
             state.withLock { state in
-                state.limits = .init(configuration)
+                state = ProducerStateMachine(limits: .init(configuration), rateLimitPercent: configuration.rateLimitPercent)
             }
             return nil
         }
@@ -220,9 +220,9 @@ public final class Runner: Sendable {
                     $0.offer(record, id: id, hash: hash, completion: .handler, resume: resume, mayWait: true, now: .now)
                 }
                 switch result {
-                case .accepted:
+                case .accepted(let batchReady):
                     resume.resume()
-                    wake()
+                    if batchReady { wake() }
                 case .waiting:
                     if Task.isCancelled, let waiter = state.withLock({ $0.cancelWaiter(id: id) }) {
                         waiter.resume?.resume(throwing: CancellationError())
@@ -248,8 +248,8 @@ public final class Runner: Sendable {
             state.offer(record, id: state.makeID(), hash: hash, completion: .handler, resume: nil, mayWait: false, now: .now)
         }
         switch result {
-        case .accepted:
-            wake()
+        case .accepted(let batchReady):
+            if batchReady { wake() }
             return true
         case .full:
             return false
@@ -274,8 +274,8 @@ public final class Runner: Sendable {
                     $0.offer(record, id: id, hash: hash, completion: .continuation(outcome), resume: nil, mayWait: true, now: .now)
                 }
                 switch result {
-                case .accepted:
-                    wake()
+                case .accepted(let batchReady):
+                    if batchReady { wake() }
                 case .waiting:
                     if Task.isCancelled, state.withLock({ $0.cancelWaiter(id: id) }) != nil {
                         outcome.resume(throwing: CancellationError())

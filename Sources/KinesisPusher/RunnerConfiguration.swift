@@ -31,8 +31,9 @@ public struct RunnerConfiguration: Sendable {
     public var maxRecordsPerRequest: Int
     /// Bytes (data plus keys) per PutRecords call. Default 5 MiB; Kinesis takes up to 10 MiB.
     public var maxRequestBytes: Int
-    /// Share of each shard's limits (1000 records/s, 1 MiB/s) the runner aims for, in percent. Default 100.
-    public var rateLimitPercent: Double
+    /// Share of each shard's limits (1000 records/s, 1 MiB/s) the runner aims for, in percent; `nil` sends as fast
+    /// as Kinesis answers and leaves pacing to its throttling (for emulators without limits). Default 100.
+    public var rateLimitPercent: Double?
     /// The first retry waits up to this long (full jitter); later ones double it. Default 100 ms.
     public var retryBaseDelay: Duration
     /// The longest retry wait. Default 5 seconds.

@@ -1,5 +1,6 @@
 import AWSCredentials
 import KinesisAPI
+import KinesisPusher
 
 /// One line that says why a command failed, in the words an operator needs: which stream, which credentials,
 /// which endpoint.
@@ -26,6 +27,11 @@ enum FailureReason {
                 }
                 return error.description
             }
+        case let error as ProducerError:
+            if let kinesisError = error.kinesisError, error.code == .streamUnusable {
+                return describe(kinesisError, stream: stream, endpoint: endpoint)
+            }
+            return error.message
         case let error as CredentialProviderError:
             return "\(error.provider == "region" ? "" : "credentials: ")\(error.message)"
         default:

@@ -26,6 +26,9 @@ extension BackendState {
 
     func listStreams(_ p: RequestParameters) throws(AWSErrorReply) -> ByteBuffer {
         let limit = try p.int("Limit") ?? 100
+        guard (1...10_000).contains(limit) else {
+            throw .validation("1 validation error detected: Value '\(limit)' at 'limit' failed to satisfy constraint: Member must have value between 1 and 10000")
+        }
         let start = try p.string("ExclusiveStartStreamName")
         let names = streams.keys.sorted().filter { start == nil || $0 > start! }
         let page = Array(names.prefix(limit))

@@ -89,13 +89,16 @@ struct ProducerStateMachine {
     private(set) var terminal: ProducerError?
     /// Set when an answer shows the map is stale (a record landed on a shard that does not own its hash).
     private(set) var refreshRequested = false
+    /// The last batch left records behind for want of rate budget: wait for the next tick before the next one,
+    /// so the budget refills into a fuller batch instead of many tiny ones.
+    private(set) var lastBatchBudgetLimited = false
     private var refreshInFlight = false
     private var lastRefresh: ContinuousClock.Instant?
     /// Data plus key may not exceed this (the stream's `MaxRecordSizeInKiB`).
     var maxRecordBytes = 1_048_576
     private var nextID: UInt64 = 0
 
-    init(limits: Limits, rateLimitPercent: Double) {
+    init(limits: Limits, rateLimitPercent: Double?) {
         self.limits = limits
         self.limiter = RateLimiter(percent: rateLimitPercent)
     }
@@ -106,7 +109,9 @@ struct ProducerStateMachine {
     // MARK: Intake
 
     enum OfferResult {
-        case accepted
+        /// Accepted; `batchReady` when a full batch is waiting, so the run loop should look now rather than at
+        /// its next tick.
+        case accepted(batchReady: Bool)
         case waiting
         case full
         case refused(ProducerError)
@@ -147,7 +152,7 @@ struct ProducerStateMachine {
         )
         if waiters.isEmpty && hasRoom(for: pending.size) {
             admit(pending)
-            return .accepted
+            return .accepted(batchReady: ready.count >= limits.maxRecordsPerRequest || readyBytes >= limits.maxRequestBytes)
         }
         guard mayWait else {
             stats.rejected += 1
@@ -260,6 +265,7 @@ struct ProducerStateMachine {
             ready.prepend(record)
             readyBytes += record.size
         }
+        lastBatchBudgetLimited = !skipped.isEmpty
         guard !batch.isEmpty else { return (nil, effects) }
         inFlightRequests += 1
         stats.requests += 1

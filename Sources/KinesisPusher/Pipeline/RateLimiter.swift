@@ -21,11 +21,14 @@ struct RateLimiter {
     }
 
     let percent: Double
+    /// Off: every record passes (the caller chose to leave pacing to Kinesis's throttling).
+    let isEnabled: Bool
     private(set) var budgets: [String: Budget] = [:]
     private var usesShardMap = false
 
-    init(percent: Double) {
-        self.percent = max(1, percent) / 100
+    init(percent: Double?) {
+        self.percent = max(1, percent ?? 100) / 100
+        self.isEnabled = percent != nil
     }
 
     private func recordRate(_ budget: Budget) -> Double { Self.recordsPerSecondPerShard * percent * budget.shards * budget.factor }
@@ -64,6 +67,7 @@ struct RateLimiter {
 
     /// Takes tokens for one record of `size` bytes bound for `shard`, if the budget has them.
     mutating func take(shard: String?, size: Int, now: ContinuousClock.Instant) -> Bool {
+        guard isEnabled else { return true }
         let key = key(shard)
         guard var budget = budgets[key] else {
             // A shard the map does not know (gap during a reshard): let it through; the answer will refresh the map.

@@ -1,0 +1,308 @@
+import ArgumentParser
+import Foundation
+import KinesisAPI
+import KinesisPusher
+import Logging
+import ServiceLifecycle
+import Synchronization
+import UnixSignals
+
+/// `kinesis-pusher push`: records from files or standard input into a stream, through the Runner.
+struct PushCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "push",
+        abstract: "Push records from files or standard input (one per line, or NDJSON) into a stream.",
+        discussion: "Exits 0 only if every record was delivered. SIGINT/SIGTERM flush what was read, then stop."
+    )
+
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case lines, ndjson
+    }
+
+    enum ReportFormat: String, ExpressibleByArgument, CaseIterable {
+        case text, json
+    }
+
+    @OptionGroup var aws: AWSOptions
+
+    @Argument(help: "Files to read ('-' or none: standard input).")
+    var files: [String] = []
+
+    @Option(help: "Input format: lines (each line is a record) or ndjson (each line a JSON object, sent as is).")
+    var format: Format = .lines
+
+    @Option(help: "A fixed partition key for every record (default: a random key per record).")
+    var partitionKey: String?
+
+    @Option(help: "With --format ndjson: take the partition key from this field of each object.")
+    var partitionKeyField: String?
+
+    @Flag(help: "Keep up to --max-concurrent-puts PutRecords calls in flight.")
+    var async = false
+
+    @Option(help: "Records waiting to be sent before reading pauses.")
+    var bufferSize = 1000
+
+    @Option(help: "PutRecords calls in flight in async mode.")
+    var maxConcurrentPuts = 10
+
+    @Option(help: "Longest wait for a fuller batch (e.g. 100ms).")
+    var flushInterval = DurationArgument(argument: "100ms")!
+
+    @Option(help: "How often open shards are listed again (e.g. 30s).")
+    var shardRefreshInterval = DurationArgument(argument: "30s")!
+
+    @Option(help: "How long a record may be retried (e.g. 30s, or 'never').")
+    var recordTtl = TTLArgument(argument: "30s")!
+
+    @Option(help: "Attempts per record (default: until the TTL).")
+    var maxAttempts: Int?
+
+    @Option(help: "Bytes per PutRecords request (data plus keys), up to 10485760.")
+    var maxRequestBytes = 5 << 20
+
+    @Option(help: "Share of the per-shard limits to aim for, in percent.")
+    var rateLimitPercent = 100.0
+
+    @Flag(help: "No client-side rate limit: send as fast as the stream answers (for emulators without limits).")
+    var noRateLimit = false
+
+    @Option(help: "How long SIGINT/SIGTERM may spend flushing (e.g. 25s).")
+    var shutdownTimeout = DurationArgument(argument: "25s")!
+
+    @Flag(help: "Log the runner's counters every few seconds.")
+    var debug = false
+
+    @Option(help: "Final report: text (standard error) or json (one object on standard output).")
+    var report: ReportFormat = .text
+
+    func validate() throws {
+        if partitionKeyField != nil && format != .ndjson {
+            throw ValidationError("--partition-key-field needs --format ndjson")
+        }
+        if partitionKey != nil && partitionKeyField != nil {
+            throw ValidationError("give either --partition-key or --partition-key-field")
+        }
+        guard (1024...(10 << 20)).contains(maxRequestBytes) else {
+            throw ValidationError("--max-request-bytes must be between 1024 and 10485760")
+        }
+    }
+
+    func run() async throws {
+        var logger = aws.makeLogger()
+        if debug { logger.logLevel = min(logger.logLevel, .info) }
+        var configuration = RunnerConfiguration(bufferSize: bufferSize, maxConcurrentPuts: maxConcurrentPuts)
+        configuration.isAsync = async
+        configuration.isDebug = debug
+        configuration.flushInterval = flushInterval.duration
+        configuration.shardRefreshInterval = shardRefreshInterval.duration
+        configuration.recordTTL = recordTtl.duration
+        configuration.maxAttempts = maxAttempts
+        configuration.maxRequestBytes = maxRequestBytes
+        configuration.rateLimitPercent = noRateLimit ? nil : rateLimitPercent
+        configuration.shutdownTimeout = shutdownTimeout.duration
+        configuration.logger = logger
+        let runner = Runner(configuration: configuration)
+        let start = ContinuousClock.now
+
+        do {
+            try runner.configure(
+                AWSConfig(
+                    region: aws.region,
+                    profile: aws.profile,
+                    streamName: aws.streamIdentifier.name ?? aws.stream,
+                    streamARN: aws.streamIdentifier.arn,
+                    endpoint: aws.endpoint
+                )
+            )
+            _ = try await runner.checkShards()
+        } catch {
+            FileHandle.standardError.write(Data("error: \(FailureReason.describe(error, stream: aws.stream, endpoint: aws.endpoint))\n".utf8))
+            throw ExitCode.failure
+        }
+
+        let input = InputService(
+            runner: runner,
+            files: files,
+            format: format,
+            partitionKey: partitionKey,
+            partitionKeyField: partitionKeyField
+        )
+        let showProgress = isatty(2) == 1
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        if showProgress {
+            services.append(.init(service: ProgressService(runner: runner, input: input, start: start)))
+        }
+        services.append(.init(service: runner))
+        services.append(.init(service: input, successTerminationBehavior: .gracefullyShutdownGroup))
+        var groupConfiguration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        groupConfiguration.maximumGracefulShutdownDuration = shutdownTimeout.duration + .seconds(10)
+        var failure: (any Error)?
+        do {
+            try await ServiceGroup(configuration: groupConfiguration).run()
+        } catch {
+            failure = error
+        }
+        if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+
+        let stats = runner.stats
+        let read = input.counts
+        let elapsed = ContinuousClock.now - start
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let failed = stats.failed + read.inputErrors + (read.records - read.inputErrors - stats.sent)
+        let summary = PushReport(
+            sent: read.records,
+            delivered: stats.delivered,
+            failed: failed,
+            recovered: stats.recovered,
+            retries: stats.retries,
+            throttled: stats.throttled,
+            input_errors: read.inputErrors,
+            requests: stats.requests,
+            elapsed_s: (seconds * 1000).rounded() / 1000,
+            records_per_s: seconds > 0 ? (Double(stats.delivered) / seconds).rounded() : 0
+        )
+        if let failure {
+            FileHandle.standardError.write(Data("error: \(FailureReason.describe(failure, stream: aws.stream, endpoint: aws.endpoint))\n".utf8))
+        }
+        switch report {
+        case .json:
+            print(try jsonReport(summary))
+        case .text:
+            FileHandle.standardError.write(Data((summary.text + "\n").utf8))
+        }
+        if failure != nil || summary.delivered != summary.sent {
+            throw ExitCode.failure
+        }
+    }
+}
+
+/// The final numbers of a push; the JSON field names are an interface.
+struct PushReport: Encodable {
+    var sent: Int
+    var delivered: Int
+    var failed: Int
+    var recovered: Int
+    var retries: Int
+    var throttled: Int
+    var input_errors: Int
+    var requests: Int
+    var elapsed_s: Double
+    var records_per_s: Double
+
+    var text: String {
+        "pushed \(sent) records in \(elapsed_s) s (\(Int(records_per_s)) records/s): delivered \(delivered), failed \(failed), "
+            + "recovered \(recovered), retries \(retries), throttled \(throttled), input errors \(input_errors), requests \(requests)"
+    }
+}
+
+/// Reads the input and hands each line to the runner; returns at the end of the input (which shuts the group
+/// down gracefully) or stops reading on graceful shutdown.
+final class InputService: Service, Sendable {
+    struct Counts {
+        var records = 0
+        var inputErrors = 0
+    }
+
+    let runner: Runner
+    let files: [String]
+    let format: PushCommand.Format
+    let partitionKey: String?
+    let partitionKeyField: String?
+    private let state = Mutex(Counts())
+
+    init(runner: Runner, files: [String], format: PushCommand.Format, partitionKey: String?, partitionKeyField: String?) {
+        self.runner = runner
+        self.files = files
+        self.format = format
+        self.partitionKey = partitionKey
+        self.partitionKeyField = partitionKeyField
+    }
+
+    var counts: Counts { state.withLock { $0 } }
+
+    func run() async throws {
+        try await withGracefulShutdownHandler {
+            for path in files.isEmpty ? ["-"] : files {
+                if Task.isShuttingDownGracefully || Task.isCancelled { return }
+                try await read(path)
+            }
+        } onGracefulShutdown: {}
+    }
+
+    private func read(_ path: String) async throws {
+        let descriptor = path == "-" ? 0 : open(path, O_RDONLY)
+        guard descriptor >= 0 else {
+            report("cannot open \(path): \(String(cString: strerror(errno)))")
+            state.withLock { $0.inputErrors += 1; $0.records += 1 }
+            return
+        }
+        defer { if descriptor != 0 { close(descriptor) } }
+        var lineNumber = 0
+        var random = SystemRandomNumberGenerator()
+        for try await line in LineReader(fileDescriptor: descriptor) {
+            if Task.isShuttingDownGracefully || Task.isCancelled { return }
+            lineNumber += 1
+            state.withLock { $0.records += 1 }
+            do {
+                let record = try makeRecord(line, random: &random)
+                try await runner.send(record)
+            } catch let error as ProducerError where error.code == .shutdown || error.code == .streamUnusable {
+                state.withLock { $0.inputErrors += 1 }
+                return
+            } catch {
+                state.withLock { $0.inputErrors += 1 }
+                report("\(path == "-" ? "stdin" : path) line \(lineNumber): \(error)")
+            }
+        }
+    }
+
+    private func makeRecord(_ line: [UInt8], random: inout SystemRandomNumberGenerator) throws -> Record {
+        if format == .ndjson {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else {
+                throw InputError(message: "not a JSON object")
+            }
+            if let field = partitionKeyField {
+                guard let value = object[field], !(value is NSNull) else {
+                    throw InputError(message: "field '\(field)' is missing")
+                }
+                let key = (value as? String) ?? "\(value)"
+                return Record(data: line, partitionKey: key)
+            }
+        }
+        return Record(data: line, partitionKey: partitionKey ?? String(random.next() as UInt64, radix: 36))
+    }
+
+    private func report(_ message: String) {
+        FileHandle.standardError.write(Data("\r\u{1B}[K\(message)\n".utf8))
+    }
+
+    struct InputError: Error, CustomStringConvertible {
+        var message: String
+        var description: String { message }
+    }
+}
+
+/// A live progress line on standard error while a terminal watches.
+struct ProgressService: Service {
+    let runner: Runner
+    let input: InputService
+    let start: ContinuousClock.Instant
+
+    func run() async throws {
+        var lastDelivered = 0
+        var lastTime = ContinuousClock.now
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(250))
+            let now = ContinuousClock.now
+            let stats = runner.stats
+            let interval = now - lastTime
+            let seconds = Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18
+            let rate = seconds > 0 ? Double(stats.delivered - lastDelivered) / seconds : 0
+            lastDelivered = stats.delivered
+            lastTime = now
+            let line = "\r\u{1B}[K\(Int(rate)) records/s  read \(input.counts.records)  delivered \(stats.delivered)  failed \(stats.failed)  retries \(stats.retries)  in flight \(stats.inFlight)  buffered \(stats.buffered)"
+            FileHandle.standardError.write(Data(line.utf8))
+        }
+    }
+}
