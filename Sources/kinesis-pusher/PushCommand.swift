@@ -164,6 +164,8 @@ struct PushCommand: AsyncParsableCommand {
         )
         if let failure {
             FileHandle.standardError.write(Data("error: \(FailureReason.describe(failure, stream: aws.stream, endpoint: aws.endpoint))\n".utf8))
+        } else if !read.complete {
+            FileHandle.standardError.write(Data("interrupted: stopped reading after \(read.records) records; every record read is counted below\n".utf8))
         }
         switch report {
         case .json:
@@ -171,7 +173,7 @@ struct PushCommand: AsyncParsableCommand {
         case .text:
             FileHandle.standardError.write(Data((summary.text + "\n").utf8))
         }
-        if failure != nil || summary.delivered != summary.sent {
+        if failure != nil || !read.complete || summary.delivered != summary.sent {
             throw ExitCode.failure
         }
     }
@@ -202,6 +204,8 @@ final class InputService: Service, Sendable {
     struct Counts {
         var records = 0
         var inputErrors = 0
+        /// Every input was read to its end (not cut short by a signal or a fatal error).
+        var complete = false
     }
 
     let runner: Runner
@@ -225,23 +229,25 @@ final class InputService: Service, Sendable {
         try await withGracefulShutdownHandler {
             for path in files.isEmpty ? ["-"] : files {
                 if Task.isShuttingDownGracefully || Task.isCancelled { return }
-                try await read(path)
+                guard try await read(path) else { return }
             }
+            state.withLock { $0.complete = true }
         } onGracefulShutdown: {}
     }
 
-    private func read(_ path: String) async throws {
+    /// Reads one input; `false` when reading stopped early.
+    private func read(_ path: String) async throws -> Bool {
         let descriptor = path == "-" ? 0 : open(path, O_RDONLY)
         guard descriptor >= 0 else {
             report("cannot open \(path): \(String(cString: strerror(errno)))")
             state.withLock { $0.inputErrors += 1; $0.records += 1 }
-            return
+            return true
         }
         defer { if descriptor != 0 { close(descriptor) } }
         var lineNumber = 0
         var random = SystemRandomNumberGenerator()
         for try await line in LineReader(fileDescriptor: descriptor) {
-            if Task.isShuttingDownGracefully || Task.isCancelled { return }
+            if Task.isShuttingDownGracefully || Task.isCancelled { return false }
             lineNumber += 1
             state.withLock { $0.records += 1 }
             do {
@@ -249,12 +255,13 @@ final class InputService: Service, Sendable {
                 try await runner.send(record)
             } catch let error as ProducerError where error.code == .shutdown || error.code == .streamUnusable {
                 state.withLock { $0.inputErrors += 1 }
-                return
+                return false
             } catch {
                 state.withLock { $0.inputErrors += 1 }
                 report("\(path == "-" ? "stdin" : path) line \(lineNumber): \(error)")
             }
         }
+        return true
     }
 
     private func makeRecord(_ line: [UInt8], random: inout SystemRandomNumberGenerator) throws -> Record {
