@@ -83,6 +83,10 @@ struct ProducerStateMachine {
     private var bufferedBytes = 0
     private var waiters: Deque<Waiter> = []
     private(set) var inFlightRequests = 0
+    /// Calls allowed in flight now: halved when a call times out, fails or is throttled as a whole, grown back by
+    /// about one per round of successful calls (AIMD), never above `limits.maxInFlight`. An overloaded endpoint
+    /// gets fewer concurrent requests instead of a wall of timeouts.
+    private(set) var concurrencyLimit: Double
     private(set) var map: ShardMap?
     private(set) var limiter: RateLimiter
     private(set) var stats = RunnerStats()
@@ -100,6 +104,7 @@ struct ProducerStateMachine {
 
     init(limits: Limits, rateLimitPercent: Double?) {
         self.limits = limits
+        self.concurrencyLimit = Double(limits.maxInFlight)
         self.limiter = RateLimiter(percent: rateLimitPercent)
     }
 
@@ -228,7 +233,9 @@ struct ProducerStateMachine {
         var effects = Effects()
         releaseDueRetries(now: now)
         expireReady(now: now, into: &effects)
-        guard inFlightRequests < limits.maxInFlight, let oldest = ready.first else { return (nil, effects) }
+        guard inFlightRequests < min(limits.maxInFlight, max(1, Int(concurrencyLimit))), let oldest = ready.first else {
+            return (nil, effects)
+        }
         let draining: Bool
         if case .draining = phase { draining = true } else { draining = false }
         let due =
@@ -317,6 +324,7 @@ struct ProducerStateMachine {
         var effects = Effects()
         switch answer {
         case .success(let result):
+            concurrencyLimit = min(Double(limits.maxInFlight), concurrencyLimit + 1 / concurrencyLimit)
             for (record, entry) in zip(batch.records, result.records) {
                 if entry.succeeded, let shardID = entry.shardID, let sequenceNumber = entry.sequenceNumber {
                     if let map, !map.owns(shardID, record.hash) { refreshRequested = true }
@@ -351,6 +359,7 @@ struct ProducerStateMachine {
                     into: &effects
                 )
             } else if error.retryClass.isRetryable {
+                concurrencyLimit = max(1, concurrencyLimit / 2)
                 if error.retryClass == .throttled {
                     stats.throttled += batch.records.count
                     for shard in Set(batch.records.map(\.predictedShard)) { limiter.throttled(shard: shard, now: now) }
@@ -483,7 +492,8 @@ struct ProducerStateMachine {
     /// The drain deadline passed: everything still buffered fails with `shutdown`.
     mutating func abandonBuffered() -> Effects {
         var effects = Effects()
-        failBuffered(ProducerError(.shutdown, message: "shutdown deadline passed before the record could be delivered"), into: &effects)
+        // After a stream-fatal error, records that were in flight then and came back for a retry fail with it too.
+        failBuffered(terminal ?? ProducerError(.shutdown, message: "shutdown deadline passed before the record could be delivered"), into: &effects)
         return effects
     }
 
