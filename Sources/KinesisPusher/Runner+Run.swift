@@ -108,18 +108,31 @@ extension Runner: Service {
                     nextDebug = now + configuration.debugInterval
                     logDebugLine(logger)
                 }
+                if Task.isCancelled {
+                    // Cancelled (not a graceful shutdown): stop now; run() fails what is left with a shutdown outcome.
+                    logger.warning("runner cancelled; failing what is left", metadata: ["kinesis.buffered": "\(stats.buffered)"])
+                    break
+                }
+                // The deadline is checked before any new batch, so a steady stream of sendable batches cannot hold
+                // the shutdown past it.
+                let overdue = state.withLock { state -> Bool in
+                    guard case .draining(let deadline) = state.phase else { return false }
+                    return now >= deadline
+                }
+                if overdue {
+                    logger.warning("shutdown deadline passed; failing what is left", metadata: ["kinesis.buffered": "\(stats.buffered)"])
+                    deliver(state.withLock { $0.abandonBuffered() })
+                    break
+                }
                 let (batch, effects) = state.withLock { $0.nextBatch(now: now) }
                 deliver(effects)
                 if let batch {
-                    if configuration.isAsync {
-                        group.addTask {
-                            let answer = await self.send(batch, client: data, stream: stream)
-                            self.deliver(self.state.withLock { $0.complete(batch, with: answer, now: .now) })
-                            self.wake()
-                        }
-                    } else {
-                        let answer = await send(batch, client: data, stream: stream)
-                        deliver(state.withLock { $0.complete(batch, with: answer, now: .now) })
+                    // Sync mode too sends from a child task: the state machine keeps it to one request in flight
+                    // (each answer handled before the next batch), and the shutdown deadline can cancel the call.
+                    group.addTask {
+                        let answer = await self.send(batch, client: data, stream: stream)
+                        self.deliver(self.state.withLock { $0.complete(batch, with: answer, now: .now) })
+                        self.wake()
                     }
                     if state.withLock({ $0.lastBatchBudgetLimited }) {
                         // Let the budget refill into a fuller batch rather than sending a trickle of tiny ones.
@@ -127,9 +140,12 @@ extension Runner: Service {
                     }
                     continue
                 }
-                let status = state.withLock { state -> (done: Bool, overdue: Bool, terminal: ProducerError?) in
-                    guard case .draining(let deadline) = state.phase else { return (false, false, state.terminal) }
-                    return (state.isIdle, now >= deadline, state.terminal)
+                let status = state.withLock { state -> (done: Bool, terminal: ProducerError?) in
+                    switch state.phase {
+                    case .accepting: (false, state.terminal)
+                    case .draining: (state.isIdle, state.terminal)
+                    case .finished: (true, state.terminal)  // shutdown() came before run(): nothing is left to do
+                    }
                 }
                 if let terminal = status.terminal {
                     logger.error("stream unusable; the runner stops", metadata: ["kinesis.error": "\(terminal)"])
@@ -137,11 +153,7 @@ extension Runner: Service {
                     return
                 }
                 if status.done { break }
-                if status.overdue {
-                    logger.warning("shutdown deadline passed; failing what is left", metadata: ["kinesis.buffered": "\(stats.buffered)"])
-                    deliver(state.withLock { $0.abandonBuffered() })
-                    break
-                }
+                // nil once the task is cancelled (and from then on at once): the check at the top ends the loop.
                 _ = await wakeups.next()
             }
             // Cancels the ticker, refreshes and (after an overdue drain) in-flight sends, whose records then fail
@@ -217,9 +229,18 @@ extension Runner: Service {
 
     /// Shuts the runner down gracefully and waits for ``run()`` to finish: intake stops, buffered records are
     /// flushed within ``RunnerConfiguration/shutdownTimeout``, and whatever is left fails with a shutdown outcome.
-    /// Never hangs past the timeout (plus one request timeout for calls already in flight).
+    /// Never hangs past the timeout.
+    ///
+    /// Called before ``run()`` started (its task may simply not be scheduled yet), it gives `run()` until the
+    /// timeout to start and flush; records still buffered then fail with a shutdown outcome.
     public func shutdown() async {
         beginShutdown()
+        let deadline = ContinuousClock.now + settings.withLock { $0.configuration.shutdownTimeout }
+        while settings.withLock({ if case .notStarted = $0.runState { true } else { false } }),
+            !state.withLock({ $0.isIdle }), ContinuousClock.now < deadline
+        {
+            do { try await Task.sleep(for: .milliseconds(5)) } catch { break }
+        }
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let resumeNow = settings.withLock { settings -> Bool in
                 switch settings.runState {

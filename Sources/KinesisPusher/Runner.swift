@@ -174,7 +174,7 @@ public final class Runner: Sendable {
 
     /// Checks a record against Kinesis's limits before it may enter the buffer; returns its routing hash.
     func validate(_ record: Record) throws -> UInt128 {
-        let maxRecordBytes = state.withLock { $0.maxRecordBytes }
+        let (maxRecordBytes, maxRequestBytes) = state.withLock { ($0.maxRecordBytes, $0.limits.maxRequestBytes) }
         let keyLength = record.partitionKey.unicodeScalars.count
         do {
             guard (1...256).contains(keyLength) else {
@@ -187,6 +187,13 @@ public final class Runner: Sendable {
                 throw ProducerError(
                     .invalidRecord,
                     message: "record '\(record.partitionKey.prefix(64))' is \(record.billedSize) bytes (data plus partition key); the stream takes at most \(maxRecordBytes)"
+                )
+            }
+            // A record no batch can carry would sit at the head of the buffer and hold up every record behind it.
+            guard record.billedSize <= maxRequestBytes else {
+                throw ProducerError(
+                    .invalidRecord,
+                    message: "record '\(record.partitionKey.prefix(64))' is \(record.billedSize) bytes (data plus partition key); a request carries at most \(maxRequestBytes) (maxRequestBytes)"
                 )
             }
             if let explicit = record.explicitHashKey {

@@ -1,4 +1,4 @@
-/// Paces PutRecords to what the shards take: per-shard token buckets (records and bytes, one second of burst) at
+/// Paces PutRecords to what the shards take: per-shard token buckets (records and bytes, half a second of burst) at
 /// `percent` of Kinesis's limits, keyed by the predicted shard so one hot key cannot starve the others; a
 /// stream-wide budget of open shards × limits while no shard map is known (the seed's rule).
 ///
@@ -8,6 +8,10 @@ struct RateLimiter {
     static let recordsPerSecondPerShard = 1000.0
     static let bytesPerSecondPerShard = 1_048_576.0
     static let streamWide = "<stream>"
+    /// Seconds of rate a bucket holds. Kinesis (and KinesisLocal) allow about a second of burst per shard; a
+    /// client bucket as large leaves the shard no headroom, so requests delayed on the way (scheduling, network)
+    /// bunch up behind later ones and are throttled. Half a second absorbs that jitter.
+    static let burstSeconds = 0.5
 
     struct Budget {
         var records: Double
@@ -33,6 +37,9 @@ struct RateLimiter {
 
     private func recordRate(_ budget: Budget) -> Double { Self.recordsPerSecondPerShard * percent * budget.shards * budget.factor }
     private func byteRate(_ budget: Budget) -> Double { Self.bytesPerSecondPerShard * percent * budget.shards * budget.factor }
+    /// At least one record, so a very low rate still lets records through.
+    private func recordCapacity(_ budget: Budget) -> Double { max(1, recordRate(budget) * Self.burstSeconds) }
+    private func byteCapacity(_ budget: Budget) -> Double { byteRate(budget) * Self.burstSeconds }
 
     /// Switches to per-shard budgets for the shards of `map`, keeping the state of shards that stay.
     mutating func use(_ map: ShardMap, now: ContinuousClock.Instant) {
@@ -54,8 +61,8 @@ struct RateLimiter {
 
     private static func fullBudget(shards: Double, percent: Double, now: ContinuousClock.Instant) -> Budget {
         Budget(
-            records: recordsPerSecondPerShard * percent * shards,
-            bytes: bytesPerSecondPerShard * percent * shards,
+            records: recordsPerSecondPerShard * percent * shards * burstSeconds,
+            bytes: bytesPerSecondPerShard * percent * shards * burstSeconds,
             updatedAt: now,
             shards: shards
         )
@@ -74,8 +81,8 @@ struct RateLimiter {
             return true
         }
         refill(&budget, now: now)
-        let byteCapacity = byteRate(budget)
-        // A record larger than a whole second of bytes passes on a full bucket (Kinesis lets it use the burst).
+        let byteCapacity = byteCapacity(budget)
+        // A record larger than the whole bucket passes on a full bucket (Kinesis lets it use the burst).
         guard budget.records >= 1, budget.bytes >= min(Double(size), byteCapacity) else {
             budgets[key] = budget
             return false
@@ -94,8 +101,8 @@ struct RateLimiter {
         if budget.lastDecrease.map({ now - $0 >= .milliseconds(200) }) ?? true {
             budget.factor = max(0.05, budget.factor * 0.5)
             budget.lastDecrease = now
-            budget.records = min(budget.records, recordRate(budget))
-            budget.bytes = min(budget.bytes, byteRate(budget))
+            budget.records = min(budget.records, recordCapacity(budget))
+            budget.bytes = min(budget.bytes, byteCapacity(budget))
         }
         budgets[key] = budget
     }
@@ -105,8 +112,8 @@ struct RateLimiter {
         guard elapsed > .zero else { return }
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         budget.factor = min(1, budget.factor + 0.1 * seconds)
-        budget.records = min(recordRate(budget), budget.records + recordRate(budget) * seconds)
-        budget.bytes = min(byteRate(budget), budget.bytes + byteRate(budget) * seconds)
+        budget.records = min(recordCapacity(budget), budget.records + recordRate(budget) * seconds)
+        budget.bytes = min(byteCapacity(budget), budget.bytes + byteRate(budget) * seconds)
         budget.updatedAt = now
     }
 
