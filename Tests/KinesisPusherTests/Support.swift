@@ -1,0 +1,137 @@
+import AWSCredentials
+import AWSSigning
+import KinesisAPI
+import KinesisLocal
+import KinesisPusher
+import Logging
+import Synchronization
+import Testing
+
+/// A value behind a lock that closures can capture.
+final class Locked<Value: Sendable>: Sendable {
+    private let mutex: Mutex<Value>
+
+    init(_ value: Value) { mutex = Mutex(value) }
+
+    func withLock<T>(_ body: (inout Value) throws -> T) rethrows -> T {
+        try mutex.withLock { try body(&$0) }
+    }
+
+    var value: Value { mutex.withLock { $0 } }
+}
+
+enum Keys {
+    static let test = AWSCredentialIdentity(accessKeyID: "AKIDTEST", secretAccessKey: "secret")
+}
+
+/// A runner for stream `stream` of `server`, with explicit credentials and quick retries (tests change the rest).
+func makeRunner(
+    _ server: KinesisLocal,
+    stream: String = "s",
+    credentials: AWSCredentialIdentity = Keys.test,
+    _ change: (inout RunnerConfiguration) -> Void = { _ in }
+) throws -> Runner {
+    var configuration = RunnerConfiguration(bufferSize: 1000, maxConcurrentPuts: 4)
+    configuration.retryBaseDelay = .milliseconds(20)
+    configuration.retryMaxDelay = .milliseconds(200)
+    change(&configuration)
+    let runner = Runner(configuration: configuration).withCredentialProvider(StaticCredentialProvider(credentials))
+    try runner.configure(AWSConfig(region: "us-east-1", profile: nil, streamName: stream, endpoint: server.endpoint))
+    return runner
+}
+
+/// Collects what the failure handler receives.
+final class FailureLog: Sendable {
+    let failures = Locked<[ProducerFailure]>([])
+
+    var handler: @Sendable (ProducerFailure) -> Void {
+        { failure in self.failures.withLock { $0.append(failure) } }
+    }
+
+    var count: Int { failures.withLock { $0.count } }
+    var codes: [ProducerError.Code] { failures.withLock { $0.map(\.error.code) } }
+    var keys: [String] { failures.withLock { $0.map(\.record.partitionKey) } }
+}
+
+/// Starts a KinesisLocal, runs `body`, stops the server (also when `body` throws).
+func withServer<T>(_ configuration: KinesisLocal.Configuration, _ body: (KinesisLocal) async throws -> T) async throws -> T {
+    let server = try await KinesisLocal.start(configuration)
+    let result: Result<T, any Error>
+    do {
+        result = .success(try await body(server))
+    } catch {
+        result = .failure(error)
+    }
+    server.setFaults(.init())  // no added latency holding the shutdown
+    try await server.stop()
+    return try result.get()
+}
+
+/// One stream "s" with `shards` shards and no per-shard limits unless asked.
+func local(shards: Int = 4, limits: KinesisLocal.Configuration.ShardLimits = .off, faults: KinesisLocal.Faults = .init())
+    -> KinesisLocal.Configuration
+{
+    .init(streams: [.init(name: "s", shardCount: shards)], shardLimits: limits, faults: faults)
+}
+
+/// Runs `runner.run()` beside `body`; then shuts the runner down and returns `body`'s value and how `run()` ended.
+func withRunning<T>(
+    _ runner: Runner,
+    _ body: () async throws -> T
+) async throws -> (value: T, run: Result<Void, any Error>) {
+    let task = Task { try await runner.run() }
+    let value: T
+    do {
+        value = try await body()
+    } catch {
+        await runner.shutdown()
+        _ = await task.result
+        throw error
+    }
+    await runner.shutdown()
+    return (value, await task.result)
+}
+
+/// Seconds since `start`.
+func seconds(since start: ContinuousClock.Instant) -> Double {
+    let elapsed = ContinuousClock.now - start
+    return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+}
+
+/// A client for reading back what the server stored.
+func withReader<T>(_ server: KinesisLocal, _ body: (KinesisClient) async throws -> T) async throws -> T {
+    let configuration = try KinesisClient.Configuration(region: "us-east-1", endpoint: KinesisEndpoint(url: server.endpoint))
+    let client = KinesisClient(
+        configuration: configuration,
+        credentialProvider: StaticCredentialProvider(Keys.test),
+        logger: Logger(label: "reader", factory: { _ in SwiftLogNoOpLogHandler() })
+    )
+    let result: Result<T, any Error>
+    do {
+        result = .success(try await body(client))
+    } catch {
+        result = .failure(error)
+    }
+    try await client.shutdown()
+    return try result.get()
+}
+
+/// Every record stored in stream "s", from all shards (closed ones too).
+func readBack(_ server: KinesisLocal) async throws -> [GetRecordsResult.Record] {
+    try await withReader(server) { client in
+        var records: [GetRecordsResult.Record] = []
+        for shard in try await client.listShards(stream: .name("s")) {
+            var iterator: String? = try await client.getShardIterator(stream: .name("s"), shardID: shard.shardID, position: .trimHorizon)
+            while let current = iterator {
+                let page = try await client.getRecords(shardIterator: current, limit: 10_000)
+                records += page.records
+                iterator = page.records.isEmpty ? nil : page.nextShardIterator
+            }
+        }
+        return records
+    }
+}
+
+extension KinesisLocal {
+    var streamStats: KinesisLocal.Stats.StreamStats? { stats().streams["s"] }
+}
