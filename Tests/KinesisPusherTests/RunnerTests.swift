@@ -1,3 +1,5 @@
+import AWSCredentials
+import AWSSigning
 import KinesisAPI
 import KinesisLocal
 import Logging
@@ -285,6 +287,41 @@ struct RunnerTests {
         }
     }
 
+    @Test("expired credentials are refreshed and the records delivered; without fresh ones the stream is unusable")
+    func expiredToken() async throws {
+        try await withServer(local(shards: 2, faults: .init(expiredTokenAfterRequests: 3))) { server in
+            let rotating = RotatingCredentials()
+            let runner = Runner(configuration: {
+                var configuration = RunnerConfiguration()
+                configuration.maxRecordsPerRequest = 20
+                return configuration
+            }()).withCredentialProvider(rotating)
+            try runner.configure(AWSConfig(region: "us-east-1", profile: nil, streamName: "s", endpoint: server.endpoint))
+            _ = try await withRunning(runner) {
+                for i in 0..<200 { try await runner.send(Record(text: "\(i)", partitionKey: "k\(i)")) }
+                try await until(timeout: .seconds(10)) { runner.stats.delivered + runner.stats.failed == 200 }
+            }
+            #expect(runner.stats.delivered == 200)
+            #expect(rotating.generation.value >= 2)
+
+            // Static credentials cannot be refreshed: after the one refresh attempt the stream is unusable.
+            let stuck = try makeRunner(server)
+            let task = Task { try await stuck.run() }
+            var outcomes: [ProducerError.Code] = []
+            for i in 0..<10 {
+                do {
+                    _ = try await stuck.put(Record(text: "\(i)", partitionKey: "k\(i)"))
+                } catch let error as ProducerError {
+                    outcomes.append(error.code)
+                    break
+                }
+            }
+            #expect(outcomes == [.streamUnusable])
+            let error = try await #require(throws: ProducerError.self) { try await task.value }
+            #expect(error.kinesisError?.code == .expiredToken)
+        }
+    }
+
     @Test("a deleted stream ends run() quickly with .streamUnusable and fails what is buffered with it")
     func deletedStream() async throws {
         try await withServer(local(shards: 2)) { server in
@@ -568,4 +605,16 @@ struct RunnerTests {
             }
         }
     }
+}
+
+/// Hands out a new access key id each time it is invalidated, like a refreshed session.
+final class RotatingCredentials: CredentialProvider {
+    let generation = Locked(0)
+    var name: String { "rotating" }
+
+    func credentials(logger: Logger) async throws -> AWSCredentialIdentity {
+        AWSCredentialIdentity(accessKeyID: "AKIDGEN\(generation.value)", secretAccessKey: "secret")
+    }
+
+    func invalidate() { generation.withLock { $0 += 1 } }
 }
