@@ -9,7 +9,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure hot paths against a baseline in the same run.",
-        subcommands: [EncodeBench.self, SinkBench.self]
+        subcommands: [EncodeBench.self, SinkBench.self, ProducerBench.self]
     )
 }
 

@@ -1,0 +1,90 @@
+import AWSCredentials
+import AWSSigning
+import ArgumentParser
+import Foundation
+import KinesisPusher
+
+/// The Runner's own CPU cost per record: pushes generated records to an endpoint (a KinesisLocal in another
+/// process, so the server's work is not counted) and reads this process's CPU time.
+struct ProducerBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "producer",
+        abstract: "CPU time per record of the Runner (async, no rate limit) pushing to --endpoint."
+    )
+
+    @Option(help: "Endpoint of a running Kinesis (e.g. kinesis-pusher local --no-shard-limits).")
+    var endpoint: String
+
+    @Option(help: "Stream to push to (must exist).")
+    var stream = "bench"
+
+    @Option(help: "Records to push.")
+    var records = 200_000
+
+    @Option(help: "Bytes per record.")
+    var size = 100
+
+    @Flag(help: "Print a JSON report.")
+    var json = false
+
+    struct Report: Encodable {
+        var records: Int
+        var record_bytes: Int
+        var delivered: Int
+        var elapsed_s: Double
+        var cpu_s: Double
+        var cpu_us_per_record: Double
+        var records_per_s: Double
+    }
+
+    static func cpuSeconds() -> Double {
+        var usage = rusage()
+        #if os(Linux)
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        #else
+        getrusage(RUSAGE_SELF, &usage)
+        #endif
+        return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6 + Double(usage.ru_stime.tv_sec)
+            + Double(usage.ru_stime.tv_usec) / 1e6
+    }
+
+    func run() async throws {
+        let runner = Runner(bufferSize: 10_000, maxConcurrentPuts: 10)
+            .withAsync()
+            .withRateLimit(percent: nil)
+            .withCredentialProvider(StaticCredentialProvider(AWSCredentialIdentity(accessKeyID: "AKIDBENCH", secretAccessKey: "bench")))
+        try runner.configure(AWSConfig(region: "us-east-1", profile: nil, streamName: stream, endpoint: endpoint))
+        _ = try await runner.checkShards()
+        let payload = [UInt8](repeating: 0x61, count: size)
+        let keys = (0..<1000).map { "partition-key-\($0)" }
+        let cpuBefore = Self.cpuSeconds()
+        let start = ContinuousClock.now
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await runner.run() }
+            for index in 0..<records {
+                try await runner.send(Record(data: payload, partitionKey: keys[index % keys.count]))
+            }
+            await runner.shutdown()
+            try await group.waitForAll()
+        }
+        let elapsed = ContinuousClock.now - start
+        let cpu = Self.cpuSeconds() - cpuBefore
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let stats = runner.stats
+        let report = Report(
+            records: records,
+            record_bytes: size,
+            delivered: stats.delivered,
+            elapsed_s: (seconds * 1000).rounded() / 1000,
+            cpu_s: (cpu * 1000).rounded() / 1000,
+            cpu_us_per_record: (cpu / Double(records) * 1e6 * 100).rounded() / 100,
+            records_per_s: (Double(stats.delivered) / seconds).rounded()
+        )
+        if json {
+            print(try jsonReport(report))
+        } else {
+            print("Runner: \(report.delivered)/\(records) records of \(size) bytes in \(report.elapsed_s) s (\(Int(report.records_per_s)) records/s), CPU \(report.cpu_s) s = \(report.cpu_us_per_record) µs/record")
+        }
+        if stats.delivered != records { throw ExitCode.failure }
+    }
+}
