@@ -75,6 +75,10 @@ struct RateLimiter {
     /// Takes tokens for one record of `size` bytes bound for `shard`, if the budget has them.
     mutating func take(shard: String?, size: Int, now: ContinuousClock.Instant) -> Bool {
         guard isEnabled else { return true }
+        if budgets.isEmpty {
+            // Nothing known about the stream yet (no checkShards, map not listed): assume one shard, not unlimited.
+            useStreamWide(openShards: 1, now: now)
+        }
         let key = key(shard)
         guard var budget = budgets[key] else {
             // A shard the map does not know (gap during a reshard): let it through; the answer will refresh the map.
