@@ -15,6 +15,8 @@ let package = Package(
         .library(name: "KinesisAPI", targets: ["KinesisAPI"]),
         .library(name: "KinesisLocal", targets: ["KinesisLocal"]),
         .library(name: "KinesisPusher", targets: ["KinesisPusher"]),
+        .library(name: "KinesisPusherPrometheus", targets: ["KinesisPusherPrometheus"]),
+        .library(name: "KinesisPusherHummingbird", targets: ["KinesisPusherHummingbird"]),
         .executable(name: "kinesis-pusher", targets: ["kinesis-pusher"]),
     ],
     dependencies: [
@@ -25,6 +27,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.0"),
         .package(url: "https://github.com/swift-extras/swift-extras-base64", from: "1.2.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
@@ -71,6 +77,35 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Prometheus exposition of the runner's metrics: registry, /metrics endpoint with Basic Auth, standalone server.
+        .target(
+            name: "KinesisPusherPrometheus",
+            dependencies: [
+                "KinesisPusher",
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ExtrasBase64", package: "swift-extras-base64"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The /metrics route for Hummingbird 2 apps, in its own product so the core needs no web framework.
+        .target(
+            name: "KinesisPusherHummingbird",
+            dependencies: [
+                "KinesisPusherPrometheus",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -95,6 +130,8 @@ let package = Package(
             dependencies: [
                 "KinesisAPI",
                 "KinesisPusher",
+                "KinesisPusherPrometheus",
+                .product(name: "Metrics", package: "swift-metrics"),
                 "KinesisLocal",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

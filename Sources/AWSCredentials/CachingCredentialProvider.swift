@@ -15,6 +15,10 @@ public final class CachingCredentialProvider: CredentialProvider {
     private let state: Mutex<CredentialCacheStateMachine>
     private let now: @Sendable () -> Date
     private let logger: Logger
+    private let fetches = Atomic<Int>(0)
+
+    /// How many times credentials were fetched from the underlying provider successfully (first fetch included).
+    public var fetchCount: Int { fetches.load(ordering: .relaxed) }
 
     /// - Parameters:
     ///   - base: Where credentials come from.
@@ -79,6 +83,7 @@ public final class CachingCredentialProvider: CredentialProvider {
         let result: Result<AWSCredentialIdentity, any Error>
         do {
             result = .success(try await base.credentials(logger: logger))
+            fetches.add(1, ordering: .relaxed)
         } catch {
             result = .failure(error)
         }

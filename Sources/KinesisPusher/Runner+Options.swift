@@ -1,5 +1,6 @@
 import AWSCredentials
 import AsyncHTTPClient
+import CoreMetrics
 import Logging
 import Synchronization
 
@@ -78,6 +79,13 @@ extension Runner {
     @discardableResult
     public func withHTTPClient(_ client: HTTPClient) -> Runner {
         updating { $0.httpClient = client }
+    }
+
+    /// The swift-metrics factory ``configureWithMetrics(_:)`` reports to (for example swift-prometheus's), instead
+    /// of the global `MetricsSystem.factory`.
+    @discardableResult
+    public func withMetricsFactory(_ factory: any MetricsFactory) -> Runner {
+        updating { $0.metricsFactory = factory }
     }
 
     /// Credentials from `provider` instead of the default chain (call before ``configure(_:)``).

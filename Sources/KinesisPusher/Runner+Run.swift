@@ -1,5 +1,6 @@
 import AWSCredentials
 import AsyncHTTPClient
+import CoreMetrics
 import KinesisAPI
 import Logging
 import ServiceLifecycle
@@ -54,7 +55,14 @@ extension Runner: Service {
         var failure: (any Error)?
         do {
             try await withGracefulShutdownHandler {
-                try await loop(configuration: configuration, data: data, control: control, stream: stream, logger: logger)
+                try await loop(
+                    configuration: configuration,
+                    data: data,
+                    control: control,
+                    credentials: credentials,
+                    stream: stream,
+                    logger: logger
+                )
             } onGracefulShutdown: {
                 self.beginShutdown()
             }
@@ -62,6 +70,7 @@ extension Runner: Service {
             failure = error
         }
         deliver(state.withLock { $0.finish() })
+        publishMetrics(credentials: credentials)
         try? await ownedHTTPClient?.shutdown()
         let waiters = settings.withLock { settings in
             settings.runState = .finished
@@ -85,11 +94,14 @@ extension Runner: Service {
         configuration: RunnerConfiguration,
         data: KinesisClient,
         control: KinesisClient,
+        credentials: any CredentialProvider,
         stream: StreamIdentifier,
         logger: Logger
     ) async throws {
         let tick = max(.milliseconds(1), min(configuration.flushInterval / 4, .milliseconds(25)))
         var nextDebug = ContinuousClock.now + configuration.debugInterval
+        let metrics = settings.withLock { $0.metrics }
+        var nextPublish = ContinuousClock.now
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask {
                 // The clock of the loop: flush intervals, backoffs and refills are checked at least every tick.
@@ -107,6 +119,10 @@ extension Runner: Service {
                 if configuration.isDebug, now >= nextDebug {
                     nextDebug = now + configuration.debugInterval
                     logDebugLine(logger)
+                }
+                if metrics != nil, now >= nextPublish {
+                    nextPublish = now + .milliseconds(250)
+                    publishMetrics(credentials: credentials)
                 }
                 if Task.isCancelled {
                     // Cancelled (not a graceful shutdown): stop now; run() fails what is left with a shutdown outcome.
@@ -130,7 +146,14 @@ extension Runner: Service {
                     // Sync mode too sends from a child task: the state machine keeps it to one request in flight
                     // (each answer handled before the next batch), and the shutdown deadline can cancel the call.
                     group.addTask {
+                        let started = ContinuousClock.now
                         let answer = await self.send(batch, client: data, stream: stream)
+                        if let metrics {
+                            let delay = ContinuousClock.now - started
+                            metrics.pushDelay.recordNanoseconds(
+                                delay.components.seconds * 1_000_000_000 + delay.components.attoseconds / 1_000_000_000
+                            )
+                        }
                         self.deliver(self.state.withLock { $0.complete(batch, with: answer, now: .now) })
                         self.wake()
                     }
@@ -205,6 +228,25 @@ extension Runner: Service {
         } catch {
             logger.warning("listing shards failed; keeping the previous map", metadata: ["kinesis.stream": "\(stream)", "error": "\(error)"])
         }
+    }
+
+    /// Reads the state once under its lock and hands it to the metrics (when ``configureWithMetrics(_:)`` was used).
+    func publishMetrics(credentials: any CredentialProvider) {
+        guard let metrics = settings.withLock({ $0.metrics }) else { return }
+        let now = ContinuousClock.now
+        let reading = state.withLock { state in
+            ProducerMetrics.Reading(
+                stats: state.snapshot,
+                tally: state.tally,
+                bufferedBytes: state.bufferedByteCount,
+                oldestAge: state.oldestBufferedAcceptance.map { now - $0 },
+                recordsPerSecond: state.limiter.recordsPerSecond,
+                openShards: state.map?.count,
+                concurrencyLimit: state.concurrencyLimit,
+                credentialRefreshes: (credentials as? CachingCredentialProvider)?.fetchCount ?? 0
+            )
+        }
+        metrics.publish(reading)
     }
 
     private func logDebugLine(_ logger: Logger) {

@@ -1,6 +1,8 @@
 import AWSCredentials
 import AsyncHTTPClient
+import CoreMetrics
 import KinesisAPI
+import Metrics
 import Logging
 import Synchronization
 
@@ -34,6 +36,7 @@ public final class Runner: Sendable {
         var credentialProvider: (any CredentialProvider)?
         var explicitCredentialProvider: (any CredentialProvider)?
         var control: KinesisClient?
+        var metrics: ProducerMetrics?
         var runState = RunState.notStarted
         var finishWaiters: [CheckedContinuation<Void, Never>] = []
     }
@@ -119,6 +122,22 @@ public final class Runner: Sendable {
                 credentialProvider: credentials,
                 httpClient: httpClient,
                 logger: configuration.logger
+            )
+        }
+    }
+
+    /// The name and help text of every metric the runner reports, for exporters that show help (`# HELP`).
+    public static var metricHelp: [String: String] { ProducerMetrics.help }
+
+    /// ``configure(_:)``, and metrics on: the seed's push delay and records counter (success, failed, recovered),
+    /// plus latency, throughput, retries, throttles, buffer and rate-limit gauges, reported to
+    /// ``RunnerConfiguration/metricsFactory`` (or `MetricsSystem.factory`).
+    public func configureWithMetrics(_ aws: AWSConfig) throws {
+        try configure(aws)
+        settings.withLock { settings in
+            settings.metrics = ProducerMetrics(
+                stream: aws.streamName,
+                factory: settings.configuration.metricsFactory ?? MetricsSystem.factory
             )
         }
     }
@@ -306,8 +325,13 @@ public final class Runner: Sendable {
         guard !effects.isEmpty else { return }
         for resume in effects.admitted { resume.resume() }
         for (resume, error) in effects.refused { resume.resume(throwing: error) }
-        let (handler, logger) = settings.withLock { ($0.configuration.failureHandler, $0.configuration.logger) }
+        let (handler, logger, metrics) = settings.withLock { ($0.configuration.failureHandler, $0.configuration.logger, $0.metrics) }
         for outcome in effects.outcomes {
+            if let metrics, case .success(let result) = outcome.result {
+                metrics.recordLatency.recordNanoseconds(
+                    result.latency.components.seconds * 1_000_000_000 + result.latency.components.attoseconds / 1_000_000_000
+                )
+            }
             switch outcome.record.completion {
             case .continuation(let continuation):
                 continuation.resume(with: outcome.result.mapError { $0 as any Error })

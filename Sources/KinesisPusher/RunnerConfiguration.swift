@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import CoreMetrics
 import Logging
 
 /// How a ``Runner`` batches, paces, retries and reports. Every default is what a Kinesis user expects; the
@@ -49,6 +50,9 @@ public struct RunnerConfiguration: Sendable {
     /// The HTTP client for Kinesis, STS and the credential endpoints; `nil` makes the runner create its own,
     /// sized to ``maxConcurrentPuts``.
     public var httpClient: HTTPClient?
+    /// Where metrics go once ``Runner/configureWithMetrics(_:)`` turns them on; `nil` means the globally
+    /// bootstrapped `MetricsSystem.factory`. Nothing is bootstrapped by the runner.
+    public var metricsFactory: (any MetricsFactory)?
 
     /// The seed's two numbers; everything else at its default.
     public init(bufferSize: Int = 1000, maxConcurrentPuts: Int = 10) {
@@ -71,5 +75,6 @@ public struct RunnerConfiguration: Sendable {
         self.failureHandler = nil
         self.logger = Logger(label: "kinesis-pusher", factory: { _ in SwiftLogNoOpLogHandler() })
         self.httpClient = nil
+        self.metricsFactory = nil
     }
 }

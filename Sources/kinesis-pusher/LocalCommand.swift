@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KinesisLocal
+import KinesisPusherPrometheus
 import Logging
 import ServiceLifecycle
 import UnixSignals
@@ -65,6 +66,8 @@ struct LocalCommand: AsyncParsableCommand {
     @Flag(help: "Log each start-up step.")
     var verbose = false
 
+    @OptionGroup var metricsOptions: MetricsOptions
+
     func validate() throws {
         for rate in [failRecords, throttleRecords, failRequests, throttleRequests, kmsThrottle, dropConnections] where !(0...1).contains(rate) {
             throw ValidationError("fault rates are shares between 0 and 1; got \(rate)")
@@ -103,7 +106,12 @@ struct LocalCommand: AsyncParsableCommand {
         banner.append("  per-shard limits \(noShardLimits ? "off" : "on"), signatures \(strictAuth ? "verified" : "not verified"); Ctrl-C stops")
         // Written unbuffered so a script reading our output sees the endpoint at once.
         FileHandle.standardOutput.write(Data((banner.joined(separator: "\n") + "\n").utf8))
-        let group = ServiceGroup(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        var services: [any Service] = [server]
+        let metrics = PrometheusMetrics(help: LocalMetricsPublisher.help)
+        if let metricsServer = try await metricsOptions.startServer(metrics) {
+            services += [metricsServer, LocalMetricsPublisher(server: server, metrics: metrics)]
+        }
+        let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
     }
 

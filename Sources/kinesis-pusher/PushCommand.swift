@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import KinesisAPI
 import KinesisPusher
+import KinesisPusherPrometheus
 import Logging
 import ServiceLifecycle
 import Synchronization
@@ -24,6 +25,8 @@ struct PushCommand: AsyncParsableCommand {
     }
 
     @OptionGroup var aws: AWSOptions
+
+    @OptionGroup var metricsOptions: MetricsOptions
 
     @Argument(help: "Files to read ('-' or none: standard input).")
     var files: [String] = []
@@ -102,20 +105,27 @@ struct PushCommand: AsyncParsableCommand {
         configuration.rateLimitPercent = noRateLimit ? nil : rateLimitPercent
         configuration.shutdownTimeout = shutdownTimeout.duration
         configuration.logger = logger
+        let metrics = metricsOptions.metricsPort == nil ? nil : PrometheusMetrics()
+        configuration.metricsFactory = metrics?.factory
         let runner = Runner(configuration: configuration)
         let start = ContinuousClock.now
 
+        let metricsServer: MetricsServer?
         do {
-            try runner.configure(
-                AWSConfig(
-                    region: aws.region,
-                    profile: aws.profile,
-                    streamName: aws.streamIdentifier.name ?? aws.stream,
-                    streamARN: aws.streamIdentifier.arn,
-                    endpoint: aws.endpoint
-                )
+            let target = AWSConfig(
+                region: aws.region,
+                profile: aws.profile,
+                streamName: aws.streamIdentifier.name ?? aws.stream,
+                streamARN: aws.streamIdentifier.arn,
+                endpoint: aws.endpoint
             )
+            if metrics != nil { try runner.configureWithMetrics(target) } else { try runner.configure(target) }
             _ = try await runner.checkShards()
+            if let metrics {
+                metricsServer = try await metricsOptions.startServer(metrics)
+            } else {
+                metricsServer = nil
+            }
         } catch {
             FileHandle.standardError.write(Data("error: \(FailureReason.describe(error, stream: aws.stream, endpoint: aws.endpoint))\n".utf8))
             throw ExitCode.failure
@@ -130,6 +140,8 @@ struct PushCommand: AsyncParsableCommand {
         )
         let showProgress = isatty(2) == 1
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        // Services stop in reverse order: the input first, the runner after its flush, /metrics last.
+        if let metricsServer { services.append(.init(service: metricsServer)) }
         if showProgress {
             services.append(.init(service: ProgressService(runner: runner, input: input, start: start)))
         }

@@ -90,6 +90,19 @@ struct ProducerStateMachine {
     private(set) var map: ShardMap?
     private(set) var limiter: RateLimiter
     private(set) var stats = RunnerStats()
+    /// Counts by error code, for metrics.
+    private(set) var tally = Tally()
+
+    struct Tally {
+        /// Record attempts throttled, by error code.
+        var throttledRecords: [String: Int] = [:]
+        /// Record attempts failed for other reasons, by error code.
+        var failedAttempts: [String: Int] = [:]
+        /// PutRecords calls that failed as a whole, by error code.
+        var requestErrors: [String: Int] = [:]
+        /// Records that ran out of time to live.
+        var expired = 0
+    }
     private(set) var terminal: ProducerError?
     /// Set when an answer shows the map is stale (a record landed on a shard that does not own its hash).
     private(set) var refreshRequested = false
@@ -346,12 +359,16 @@ struct ProducerStateMachine {
                     )
                     if error.retryClass == .throttled {
                         stats.throttled += 1
+                        tally.throttledRecords[code.rawValue, default: 0] += 1
                         limiter.throttled(shard: record.predictedShard, now: now)
+                    } else {
+                        tally.failedAttempts[code.rawValue, default: 0] += 1
                     }
                     retry(record, after: error, now: now, into: &effects)
                 }
             }
         case .failure(let error):
+            tally.requestErrors[error.code.rawValue, default: 0] += 1
             if Self.isStreamFatal(error) {
                 terminate(
                     ProducerError(.streamUnusable, message: "Kinesis refused the stream: \(error.code): \(error.message)", kinesisError: error),
@@ -362,6 +379,7 @@ struct ProducerStateMachine {
                 concurrencyLimit = max(1, concurrencyLimit / 2)
                 if error.retryClass == .throttled {
                     stats.throttled += batch.records.count
+                    tally.throttledRecords[error.code.rawValue, default: 0] += batch.records.count
                     for shard in Set(batch.records.map(\.predictedShard)) { limiter.throttled(shard: shard, now: now) }
                 }
                 for record in batch.records { retry(record, after: error, now: now, into: &effects) }
@@ -438,6 +456,7 @@ struct ProducerStateMachine {
 
     private mutating func fail(_ record: PendingRecord, _ error: ProducerError, into effects: inout Effects) {
         stats.failed += 1
+        if error.code == .expired { tally.expired += 1 }
         effects.outcomes.append(Outcome(record: record, result: .failure(error)))
     }
 
@@ -510,6 +529,21 @@ struct ProducerStateMachine {
         stats.inFlight = inFlightRequests
         stats.buffered = bufferedCount
         return stats
+    }
+
+    /// Bytes (data plus keys) of the records waiting now.
+    var bufferedByteCount: Int { bufferedBytes }
+
+    /// When the longest-waiting buffered record was accepted.
+    var oldestBufferedAcceptance: ContinuousClock.Instant? {
+        let oldestReady = ready.first?.acceptedAt
+        let oldestBackoff = backoff.map(\.acceptedAt).min()
+        switch (oldestReady, oldestBackoff) {
+        case (let a?, let b?): return min(a, b)
+        case (let a?, nil): return a
+        case (nil, let b?): return b
+        case (nil, nil): return nil
+        }
     }
 
     /// The earliest time a backing-off record becomes due, for the run loop's sleep.

@@ -125,4 +125,10 @@ struct RateLimiter {
     func factor(shard: String?) -> Double {
         budgets[key(shard)]?.factor ?? 1
     }
+
+    /// The records per second the budgets allow now, summed over shards; `nil` when the limit is off.
+    var recordsPerSecond: Double? {
+        guard isEnabled else { return nil }
+        return budgets.values.reduce(0) { $0 + recordRate($1) }
+    }
 }
