@@ -3,6 +3,7 @@ import AWSSigning
 import ArgumentParser
 import Foundation
 import KinesisPusher
+import KinesisPusherPrometheus
 
 /// The Runner's own CPU cost per record: pushes generated records to an endpoint (a KinesisLocal in another
 /// process, so the server's work is not counted) and reads this process's CPU time.
@@ -24,10 +25,14 @@ struct ProducerBench: AsyncParsableCommand {
     @Option(help: "Bytes per record.")
     var size = 100
 
+    @Flag(help: "Turn the runner's metrics on (Prometheus registry), to measure what they cost.")
+    var metrics = false
+
     @Flag(help: "Print a JSON report.")
     var json = false
 
     struct Report: Encodable {
+        var metrics: Bool
         var records: Int
         var record_bytes: Int
         var delivered: Int
@@ -53,7 +58,14 @@ struct ProducerBench: AsyncParsableCommand {
             .withAsync()
             .withRateLimit(percent: nil)
             .withCredentialProvider(StaticCredentialProvider(AWSCredentialIdentity(accessKeyID: "AKIDBENCH", secretAccessKey: "bench")))
-        try runner.configure(AWSConfig(region: "us-east-1", profile: nil, streamName: stream, endpoint: endpoint))
+        let target = AWSConfig(region: "us-east-1", profile: nil, streamName: stream, endpoint: endpoint)
+        let registry = metrics ? PrometheusMetrics() : nil
+        if let registry {
+            runner.withMetricsFactory(registry.factory)
+            try runner.configureWithMetrics(target)
+        } else {
+            try runner.configure(target)
+        }
         _ = try await runner.checkShards()
         let payload = [UInt8](repeating: 0x61, count: size)
         let keys = (0..<1000).map { "partition-key-\($0)" }
@@ -72,6 +84,7 @@ struct ProducerBench: AsyncParsableCommand {
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         let stats = runner.stats
         let report = Report(
+            metrics: metrics,
             records: records,
             record_bytes: size,
             delivered: stats.delivered,
@@ -83,7 +96,7 @@ struct ProducerBench: AsyncParsableCommand {
         if json {
             print(try jsonReport(report))
         } else {
-            print("Runner: \(report.delivered)/\(records) records of \(size) bytes in \(report.elapsed_s) s (\(Int(report.records_per_s)) records/s), CPU \(report.cpu_s) s = \(report.cpu_us_per_record) µs/record")
+            print("Runner\(metrics ? " with metrics" : ""): \(report.delivered)/\(records) records of \(size) bytes in \(report.elapsed_s) s (\(Int(report.records_per_s)) records/s), CPU \(report.cpu_s) s = \(report.cpu_us_per_record) µs/record")
         }
         if stats.delivered != records { throw ExitCode.failure }
     }
