@@ -105,7 +105,7 @@ struct PushCommand: AsyncParsableCommand {
         configuration.rateLimitPercent = noRateLimit ? nil : rateLimitPercent
         configuration.shutdownTimeout = shutdownTimeout.duration
         configuration.logger = logger
-        let metrics = metricsOptions.metricsPort == nil ? nil : PrometheusMetrics()
+        let metrics = metricsOptions.isEnabled ? PrometheusMetrics() : nil
         configuration.metricsFactory = metrics?.factory
         let runner = Runner(configuration: configuration)
         let start = ContinuousClock.now
@@ -157,6 +157,7 @@ struct PushCommand: AsyncParsableCommand {
         }
         if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
 
+        if let metrics { try metricsOptions.writeTextfile(metrics) }
         let stats = runner.stats
         let read = input.counts
         let elapsed = ContinuousClock.now - start

@@ -7,6 +7,22 @@ struct MetricsOptions: ParsableArguments {
     @Option(help: "Serve Prometheus metrics at http://HOST:PORT/metrics while running.")
     var metricsPort: Int?
 
+    @Option(help: "Write the final metrics to this file at exit (Prometheus text format, for node_exporter's textfile collector).")
+    var metricsTextfile: String?
+
+    /// Whether any metrics output was asked for.
+    var isEnabled: Bool { metricsPort != nil || metricsTextfile != nil }
+
+    /// Writes the exposition to ``metricsTextfile`` (atomically: a temporary file renamed into place).
+    func writeTextfile(_ metrics: PrometheusMetrics) throws {
+        guard let path = metricsTextfile else { return }
+        let temporary = path + ".tmp"
+        try Data(metrics.exposition()).write(to: URL(fileURLWithPath: temporary))
+        guard rename(temporary, path) == 0 else {
+            throw ValidationError("cannot write --metrics-textfile \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+
     @Option(help: "Address for --metrics-port.")
     var metricsHost = "127.0.0.1"
 
