@@ -82,8 +82,17 @@ public final class CachingCredentialProvider: CredentialProvider {
     private func refresh(logger: Logger) async throws -> AWSCredentialIdentity {
         let result: Result<AWSCredentialIdentity, any Error>
         do {
-            result = .success(try await base.credentials(logger: logger))
-            fetches.add(1, ordering: .relaxed)
+            let identity = try await base.credentials(logger: logger)
+            result = .success(identity)
+            let fetched = fetches.add(1, ordering: .relaxed).newValue
+            logger.log(
+                level: fetched == 1 ? .debug : .info,
+                fetched == 1 ? "credentials fetched" : "credentials refreshed",
+                metadata: [
+                    "aws.credentials.provider": "\(base.name)", "aws.access_key_id": "\(identity.accessKeyID.prefix(4))…\(identity.accessKeyID.suffix(4))",
+                    "aws.credentials.expiration": "\(identity.expiration.map { "\($0)" } ?? "never")",
+                ]
+            )
         } catch {
             result = .failure(error)
         }

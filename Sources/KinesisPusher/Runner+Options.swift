@@ -84,8 +84,11 @@ extension Runner {
     /// The swift-metrics factory ``configureWithMetrics(_:)`` reports to (for example swift-prometheus's), instead
     /// of the global `MetricsSystem.factory`.
     @discardableResult
-    public func withMetricsFactory(_ factory: any MetricsFactory) -> Runner {
-        updating { $0.metricsFactory = factory }
+    public func withMetricsFactory(_ factory: any MetricsFactory, perShard: Bool = false) -> Runner {
+        updating {
+            $0.metricsFactory = factory
+            $0.metricsPerShard = perShard
+        }
     }
 
     /// Credentials from `provider` instead of the default chain (call before ``configure(_:)``).

@@ -102,6 +102,7 @@ extension Runner: Service {
         var nextDebug = ContinuousClock.now + configuration.debugInterval
         let metrics = settings.withLock { $0.metrics }
         var nextPublish = ContinuousClock.now
+        var throttling = ThrottleEpisode()
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask {
                 // The clock of the loop: flush intervals, backoffs and refills are checked at least every tick.
@@ -120,9 +121,10 @@ extension Runner: Service {
                     nextDebug = now + configuration.debugInterval
                     logDebugLine(logger)
                 }
-                if metrics != nil, now >= nextPublish {
+                if now >= nextPublish {
                     nextPublish = now + .milliseconds(250)
-                    publishMetrics(credentials: credentials)
+                    if metrics != nil { publishMetrics(credentials: credentials) }
+                    throttling.observe(throttled: stats.throttled, now: now, stream: stream, logger: logger)
                 }
                 if Task.isCancelled {
                     // Cancelled (not a graceful shutdown): stop now; run() fails what is left with a shutdown outcome.
@@ -264,8 +266,15 @@ extension Runner: Service {
 
     /// Starts a graceful shutdown: no new records; what is buffered is flushed within the shutdown timeout.
     func beginShutdown() {
-        let timeout = settings.withLock { $0.configuration.shutdownTimeout }
-        deliver(state.withLock { $0.beginDrain(deadline: .now + timeout) })
+        let (timeout, logger) = settings.withLock { ($0.configuration.shutdownTimeout, $0.configuration.logger) }
+        let (effects, buffered, inFlight) = state.withLock { state in
+            (state.beginDrain(deadline: .now + timeout), state.bufferedCount, state.inFlightRequests)
+        }
+        logger.notice(
+            "shutting down: flushing what is buffered",
+            metadata: ["kinesis.buffered": "\(buffered)", "kinesis.in_flight": "\(inFlight)", "kinesis.shutdown.timeout": "\(timeout)"]
+        )
+        deliver(effects)
         wake()
     }
 
@@ -297,6 +306,37 @@ extension Runner: Service {
                 deliver(state.withLock { $0.finish() })
                 continuation.resume()
             }
+        }
+    }
+}
+
+/// Turns the throttle counter into two log lines per episode, "started" and "stopped", instead of one per throttle.
+struct ThrottleEpisode {
+    private var lastCount = 0
+    private var startedAt: ContinuousClock.Instant?
+    private var lastThrottleAt: ContinuousClock.Instant?
+    private var countAtStart = 0
+    /// Quiet time after which an episode is over.
+    static let quiet = Duration.seconds(5)
+
+    mutating func observe(throttled: Int, now: ContinuousClock.Instant, stream: StreamIdentifier, logger: Logger) {
+        defer { lastCount = throttled }
+        if throttled > lastCount {
+            lastThrottleAt = now
+            if startedAt == nil {
+                startedAt = now
+                countAtStart = lastCount
+                logger.notice("throttling started", metadata: ["kinesis.stream": "\(stream)"])
+            }
+        } else if let started = startedAt, let last = lastThrottleAt, now - last >= Self.quiet {
+            logger.notice(
+                "throttling stopped",
+                metadata: [
+                    "kinesis.stream": "\(stream)", "kinesis.throttled": "\(throttled - countAtStart)",
+                    "kinesis.throttling.duration": "\(last - started)",
+                ]
+            )
+            startedAt = nil
         }
     }
 }

@@ -53,6 +53,9 @@ public struct RunnerConfiguration: Sendable {
     /// Where metrics go once ``Runner/configureWithMetrics(_:)`` turns them on; `nil` means the globally
     /// bootstrapped `MetricsSystem.factory`. Nothing is bootstrapped by the runner.
     public var metricsFactory: (any MetricsFactory)?
+    /// Also report delivered and throttled records per shard (a `shard` label). Off by default: with hundreds
+    /// of shards the label count explodes.
+    public var metricsPerShard: Bool
 
     /// The seed's two numbers; everything else at its default.
     public init(bufferSize: Int = 1000, maxConcurrentPuts: Int = 10) {
@@ -76,5 +79,6 @@ public struct RunnerConfiguration: Sendable {
         self.logger = Logger(label: "kinesis-pusher", factory: { _ in SwiftLogNoOpLogHandler() })
         self.httpClient = nil
         self.metricsFactory = nil
+        self.metricsPerShard = false
     }
 }

@@ -30,6 +30,8 @@ final class ProducerMetrics: Sendable {
         static let openShards = "kinesis_pusher_open_shards"
         static let concurrency = "kinesis_pusher_concurrency_limit"
         static let credentialRefreshes = "kinesis_pusher_credential_refreshes_total"
+        static let shardDelivered = "kinesis_pusher_shard_delivered_records_total"
+        static let shardThrottled = "kinesis_pusher_shard_throttled_records_total"
     }
 
     /// Help text of each metric, for exporters that show it (`# HELP`).
@@ -54,6 +56,8 @@ final class ProducerMetrics: Sendable {
         Name.openShards: "Open shards in the runner's shard map.",
         Name.concurrency: "PutRecords calls allowed in flight now (adaptive).",
         Name.credentialRefreshes: "Times the credentials were fetched anew.",
+        Name.shardDelivered: "Delivered records by shard (only with per-shard metrics).",
+        Name.shardThrottled: "Throttled record attempts by predicted shard (only with per-shard metrics).",
     ]
 
     let stream: String
@@ -82,7 +86,8 @@ final class ProducerMetrics: Sendable {
         var stats = RunnerStats()
         var tally = ProducerStateMachine.Tally()
         var credentialRefreshes = 0
-        var byCode: [String: Counter] = [:]
+        /// Counters with a second label (error code or shard), made on first use.
+        var labelled: [String: Counter] = [:]
     }
     private let published = Mutex(Published())
 
@@ -138,16 +143,18 @@ final class ProducerMetrics: Sendable {
             requests.increment(by: stats.requests - last.stats.requests)
             expired.increment(by: reading.tally.expired - last.tally.expired)
             credentialRefreshes.increment(by: reading.credentialRefreshes - last.credentialRefreshes)
-            for (name, now, before) in [
-                (Name.throttled, reading.tally.throttledRecords, last.tally.throttledRecords),
-                (Name.failedAttempts, reading.tally.failedAttempts, last.tally.failedAttempts),
-                (Name.requestErrors, reading.tally.requestErrors, last.tally.requestErrors),
+            for (name, label, now, before) in [
+                (Name.throttled, "error_code", reading.tally.throttledRecords, last.tally.throttledRecords),
+                (Name.failedAttempts, "error_code", reading.tally.failedAttempts, last.tally.failedAttempts),
+                (Name.requestErrors, "error_code", reading.tally.requestErrors, last.tally.requestErrors),
+                (Name.shardDelivered, "shard", reading.tally.deliveredByShard, last.tally.deliveredByShard),
+                (Name.shardThrottled, "shard", reading.tally.throttledByShard, last.tally.throttledByShard),
             ] {
-                for (code, count) in now where count != before[code, default: 0] {
-                    let key = name + "|" + code
-                    let counter = last.byCode[key] ?? Counter(label: name, dimensions: [("stream", stream), ("error_code", code)], factory: factory)
-                    last.byCode[key] = counter
-                    counter.increment(by: count - before[code, default: 0])
+                for (value, count) in now where count != before[value, default: 0] {
+                    let key = name + "|" + value
+                    let counter = last.labelled[key] ?? Counter(label: name, dimensions: [("stream", stream), (label, value)], factory: factory)
+                    last.labelled[key] = counter
+                    counter.increment(by: count - before[value, default: 0])
                 }
             }
             last.stats = stats

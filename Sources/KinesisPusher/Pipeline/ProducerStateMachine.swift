@@ -19,6 +19,8 @@ struct ProducerStateMachine {
         var retryBaseDelay: Duration
         var retryMaxDelay: Duration
         var maxInFlight: Int
+        /// Keep delivered and throttled counts per shard (for per-shard metrics).
+        var countsPerShard: Bool
 
         init(_ configuration: RunnerConfiguration) {
             bufferSize = configuration.bufferSize
@@ -31,6 +33,7 @@ struct ProducerStateMachine {
             retryBaseDelay = configuration.retryBaseDelay
             retryMaxDelay = configuration.retryMaxDelay
             maxInFlight = configuration.isAsync ? configuration.maxConcurrentPuts : 1
+            countsPerShard = configuration.metricsPerShard
         }
     }
 
@@ -102,6 +105,10 @@ struct ProducerStateMachine {
         var requestErrors: [String: Int] = [:]
         /// Records that ran out of time to live.
         var expired = 0
+        /// Delivered records by shard (only with per-shard metrics).
+        var deliveredByShard: [String: Int] = [:]
+        /// Throttled record attempts by predicted shard (only with per-shard metrics).
+        var throttledByShard: [String: Int] = [:]
     }
     private(set) var terminal: ProducerError?
     /// Set when an answer shows the map is stale (a record landed on a shard that does not own its hash).
@@ -343,6 +350,7 @@ struct ProducerStateMachine {
                     if let map, !map.owns(shardID, record.hash) { refreshRequested = true }
                     stats.delivered += 1
                     stats.deliveredBytes += record.size
+                    if limits.countsPerShard { tally.deliveredByShard[shardID, default: 0] += 1 }
                     if record.attempts > 1 { stats.recovered += 1 }
                     effects.outcomes.append(Outcome(
                         record: record,
@@ -360,6 +368,7 @@ struct ProducerStateMachine {
                     if error.retryClass == .throttled {
                         stats.throttled += 1
                         tally.throttledRecords[code.rawValue, default: 0] += 1
+                        if limits.countsPerShard, let shard = record.predictedShard { tally.throttledByShard[shard, default: 0] += 1 }
                         limiter.throttled(shard: record.predictedShard, now: now)
                     } else {
                         tally.failedAttempts[code.rawValue, default: 0] += 1
