@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "KinesisAPI", targets: ["KinesisAPI"]),
         .library(name: "KinesisLocal", targets: ["KinesisLocal"]),
         .library(name: "KinesisPusher", targets: ["KinesisPusher"]),
+        .library(name: "KinesisAggregation", targets: ["KinesisAggregation"]),
         .library(name: "KinesisPusherPrometheus", targets: ["KinesisPusherPrometheus"]),
         .library(name: "KinesisPusherHummingbird", targets: ["KinesisPusherHummingbird"]),
         .executable(name: "kinesis-pusher", targets: ["kinesis-pusher"]),
@@ -65,6 +66,12 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ExtrasBase64", package: "swift-extras-base64"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        // The KPL aggregated record format, written and read by hand (no protobuf dependency).
+        .target(
+            name: "KinesisAggregation",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         // The producer: Runner, its state machine and pipeline stages.
@@ -155,6 +162,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "AWSSigningTests", dependencies: ["AWSSigning"], swiftSettings: swiftSettings),
+        .testTarget(name: "KinesisAggregationTests", dependencies: ["KinesisAggregation"], swiftSettings: swiftSettings),
         .testTarget(
             name: "AWSCredentialsTests",
             dependencies: [
