@@ -3,6 +3,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
+import Synchronization
 
 /// A small standalone HTTP server for `/metrics`, for apps without a web framework (and the CLI). A
 /// swift-service-lifecycle `Service`: ``run()`` serves until graceful shutdown.
@@ -10,6 +11,7 @@ public final class MetricsServer: Sendable {
     public let port: Int
     public let host: String
     private let channel: any Channel
+    private let connections: Connections
 
     /// Binds `host:port` (port 0 picks a free one) and serves `path` from `endpoint`; other paths answer 404.
     public static func start(
@@ -19,30 +21,77 @@ public final class MetricsServer: Sendable {
         path: String = "/metrics",
         logger: Logger = Logger(label: "kinesis-pusher.metrics", factory: { _ in SwiftLogNoOpLogHandler() })
     ) async throws -> MetricsServer {
+        let connections = Connections()
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
                     try channel.pipeline.syncOperations.addHandler(Handler(endpoint: endpoint, path: path))
+                    connections.add(channel)  // once the pipeline can act on a quiesce event
                 }
             }
             .bind(host: host, port: port)
             .get()
         let bound = channel.localAddress?.port ?? port
         logger.info("serving metrics", metadata: ["kinesis.metrics.url": "http://\(host):\(bound)\(path)", "kinesis.metrics.auth": "\(endpoint.access.requiresAuthentication)"])
-        return MetricsServer(channel: channel, host: host, port: bound)
+        return MetricsServer(channel: channel, connections: connections, host: host, port: bound)
     }
 
-    private init(channel: any Channel, host: String, port: Int) {
+    private init(channel: any Channel, connections: Connections, host: String, port: Int) {
         self.channel = channel
+        self.connections = connections
         self.host = host
         self.port = port
     }
 
-    /// Stops listening.
+    /// Stops listening and closes the open connections once their current request is answered (idle keep-alive
+    /// connections at once), so scrapers cannot go on reading through a connection kept alive.
     public func stop() async {
         try? await channel.close()
+        connections.quiesce()
+    }
+
+    /// The accepted connections, so stopping can close them too (closing the listening socket leaves them open).
+    final class Connections: Sendable {
+        private struct State {
+            var open: [ObjectIdentifier: any Channel] = [:]
+            var quiescing = false
+        }
+        private let state = Mutex(State())
+
+        func add(_ channel: any Channel) {
+            let quiescing = state.withLock { state in
+                if !state.quiescing { state.open[ObjectIdentifier(channel)] = channel }
+                return state.quiescing
+            }
+            if quiescing {
+                channel.close(promise: nil)
+                return
+            }
+            channel.closeFuture.whenComplete { _ in
+                _ = self.state.withLock { $0.open.removeValue(forKey: ObjectIdentifier(channel)) }
+            }
+        }
+
+        /// Asks every connection to close after the response it is writing (NIO's HTTP pipeline does that on
+        /// `ChannelShouldQuiesceEvent`); connections accepted from now on are closed at once.
+        func quiesce() {
+            let open = state.withLock { state in
+                state.quiescing = true
+                return Array(state.open.values)
+            }
+            for channel in open { channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent()) }
+        }
+
+        /// Closes every connection now.
+        func closeAll() {
+            let open = state.withLock { state in
+                state.quiescing = true
+                return Array(state.open.values)
+            }
+            for channel in open { channel.close(promise: nil) }
+        }
     }
 
     final class Handler: ChannelInboundHandler {
@@ -90,17 +139,21 @@ public final class MetricsServer: Sendable {
 }
 
 extension MetricsServer: Service {
-    /// Serves until graceful shutdown or cancellation.
+    /// Serves until graceful shutdown (open connections close once their current response is written) or
+    /// cancellation (they close at once).
     public func run() async throws {
         let channel = self.channel
+        let connections = self.connections
         await withTaskCancellationHandler {
             await withGracefulShutdownHandler {
                 try? await channel.closeFuture.get()
             } onGracefulShutdown: {
                 channel.close(promise: nil)
+                connections.quiesce()
             }
         } onCancel: {
             channel.close(promise: nil)
+            connections.closeAll()
         }
     }
 }

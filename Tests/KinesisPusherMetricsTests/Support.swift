@@ -1,0 +1,312 @@
+import AWSCredentials
+import AsyncHTTPClient
+import AWSSigning
+import Foundation
+import KinesisLocal
+import KinesisPusher
+import KinesisPusherPrometheus
+import Metrics
+import NIOCore
+import NIOHTTP1
+import Synchronization
+import Testing
+
+enum Keys {
+    static let test = AWSCredentialIdentity(accessKeyID: "AKIDTEST", secretAccessKey: "secret")
+}
+
+/// A runner for stream "s" of `server`, with explicit credentials, quick retries, and `factory` for its metrics
+/// (`configureWithMetrics`); with `factory` nil, plain `configure`.
+func makeRunner(
+    _ server: KinesisLocal,
+    factory: (any MetricsFactory)?,
+    perShard: Bool = false,
+    _ change: (inout RunnerConfiguration) -> Void = { _ in }
+) throws -> Runner {
+    var configuration = RunnerConfiguration(bufferSize: 1000, maxConcurrentPuts: 4)
+    configuration.retryBaseDelay = .milliseconds(5)
+    configuration.retryMaxDelay = .milliseconds(50)
+    configuration.rateLimitPercent = nil
+    change(&configuration)
+    var runner = Runner(configuration: configuration).withCredentialProvider(StaticCredentialProvider(Keys.test))
+    let aws = AWSConfig(region: "us-east-1", profile: nil, streamName: "s", endpoint: server.endpoint)
+    if let factory {
+        runner = runner.withMetricsFactory(factory, perShard: perShard)
+        try runner.configureWithMetrics(aws)
+    } else {
+        try runner.configure(aws)
+    }
+    return runner
+}
+
+/// One stream "s" with `shards` shards, no per-shard limits unless asked.
+func local(shards: Int = 2, limits: KinesisLocal.Configuration.ShardLimits = .off, faults: KinesisLocal.Faults = .init())
+    -> KinesisLocal.Configuration
+{
+    .init(streams: [.init(name: "s", shardCount: shards)], shardLimits: limits, faults: faults)
+}
+
+/// Starts a KinesisLocal, runs `body`, stops the server (also when `body` throws).
+func withServer<T>(_ configuration: KinesisLocal.Configuration, _ body: (KinesisLocal) async throws -> T) async throws -> T {
+    let server = try await KinesisLocal.start(configuration)
+    let result: Result<T, any Error>
+    do {
+        result = .success(try await body(server))
+    } catch {
+        result = .failure(error)
+    }
+    server.setFaults(.init())
+    try await server.stop()
+    return try result.get()
+}
+
+/// Runs `runner.run()` beside `body`; then shuts the runner down and returns `body`'s value and how `run()` ended.
+func withRunning<T>(_ runner: Runner, _ body: () async throws -> T) async throws -> (value: T, run: Result<Void, any Error>) {
+    let task = Task { try await runner.run() }
+    let value: T
+    do {
+        value = try await body()
+    } catch {
+        await runner.shutdown()
+        _ = await task.result
+        throw error
+    }
+    await runner.shutdown()
+    return (value, await task.result)
+}
+
+struct TimeoutError: Error {}
+
+/// Polls `condition` every few milliseconds until it holds, or records an issue and throws after `timeout`.
+func until(
+    timeout: Duration = .seconds(10),
+    sourceLocation: SourceLocation = #_sourceLocation,
+    _ condition: () async throws -> Bool
+) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while try await !condition() {
+        if ContinuousClock.now >= deadline {
+            Issue.record("condition not met within \(timeout)", sourceLocation: sourceLocation)
+            throw TimeoutError()
+        }
+        try await Task.sleep(for: .milliseconds(5))
+    }
+}
+
+// MARK: - The Prometheus text exposition, parsed
+
+/// A parsed text exposition (format 0.0.4): families with HELP, TYPE and samples.
+struct Exposition {
+    struct Sample {
+        var name: String
+        var labels: [String: String]
+        var labelNames: [String]
+        var value: Double
+    }
+
+    struct Family {
+        var name: String
+        var help: String?
+        var type: String?
+        var samples: [Sample] = []
+    }
+
+    var families: [String: Family] = [:]
+    /// Problems found while parsing (malformed lines, samples without a family, duplicate HELP or TYPE).
+    var problems: [String] = []
+
+    init(_ bytes: [UInt8]) {
+        self.init(String(decoding: bytes, as: UTF8.self))
+    }
+
+    init(_ text: String) {
+        for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
+            if line.hasPrefix("# HELP ") || line.hasPrefix("# TYPE ") {
+                let parts = line.dropFirst(7).split(separator: " ", maxSplits: 1, omittingEmptySubsequences: false)
+                let name = String(parts[0])
+                let rest = parts.count > 1 ? String(parts[1]) : ""
+                var family = families[name] ?? Family(name: name)
+                if line.hasPrefix("# HELP ") {
+                    if family.help != nil { problems.append("second HELP for \(name)") }
+                    family.help = rest
+                } else {
+                    if family.type != nil { problems.append("second TYPE for \(name)") }
+                    family.type = rest
+                }
+                families[name] = family
+            } else if line.hasPrefix("#") {
+                continue
+            } else if let sample = Self.parseSample(line) {
+                guard let family = familyName(of: sample.name) else {
+                    problems.append("sample without a family: \(line)")
+                    continue
+                }
+                families[family]!.samples.append(sample)
+            } else {
+                problems.append("malformed line: \(line)")
+            }
+        }
+    }
+
+    /// The family a sample belongs to: its own name, or a histogram's or summary's name for `_bucket`, `_sum`, `_count`.
+    private func familyName(of sample: String) -> String? {
+        if families[sample] != nil { return sample }
+        for suffix in ["_bucket", "_sum", "_count"] where sample.hasSuffix(suffix) {
+            let base = String(sample.dropLast(suffix.count))
+            if families[base] != nil { return base }
+        }
+        return nil
+    }
+
+    private static func parseSample(_ line: Substring) -> Sample? {
+        var index = line.startIndex
+        while index < line.endIndex, line[index] != "{", line[index] != " " { index = line.index(after: index) }
+        let name = String(line[line.startIndex..<index])
+        guard !name.isEmpty, index < line.endIndex else { return nil }
+        var labels: [String: String] = [:]
+        var labelNames: [String] = []
+        if line[index] == "{" {
+            index = line.index(after: index)
+            while index < line.endIndex, line[index] != "}" {
+                var labelName = ""
+                while index < line.endIndex, line[index] != "=" {
+                    labelName.append(line[index])
+                    index = line.index(after: index)
+                }
+                // ="
+                guard index < line.endIndex else { return nil }
+                index = line.index(after: index)
+                guard index < line.endIndex, line[index] == "\"" else { return nil }
+                index = line.index(after: index)
+                var value = ""
+                while index < line.endIndex, line[index] != "\"" {
+                    if line[index] == "\\" {
+                        index = line.index(after: index)
+                        guard index < line.endIndex else { return nil }
+                        value.append(line[index] == "n" ? "\n" : line[index])
+                    } else {
+                        value.append(line[index])
+                    }
+                    index = line.index(after: index)
+                }
+                guard index < line.endIndex else { return nil }
+                index = line.index(after: index)  // closing quote
+                if index < line.endIndex, line[index] == "," { index = line.index(after: index) }
+                labels[labelName] = value
+                labelNames.append(labelName)
+            }
+            guard index < line.endIndex else { return nil }
+            index = line.index(after: index)  // }
+        }
+        let valueText = line[index...].trimmingCharacters(in: .whitespaces).split(separator: " ").first.map(String.init) ?? ""
+        let value: Double?
+        switch valueText {
+        case "+Inf": value = .infinity
+        case "-Inf": value = -.infinity
+        case "NaN": value = .nan
+        default: value = Double(valueText)
+        }
+        guard let value else { return nil }
+        return Sample(name: name, labels: labels, labelNames: labelNames, value: value)
+    }
+
+    /// The value of the sample `name` whose labels include `labels`, summed over the rest.
+    func value(_ name: String, _ labels: [String: String] = [:]) -> Double? {
+        let matching = families.values.flatMap(\.samples).filter { sample in
+            sample.name == name && labels.allSatisfy { sample.labels[$0.key] == $0.value }
+        }
+        return matching.isEmpty ? nil : matching.reduce(0) { $0 + $1.value }
+    }
+
+    func count(_ name: String, _ labels: [String: String] = [:]) -> Int {
+        Int(value(name, labels) ?? -1)
+    }
+}
+
+// MARK: - promtool
+
+/// The promtool named by `PROMTOOL`, when it is an executable.
+var promtool: String? {
+    guard let path = ProcessInfo.processInfo.environment["PROMTOOL"], FileManager.default.isExecutableFile(atPath: path) else {
+        return nil
+    }
+    return path
+}
+
+/// Runs `promtool check metrics` with `exposition` on stdin; returns its exit status and output.
+func promtoolCheck(_ promtool: String, _ exposition: [UInt8]) throws -> (status: Int32, output: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: promtool)
+    process.arguments = ["check", "metrics"]
+    let input = Pipe()
+    let output = Pipe()
+    process.standardInput = input
+    process.standardOutput = output
+    process.standardError = output
+    try process.run()
+    // Write on another thread while reading, so neither side can block on a full pipe.
+    let writer = Thread {
+        try? input.fileHandleForWriting.write(contentsOf: Data(exposition))
+        try? input.fileHandleForWriting.close()
+    }
+    writer.start()
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+}
+
+// MARK: - HTTP against a MetricsServer
+
+/// Basic credentials as an `Authorization` value.
+func basic(_ user: String, _ password: String) -> String {
+    "Basic " + Data("\(user):\(password)".utf8).base64EncodedString()
+}
+
+struct HTTPAnswer {
+    var status: Int
+    var headers: HTTPHeaders
+    var body: [UInt8]
+}
+
+/// Runs `body` with an HTTP client of its own, shut down afterwards.
+@discardableResult
+func withHTTPClient<T>(_ body: (HTTPClient) async throws -> T) async throws -> T {
+    let client = HTTPClient(eventLoopGroupProvider: .singleton)
+    let result: Result<T, any Error>
+    do {
+        result = .success(try await body(client))
+    } catch {
+        result = .failure(error)
+    }
+    try await client.shutdown()
+    return try result.get()
+}
+
+/// `method path` on 127.0.0.1:`port`, with `authorization` as the `Authorization` header when given.
+func request(
+    _ client: HTTPClient,
+    port: Int,
+    path: String = "/metrics",
+    method: HTTPMethod = .GET,
+    authorization: String? = nil
+) async throws -> HTTPAnswer {
+    var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+    request.method = method
+    if let authorization { request.headers.add(name: "Authorization", value: authorization) }
+    let response = try await client.execute(request, timeout: .seconds(5))
+    let body = try await response.body.collect(upTo: 4 << 20)
+    return HTTPAnswer(status: Int(response.status.code), headers: response.headers, body: Array(body.readableBytesView))
+}
+
+/// A value behind a lock that closures can capture.
+final class Locked<Value: Sendable>: Sendable {
+    private let mutex: Mutex<Value>
+
+    init(_ value: Value) { mutex = Mutex(value) }
+
+    func withLock<T>(_ body: (inout Value) throws -> T) rethrows -> T {
+        try mutex.withLock { try body(&$0) }
+    }
+
+    var value: Value { mutex.withLock { $0 } }
+}

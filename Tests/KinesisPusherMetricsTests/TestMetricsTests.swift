@@ -1,0 +1,69 @@
+import CoreMetrics
+import KinesisLocal
+import KinesisPusher
+import Metrics
+import MetricsTestKit
+import Testing
+
+/// The runner reports through an injected factory (no global bootstrap), and only with `configureWithMetrics`.
+@Suite("Runner metrics through an injected MetricsTestKit factory", .timeLimit(.minutes(1)))
+struct TestMetricsTests {
+    @Test("configureWithMetrics reports to the injected factory, nothing global is bootstrapped")
+    func injectedFactory() async throws {
+        try await withServer(local(shards: 2, faults: .init(recordInternalFailureRate: 0.2, seed: 5))) { server in
+            let metrics = TestMetrics()
+            let runner = try makeRunner(server, factory: metrics)
+            let count = 300
+            let (_, run) = try await withRunning(runner) {
+                for i in 0..<count { try await runner.send(Record(text: "\(i)", partitionKey: "k\(i)")) }
+                try await until { runner.stats.delivered + runner.stats.failed == count }
+            }
+            try run.get()
+            let stats = runner.stats
+            let records = "kinesis_pusher_records_total"
+            let success = metrics.counterTotal(label: records, dimensions: [("stream", "s"), ("status", "success")])
+            let recovered = metrics.counterTotal(label: records, dimensions: [("stream", "s"), ("status", "recovered")])
+            let failed = metrics.counterTotal(label: records, dimensions: [("stream", "s"), ("status", "failed")])
+            let pushDelay = try metrics.expectTimer("kinesis_pusher_push_delay_seconds", [("stream", "s")])
+            let latency = try metrics.expectTimer("kinesis_pusher_record_latency_seconds", [("stream", "s")])
+            print("TestMetrics: success \(success), recovered \(recovered), failed \(failed), push delays \(pushDelay.values.count), latencies \(latency.values.count); stats \(stats)")
+            #expect(success == count)
+            #expect(Int(success) == stats.delivered)
+            #expect(Int(recovered) == stats.recovered)
+            #expect(recovered > 0)
+            #expect(failed - recovered == 0)
+            #expect(pushDelay.values.count == stats.requests)
+            #expect(pushDelay.values.allSatisfy { $0 > 0 })
+            #expect(latency.values.count == count)
+            #expect(try metrics.expectCounter("kinesis_pusher_records_accepted_total", [("stream", "s")]).totalValue == count)
+            #expect(try metrics.expectGauge("kinesis_pusher_open_shards", [("stream", "s")]).lastValue == 2)
+            #expect(try metrics.expectGauge("kinesis_pusher_in_flight_requests", [("stream", "s")]).lastValue == 0)
+            #expect(!metrics.counters(label: "kinesis_pusher_failed_attempts_total", dimensions: [("stream", "s"), ("error_code", "InternalFailure")]).isEmpty)
+            // Counters are published as deltas: never a negative increment.
+            #expect(metrics.counters.allSatisfy { $0.values.allSatisfy { $0 >= 0 } })
+            // Every metric is one the runner documents with help text.
+            let labels = Set(metrics.counters.map(\.label) + metrics.timers.map(\.label) + metrics.recorders.map(\.label))
+            #expect(labels.isSubset(of: Set(Runner.metricHelp.keys)), "\(labels.subtracting(Runner.metricHelp.keys))")
+            #expect(MetricsSystem.factory is NOOPMetricsHandler)
+        }
+    }
+
+    @Test("plain configure reports nothing, even with a metrics factory set")
+    func plainConfigure() async throws {
+        try await withServer(local(shards: 2)) { server in
+            let metrics = TestMetrics()
+            var configuration = RunnerConfiguration(bufferSize: 100, maxConcurrentPuts: 2)
+            configuration.metricsFactory = metrics
+            let runner = try makeRunner(server, factory: nil) { $0 = configuration }
+            let (_, run) = try await withRunning(runner) {
+                for i in 0..<100 { try await runner.send(Record(text: "\(i)", partitionKey: "k\(i)")) }
+                try await until { runner.stats.delivered == 100 }
+            }
+            try run.get()
+            #expect(metrics.counters.isEmpty)
+            #expect(metrics.timers.isEmpty)
+            #expect(metrics.recorders.isEmpty)
+            #expect(metrics.meters.isEmpty)
+        }
+    }
+}
