@@ -43,7 +43,8 @@ extension Runner: Service {
             httpClient: ownedHTTPClient ?? configuration.httpClient!,
             logger: logger
         )
-        let control = settings.withLock { $0.control }!
+        let (control, metricsOn) = settings.withLock { ($0.control!, $0.metrics != nil) }
+        state.withLock { $0.collectsLatencies = metricsOn }
 
         logger.info(
             "runner started",

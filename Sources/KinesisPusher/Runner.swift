@@ -326,12 +326,8 @@ public final class Runner: Sendable {
         for resume in effects.admitted { resume.resume() }
         for (resume, error) in effects.refused { resume.resume(throwing: error) }
         let (handler, logger, metrics) = settings.withLock { ($0.configuration.failureHandler, $0.configuration.logger, $0.metrics) }
+        if let metrics, !effects.latencies.isEmpty { metrics.queueLatencies(effects.latencies) }
         for outcome in effects.outcomes {
-            if let metrics, case .success(let result) = outcome.result {
-                metrics.recordLatency.recordNanoseconds(
-                    result.latency.components.seconds * 1_000_000_000 + result.latency.components.attoseconds / 1_000_000_000
-                )
-            }
             switch outcome.record.completion {
             case .continuation(let continuation):
                 continuation.resume(with: outcome.result.mapError { $0 as any Error })

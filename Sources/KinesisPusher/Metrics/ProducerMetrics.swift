@@ -90,6 +90,16 @@ final class ProducerMetrics: Sendable {
         var labelled: [String: Counter] = [:]
     }
     private let published = Mutex(Published())
+    /// Record latencies waiting to be recorded: completions hand them over a batch at a time (one lock per
+    /// batch), and ``publish(_:)`` records them from the run loop, so concurrent completions never contend on the
+    /// histogram's lock record by record.
+    private let pendingLatencies = Mutex<[Int64]>([])
+
+    func queueLatencies(_ latencies: some Sequence<Duration>) {
+        let nanoseconds = latencies.map { $0.components.seconds * 1_000_000_000 + $0.components.attoseconds / 1_000_000_000 }
+        guard !nanoseconds.isEmpty else { return }
+        pendingLatencies.withLock { $0.append(contentsOf: nanoseconds) }
+    }
 
     init(stream: String, factory: any MetricsFactory) {
         self.stream = stream
@@ -128,8 +138,15 @@ final class ProducerMetrics: Sendable {
         var credentialRefreshes: Int
     }
 
-    /// Publishes what changed since the last call: counter deltas and current gauges.
+    /// Publishes what changed since the last call: queued latencies, counter deltas and current gauges.
     func publish(_ reading: Reading) {
+        let latencies = pendingLatencies.withLock { pending in
+            let taken = pending
+            pending = []
+            return taken
+        }
+        let timer = recordLatency
+        for value in latencies { timer.recordNanoseconds(value) }
         published.withLock { last in
             let stats = reading.stats
             success.increment(by: stats.delivered - last.stats.delivered)

@@ -62,6 +62,8 @@ struct ProducerStateMachine {
         var admitted: [CheckedContinuation<Void, any Error>] = []
         /// `send` callers refused while waiting (shutdown, stream unusable).
         var refused: [(CheckedContinuation<Void, any Error>, ProducerError)] = []
+        /// Acceptance-to-acknowledgement latencies of the records delivered (only while metrics are on).
+        var latencies: [Duration] = []
 
         var isEmpty: Bool { outcomes.isEmpty && admitted.isEmpty && refused.isEmpty }
 
@@ -69,6 +71,7 @@ struct ProducerStateMachine {
             outcomes += other.outcomes
             admitted += other.admitted
             refused += other.refused
+            latencies += other.latencies
         }
     }
 
@@ -120,6 +123,8 @@ struct ProducerStateMachine {
     private var lastRefresh: ContinuousClock.Instant?
     /// Data plus key may not exceed this (the stream's `MaxRecordSizeInKiB`).
     var maxRecordBytes = 1_048_576
+    /// Collect delivered records' latencies in ``Effects/latencies`` (for the latency histogram).
+    var collectsLatencies = false
     private var nextID: UInt64 = 0
 
     init(limits: Limits, rateLimitPercent: Double?) {
@@ -350,6 +355,7 @@ struct ProducerStateMachine {
                     if let map, !map.owns(shardID, record.hash) { refreshRequested = true }
                     stats.delivered += 1
                     stats.deliveredBytes += record.size
+                    if collectsLatencies { effects.latencies.append(now - record.acceptedAt) }
                     if limits.countsPerShard { tally.deliveredByShard[shardID, default: 0] += 1 }
                     if record.attempts > 1 { stats.recovered += 1 }
                     effects.outcomes.append(Outcome(
