@@ -102,7 +102,11 @@ struct RunnerExpositionTests {
             #expect(Int(throttled.samples.reduce(0) { $0 + $1.value }) == stats.throttled)
             let failedAttempts = try #require(final.families["kinesis_pusher_failed_attempts_total"])
             #expect(failedAttempts.samples.contains { $0.labels["error_code"] == "InternalFailure" })
-            #expect(final.families["kinesis_pusher_put_request_errors_total"]?.samples.isEmpty == false)
+            // Whole-request failures are drawn at random (5 % of ~50 calls), so a run may see none; when it does,
+            // each is labelled with its code.
+            if let requestErrors = final.families["kinesis_pusher_put_request_errors_total"] {
+                #expect(requestErrors.samples.allSatisfy { $0.labels["error_code"] == "InternalFailure" })
+            }
             // Per-shard counters only on request.
             #expect(final.families["kinesis_pusher_shard_delivered_records_total"] == nil)
             #expect(final.families["kinesis_pusher_shard_throttled_records_total"] == nil)
