@@ -153,6 +153,12 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
+                "AWSSigning",
+                "AWSCredentials",
+                "KinesisAPI",
+                "KinesisLocal",
+                "KinesisPusher",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -16,7 +16,7 @@ enum FakeKinesis {
 
     /// Starts a server with `handler`, builds a client for it, runs `body`, and tears both down.
     static func run<T>(
-        credentials: any CredentialProvider = StaticCredentialProvider(TestCredentials.example),
+        credentials: any CredentialProvider = StaticCredentialProvider(TestKeys.example),
         http: KinesisClient.Configuration.HTTP = .init(connectTimeout: .seconds(2), requestTimeout: .seconds(5)),
         retry: KinesisClient.Configuration.Retry = fastRetry,
         handler: @escaping LoopbackHTTPServer.Handler,

@@ -1,6 +1,7 @@
 import Foundation
 import KinesisAPI
 import Testing
+import TestSupport
 
 @Suite("HashKey")
 struct HashKeyTests {

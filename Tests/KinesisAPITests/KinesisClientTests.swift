@@ -97,7 +97,7 @@ struct KinesisClientTests {
                             + "SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature="
                     )
                 )
-                try FakeKinesis.verifySignature(request, credentials: TestCredentials.example)
+                try FakeKinesis.verifySignature(request, credentials: TestKeys.example)
             }
         }
     }
@@ -117,7 +117,7 @@ struct KinesisClientTests {
                     ("x-amz-target", "Kinesis_20131202.DescribeStreamSummary"),
                 ],
                 payloadHash: SigV4Signer.payloadHash(request.body),
-                credentials: TestCredentials.example,
+                credentials: TestKeys.example,
                 date: date
             )
             #expect(expected.authorization == authorization)
@@ -130,7 +130,7 @@ struct KinesisClientTests {
                     ("x-amz-target", "Kinesis_20131202.DescribeStreamSummary"),
                 ],
                 payloadHash: SigV4Signer.payloadHash(request.body),
-                credentials: TestCredentials.example,
+                credentials: TestKeys.example,
                 date: date
             )
             #expect(other.authorization != authorization)
@@ -291,7 +291,7 @@ struct KinesisClientTests {
             #expect(summary.streamStatus == "ACTIVE")
             #expect(server.requests.count == 2)
             // Each attempt is signed on its own.
-            for request in server.requests { try FakeKinesis.verifySignature(request, credentials: TestCredentials.example) }
+            for request in server.requests { try FakeKinesis.verifySignature(request, credentials: TestKeys.example) }
         }
     }
 
@@ -479,7 +479,7 @@ struct KinesisClientTests {
                 http: .init(connectTimeout: .milliseconds(500), requestTimeout: .seconds(2)),
                 retry: .init(maxAttempts: 1)
             ),
-            credentialProvider: StaticCredentialProvider(TestCredentials.example),
+            credentialProvider: StaticCredentialProvider(TestKeys.example),
             logger: Logger(label: "test")
         )
         let start = ContinuousClock.now

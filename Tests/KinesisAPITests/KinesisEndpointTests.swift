@@ -1,5 +1,6 @@
 import KinesisAPI
 import Testing
+import TestSupport
 
 @Suite("KinesisEndpoint")
 struct KinesisEndpointTests {

@@ -1,35 +1,7 @@
-import AWSCredentials
-import AWSSigning
 import Foundation
 import KinesisAPI
-import Logging
 import TestSupport
 import Testing
-
-/// A client for a moto_server at `url`, torn down after `body`.
-func withMotoClient<T>(
-    url: String,
-    credentials: AWSCredentialIdentity = TestCredentials.example,
-    retry: KinesisClient.Configuration.Retry = .init(),
-    configure: (inout KinesisClient.Configuration) -> Void = { _ in },
-    _ body: (KinesisClient) async throws -> T
-) async throws -> T {
-    var configuration = try KinesisClient.Configuration(region: "us-east-1", endpoint: KinesisEndpoint(url: url), retry: retry)
-    configure(&configuration)
-    let client = KinesisClient(
-        configuration: configuration,
-        credentialProvider: StaticCredentialProvider(credentials),
-        logger: Logger(label: "test")
-    )
-    let result: Result<T, any Error>
-    do {
-        result = .success(try await body(client))
-    } catch {
-        result = .failure(error)
-    }
-    try await client.shutdown()
-    return try result.get()
-}
 
 /// Records for a round trip through a real(ish) Kinesis: odd keys, an empty payload, binary data, explicit hash keys.
 /// No explicit hash key sits on a shard's ending key (moto treats ranges as end-exclusive).
@@ -47,12 +19,6 @@ func roundTripBatch() -> [PutRecordsEntry] {
         PutRecordsEntry(data: [UInt8].random(count: 100_000, using: &generator), partitionKey: "large"),
         PutRecordsEntry(data: [UInt8].random(count: 17, using: &generator), partitionKey: "tab\tkey"),
     ]
-}
-
-/// The shard index an entry must land on with an even split into `count` shards.
-func expectedShard(_ entry: PutRecordsEntry, count: Int) -> Int? {
-    let hash = entry.explicitHashKey.flatMap { HashKey(decimal: $0) } ?? HashKey(partitionKey: entry.partitionKey)
-    return route(hash, in: evenSplit(count))
 }
 
 /// Reads every shard from TRIM_HORIZON until it has no more records: (shard id, record) in shard order.
@@ -79,7 +45,7 @@ struct MotoIntegrationTests {
         let url = try #require(Moto.url)
         let name = Moto.uniqueName("kp-api")
         let stream = StreamIdentifier.name(name)
-        try await withMotoClient(url: url) { client in
+        try await withKinesisClient(url: url) { client in
             try await client.createStream(name: name, shardCount: 4)
             let active = try await client.waitUntilActive(stream: stream, timeout: .seconds(30), pollInterval: .milliseconds(100))
             #expect(active.streamStatus == "ACTIVE")
@@ -149,7 +115,7 @@ struct MotoIntegrationTests {
         let url = try #require(Moto.url)
         let name = Moto.uniqueName("kp-pages")
         let stream = StreamIdentifier.name(name)
-        try await withMotoClient(url: url, configure: { $0.repeatsStreamOnListShardsPages = true }) { client in
+        try await withKinesisClient(url: url, configure: { $0.repeatsStreamOnListShardsPages = true }) { client in
             try await client.createStream(name: name, shardCount: 5)
             try await client.waitUntilActive(stream: stream, timeout: .seconds(30), pollInterval: .milliseconds(100))
             let shards = try await client.listShards(stream: stream, filter: .atLatest, pageSize: 2)
@@ -165,7 +131,7 @@ struct MotoIntegrationTests {
     func errors() async throws {
         let url = try #require(Moto.url)
         let name = Moto.uniqueName("kp-errors")
-        try await withMotoClient(url: url) { client in
+        try await withKinesisClient(url: url) { client in
             let missing = await kinesisError { _ = try await client.listShards(stream: .name(Moto.uniqueName("kp-missing"))) }
             #expect(missing?.code == .resourceNotFound)
             #expect(missing?.requestID != nil)

@@ -1,3 +1,4 @@
+import AWSCredentials
 import AWSSigning
 import AsyncHTTPClient
 import Foundation
@@ -91,7 +92,7 @@ struct MotoSignatureTests {
         #expect(identity.accessKeyID.hasPrefix("AKIA"))
         let name = Moto.uniqueName("kp-signed")
         let stream = StreamIdentifier.name(name)
-        try await withMotoClient(url: url, credentials: identity, retry: .init(maxAttempts: 1)) { client in
+        try await withKinesisClient(url: url, credentials: StaticCredentialProvider(identity), retry: .init(maxAttempts: 1)) { client in
             try await client.createStream(name: name, shardCount: 2)
             try await client.waitUntilActive(stream: stream, timeout: .seconds(30), pollInterval: .milliseconds(100))
             let summary = try await client.describeStreamSummary(stream: stream)
@@ -123,7 +124,7 @@ struct MotoSignatureTests {
         let url = try #require(Moto.authURL)
         let identity = try await Self.provisionUser(authURL: url)
         let wrong = AWSCredentialIdentity(accessKeyID: identity.accessKeyID, secretAccessKey: identity.secretAccessKey + "x")
-        try await withMotoClient(url: url, credentials: wrong) { client in
+        try await withKinesisClient(url: url, credentials: StaticCredentialProvider(wrong)) { client in
             let error = await kinesisError { _ = try await client.describeStreamSummary(stream: .name(Moto.uniqueName("kp-any"))) }
             #expect(error?.code.rawValue == "SignatureDoesNotMatch")
             #expect(error?.httpStatus == 403)
@@ -132,13 +133,13 @@ struct MotoSignatureTests {
             #expect(error.map { "\($0)" }?.contains("HTTP 403") == true)
         }
         let unknown = AWSCredentialIdentity(accessKeyID: "AKIAUNKNOWNUNKNOWN00", secretAccessKey: identity.secretAccessKey)
-        try await withMotoClient(url: url, credentials: unknown) { client in
+        try await withKinesisClient(url: url, credentials: StaticCredentialProvider(unknown)) { client in
             let error = await kinesisError { try await client.createStream(name: Moto.uniqueName("kp-never"), shardCount: 1) }
             #expect(error?.code.rawValue == "InvalidClientTokenId")
             #expect(error?.httpStatus == 403)
         }
         // The right secret still works after the refusals.
-        try await withMotoClient(url: url, credentials: identity) { client in
+        try await withKinesisClient(url: url, credentials: StaticCredentialProvider(identity)) { client in
             let error = await kinesisError { _ = try await client.describeStreamSummary(stream: .name(Moto.uniqueName("kp-absent"))) }
             #expect(error?.code == .resourceNotFound)
         }

@@ -52,11 +52,6 @@ func roundTripBatch() -> [PutRecordsEntry] {
     ]
 }
 
-func expectedShard(_ entry: PutRecordsEntry, count: Int) -> Int? {
-    let hash = entry.explicitHashKey.flatMap { HashKey(decimal: $0) } ?? HashKey(partitionKey: entry.partitionKey)
-    return route(hash, in: evenSplit(count))
-}
-
 /// The same client conformance checks against KinesisLocal and moto_server.
 @Suite("client conformance: KinesisLocal and moto")
 struct ConformanceTests {

@@ -6,6 +6,7 @@ import KinesisLocal
 import NIOCore
 import NIOHTTP1
 import Testing
+import TestSupport
 
 @Suite("KinesisLocal fault injection")
 struct FaultTests {

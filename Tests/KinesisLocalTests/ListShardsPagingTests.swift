@@ -4,6 +4,7 @@ import KinesisLocal
 import NIOCore
 import NIOHTTP1
 import Testing
+import TestSupport
 
 /// ListShards paging as AWS does it (reference §4, §13) — the opposite of moto.
 @Suite("KinesisLocal ListShards paging")

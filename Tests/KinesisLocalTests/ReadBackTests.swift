@@ -4,6 +4,7 @@ import KinesisLocal
 import NIOCore
 import NIOHTTP1
 import Testing
+import TestSupport
 
 /// Read-back details that moto does not share (so not in the conformance suite).
 @Suite("KinesisLocal read-back")

@@ -8,6 +8,7 @@ import NIOHTTP1
 import ServiceLifecycle
 import ServiceLifecycleTestKit
 import Testing
+import TestSupport
 
 @Suite("KinesisLocal retention")
 struct RetentionTests {

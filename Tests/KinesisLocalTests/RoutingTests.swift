@@ -4,6 +4,7 @@ import KinesisLocal
 import NIOCore
 import NIOHTTP1
 import Testing
+import TestSupport
 
 @Suite("KinesisLocal routing and resharding")
 struct RoutingTests {

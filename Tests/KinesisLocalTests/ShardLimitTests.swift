@@ -4,6 +4,7 @@ import KinesisLocal
 import NIOCore
 import NIOHTTP1
 import Testing
+import TestSupport
 
 /// The per-shard write limits, measured over more than three seconds. The two measurements run in parallel.
 @Suite("KinesisLocal per-shard limits")

@@ -6,6 +6,7 @@ import KinesisLocal
 import NIOCore
 import NIOHTTP1
 import Testing
+import TestSupport
 
 /// Strict SigV4 mode: signatures are recomputed with the configured secrets.
 @Suite("KinesisLocal strict signatures")

@@ -11,13 +11,6 @@ import Synchronization
 import Testing
 import TestSupport
 
-enum TestKeys {
-    static let example = AWSCredentialIdentity(
-        accessKeyID: "AKIDEXAMPLE",
-        secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
-    )
-}
-
 /// Fast retries so tests do not wait on backoff.
 let fastRetry = KinesisClient.Configuration.Retry(maxAttempts: 3, baseDelay: .milliseconds(1), maxDelay: .milliseconds(5))
 /// No retries: the test sees the first answer.
@@ -29,36 +22,29 @@ func withLocal<T>(
     _ body: (KinesisLocal) async throws -> T
 ) async throws -> T {
     let server = try await KinesisLocal.start(configuration)
-    let result: Result<T, any Error>
-    do {
-        result = .success(try await body(server))
-    } catch {
-        result = .failure(error)
+    return try await withCleanup {
+        try await body(server)
+    } cleanup: {
+        try await server.stop()
     }
-    try await server.stop()
-    return try result.get()
 }
 
-/// A client for `url`, shut down after `body`.
+/// A client for `url` with this target's defaults (fast retries, short timeouts), shut down after `body`.
 func withClient<T>(
     url: String,
     credentials: any CredentialProvider = StaticCredentialProvider(TestKeys.example),
     retry: KinesisClient.Configuration.Retry = fastRetry,
-    http: KinesisClient.Configuration.HTTP = .init(connectTimeout: .seconds(2), requestTimeout: .seconds(10)),
     configure: (inout KinesisClient.Configuration) -> Void = { _ in },
     _ body: (KinesisClient) async throws -> T
 ) async throws -> T {
-    var configuration = try KinesisClient.Configuration(region: "us-east-1", endpoint: KinesisEndpoint(url: url), http: http, retry: retry)
-    configure(&configuration)
-    let client = KinesisClient(configuration: configuration, credentialProvider: credentials, logger: Logger(label: "test"))
-    let result: Result<T, any Error>
-    do {
-        result = .success(try await body(client))
-    } catch {
-        result = .failure(error)
-    }
-    try await client.shutdown()
-    return try result.get()
+    try await withKinesisClient(
+        url: url,
+        credentials: credentials,
+        http: .init(connectTimeout: .seconds(2), requestTimeout: .seconds(10)),
+        retry: retry,
+        configure: configure,
+        body
+    )
 }
 
 /// A KinesisLocal with `configuration` and a client for it.
@@ -75,67 +61,15 @@ func withLocalClient<T>(
     }
 }
 
-/// Runs `body` and returns the `KinesisError` it throws; records a failure when it throws something else or nothing.
-func kinesisError(
-    sourceLocation: SourceLocation = #_sourceLocation,
-    _ body: () async throws -> Void
-) async -> KinesisError? {
-    do {
-        try await body()
-        Issue.record("expected a KinesisError, but the call succeeded", sourceLocation: sourceLocation)
-        return nil
-    } catch let error as KinesisError {
-        return error
-    } catch {
-        Issue.record("expected a KinesisError, got \(type(of: error)): \(error)", sourceLocation: sourceLocation)
-        return nil
-    }
-}
-
 func shardID(_ ordinal: Int) -> String {
     let digits = String(ordinal)
     return "shardId-" + String(repeating: "0", count: max(0, 12 - digits.count)) + digits
-}
-
-/// The even split of the hash ring into `count` shards (reference §7).
-func evenSplit(_ count: Int) -> [Shard.HashKeyRange] {
-    let n = UInt128(count)
-    let step = UInt128.max / n + (UInt128.max % n == n - 1 ? 1 : 0)
-    return (0..<n).map { i in
-        let start = i * step
-        let end = i == n - 1 ? UInt128.max : (i + 1) * step - 1
-        return Shard.HashKeyRange(startingHashKey: HashKey(start), endingHashKey: HashKey(end))
-    }
-}
-
-/// The index of the range that takes `key` (inclusive ends).
-func route(_ key: HashKey, in ranges: [Shard.HashKeyRange]) -> Int? {
-    ranges.firstIndex { $0.endingHashKey >= key }
 }
 
 /// An explicit hash key in the middle of shard `index` of an even split into `count`.
 func hashKeyInside(shard index: Int, of count: Int) -> String {
     let range = evenSplit(count)[index]
     return String(range.startingHashKey.value + (range.endingHashKey.value - range.startingHashKey.value) / 2)
-}
-
-/// A deterministic generator for payloads.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
-extension Array where Element == UInt8 {
-    static func random(count: Int, using generator: inout some RandomNumberGenerator) -> [UInt8] {
-        (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
-    }
 }
 
 /// Reads one shard from `position` until an empty page or the end of a closed shard; at most `maxReads` calls.

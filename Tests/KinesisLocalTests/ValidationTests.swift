@@ -4,6 +4,7 @@ import KinesisLocal
 import NIOCore
 import NIOHTTP1
 import Testing
+import TestSupport
 
 /// Requests AWS refuses, refused the same way: `__type`, HTTP 400, and a message like AWS's.
 @Suite("KinesisLocal validation")

@@ -8,6 +8,7 @@ import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
 import Testing
+import TestSupport
 
 /// Malformed or wrong `Authorization` values, each refused.
 let refusedAuthorizations: [String] = [

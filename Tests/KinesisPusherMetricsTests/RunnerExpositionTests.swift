@@ -3,6 +3,7 @@ import KinesisLocal
 import KinesisPusher
 import KinesisPusherPrometheus
 import Testing
+import TestSupport
 
 /// The runner's metrics in the Prometheus exposition while it pushes against a KinesisLocal with faults.
 @Suite("Runner metrics in the Prometheus exposition", .timeLimit(.minutes(1)))

@@ -8,12 +8,8 @@ import KinesisPusherPrometheus
 import Metrics
 import NIOCore
 import NIOHTTP1
-import Synchronization
 import Testing
-
-enum Keys {
-    static let test = AWSCredentialIdentity(accessKeyID: "AKIDTEST", secretAccessKey: "secret")
-}
+import TestSupport
 
 /// A runner for stream "s" of `server`, with explicit credentials, quick retries, and `factory` for its metrics
 /// (`configureWithMetrics`); with `factory` nil, plain `configure`.
@@ -28,7 +24,7 @@ func makeRunner(
     configuration.retryMaxDelay = .milliseconds(50)
     configuration.rateLimitPercent = nil
     change(&configuration)
-    var runner = Runner(configuration: configuration).withCredentialProvider(StaticCredentialProvider(Keys.test))
+    var runner = Runner(configuration: configuration).withCredentialProvider(StaticCredentialProvider(TestKeys.test))
     let aws = AWSConfig(region: "us-east-1", profile: nil, streamName: "s", endpoint: server.endpoint)
     if let factory {
         runner = runner.withMetricsFactory(factory, perShard: perShard)
@@ -44,35 +40,6 @@ func local(shards: Int = 2, limits: KinesisLocal.Configuration.ShardLimits = .of
     -> KinesisLocal.Configuration
 {
     .init(streams: [.init(name: "s", shardCount: shards)], shardLimits: limits, faults: faults)
-}
-
-/// Starts a KinesisLocal, runs `body`, stops the server (also when `body` throws).
-func withServer<T>(_ configuration: KinesisLocal.Configuration, _ body: (KinesisLocal) async throws -> T) async throws -> T {
-    let server = try await KinesisLocal.start(configuration)
-    let result: Result<T, any Error>
-    do {
-        result = .success(try await body(server))
-    } catch {
-        result = .failure(error)
-    }
-    server.setFaults(.init())
-    try await server.stop()
-    return try result.get()
-}
-
-/// Runs `runner.run()` beside `body`; then shuts the runner down and returns `body`'s value and how `run()` ended.
-func withRunning<T>(_ runner: Runner, _ body: () async throws -> T) async throws -> (value: T, run: Result<Void, any Error>) {
-    let task = Task { try await runner.run() }
-    let value: T
-    do {
-        value = try await body()
-    } catch {
-        await runner.shutdown()
-        _ = await task.result
-        throw error
-    }
-    await runner.shutdown()
-    return (value, await task.result)
 }
 
 struct TimeoutError: Error {}
@@ -272,14 +239,11 @@ struct HTTPAnswer {
 @discardableResult
 func withHTTPClient<T>(_ body: (HTTPClient) async throws -> T) async throws -> T {
     let client = HTTPClient(eventLoopGroupProvider: .singleton)
-    let result: Result<T, any Error>
-    do {
-        result = .success(try await body(client))
-    } catch {
-        result = .failure(error)
+    return try await withCleanup {
+        try await body(client)
+    } cleanup: {
+        try await client.shutdown()
     }
-    try await client.shutdown()
-    return try result.get()
 }
 
 /// `method path` on 127.0.0.1:`port`, with `authorization` as the `Authorization` header when given.
@@ -298,15 +262,3 @@ func request(
     return HTTPAnswer(status: Int(response.status.code), headers: response.headers, body: Array(body.readableBytesView))
 }
 
-/// A value behind a lock that closures can capture.
-final class Locked<Value: Sendable>: Sendable {
-    private let mutex: Mutex<Value>
-
-    init(_ value: Value) { mutex = Mutex(value) }
-
-    func withLock<T>(_ body: (inout Value) throws -> T) rethrows -> T {
-        try mutex.withLock { try body(&$0) }
-    }
-
-    var value: Value { mutex.withLock { $0 } }
-}

@@ -4,6 +4,7 @@ import KinesisPusher
 import Metrics
 import MetricsTestKit
 import Testing
+import TestSupport
 
 /// The runner reports through an injected factory (no global bootstrap), and only with `configureWithMetrics`.
 @Suite("Runner metrics through an injected MetricsTestKit factory", .timeLimit(.minutes(1)))

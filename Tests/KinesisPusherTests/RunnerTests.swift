@@ -7,6 +7,7 @@ import ServiceLifecycle
 import ServiceLifecycleTestKit
 import Synchronization
 import Testing
+import TestSupport
 
 @testable import KinesisPusher
 

@@ -1,5 +1,6 @@
 import KinesisAPI
 import Testing
+import TestSupport
 
 @testable import KinesisPusher
 

@@ -4,31 +4,14 @@ import KinesisAPI
 import KinesisLocal
 import KinesisPusher
 import Logging
-import Synchronization
 import Testing
-
-/// A value behind a lock that closures can capture.
-final class Locked<Value: Sendable>: Sendable {
-    private let mutex: Mutex<Value>
-
-    init(_ value: Value) { mutex = Mutex(value) }
-
-    func withLock<T>(_ body: (inout Value) throws -> T) rethrows -> T {
-        try mutex.withLock { try body(&$0) }
-    }
-
-    var value: Value { mutex.withLock { $0 } }
-}
-
-enum Keys {
-    static let test = AWSCredentialIdentity(accessKeyID: "AKIDTEST", secretAccessKey: "secret")
-}
+import TestSupport
 
 /// A runner for stream `stream` of `server`, with explicit credentials and quick retries (tests change the rest).
 func makeRunner(
     _ server: KinesisLocal,
     stream: String = "s",
-    credentials: AWSCredentialIdentity = Keys.test,
+    credentials: AWSCredentialIdentity = TestKeys.test,
     _ change: (inout RunnerConfiguration) -> Void = { _ in }
 ) throws -> Runner {
     var configuration = RunnerConfiguration(bufferSize: 1000, maxConcurrentPuts: 4)
@@ -53,43 +36,11 @@ final class FailureLog: Sendable {
     var keys: [String] { failures.withLock { $0.map(\.record.partitionKey) } }
 }
 
-/// Starts a KinesisLocal, runs `body`, stops the server (also when `body` throws).
-func withServer<T>(_ configuration: KinesisLocal.Configuration, _ body: (KinesisLocal) async throws -> T) async throws -> T {
-    let server = try await KinesisLocal.start(configuration)
-    let result: Result<T, any Error>
-    do {
-        result = .success(try await body(server))
-    } catch {
-        result = .failure(error)
-    }
-    server.setFaults(.init())  // no added latency holding the shutdown
-    try await server.stop()
-    return try result.get()
-}
-
 /// One stream "s" with `shards` shards and no per-shard limits unless asked.
 func local(shards: Int = 4, limits: KinesisLocal.Configuration.ShardLimits = .off, faults: KinesisLocal.Faults = .init())
     -> KinesisLocal.Configuration
 {
     .init(streams: [.init(name: "s", shardCount: shards)], shardLimits: limits, faults: faults)
-}
-
-/// Runs `runner.run()` beside `body`; then shuts the runner down and returns `body`'s value and how `run()` ended.
-func withRunning<T>(
-    _ runner: Runner,
-    _ body: () async throws -> T
-) async throws -> (value: T, run: Result<Void, any Error>) {
-    let task = Task { try await runner.run() }
-    let value: T
-    do {
-        value = try await body()
-    } catch {
-        await runner.shutdown()
-        _ = await task.result
-        throw error
-    }
-    await runner.shutdown()
-    return (value, await task.result)
 }
 
 /// Seconds since `start`.
@@ -100,20 +51,12 @@ func seconds(since start: ContinuousClock.Instant) -> Double {
 
 /// A client for reading back what the server stored.
 func withReader<T>(_ server: KinesisLocal, _ body: (KinesisClient) async throws -> T) async throws -> T {
-    let configuration = try KinesisClient.Configuration(region: "us-east-1", endpoint: KinesisEndpoint(url: server.endpoint))
-    let client = KinesisClient(
-        configuration: configuration,
-        credentialProvider: StaticCredentialProvider(Keys.test),
-        logger: Logger(label: "reader", factory: { _ in SwiftLogNoOpLogHandler() })
+    try await withKinesisClient(
+        url: server.endpoint,
+        credentials: StaticCredentialProvider(TestKeys.test),
+        logger: Logger(label: "reader", factory: { _ in SwiftLogNoOpLogHandler() }),
+        body
     )
-    let result: Result<T, any Error>
-    do {
-        result = .success(try await body(client))
-    } catch {
-        result = .failure(error)
-    }
-    try await client.shutdown()
-    return try result.get()
 }
 
 /// Every record stored in stream "s", from all shards (closed ones too).
