@@ -5,24 +5,42 @@
 public struct KinesisError: Error, Sendable, CustomStringConvertible {
     /// An error code; extensible, compared by its string.
     public struct Code: RawRepresentable, Hashable, Sendable, CustomStringConvertible, ExpressibleByStringLiteral {
+        /// The code as AWS spells it (`ResourceNotFoundException`) or a client-side code (`Transport`).
         public var rawValue: String
+        /// A code from its string.
         public init(rawValue: String) { self.rawValue = rawValue }
+        /// A code from a string literal.
         public init(stringLiteral value: String) { self.rawValue = value }
         public var description: String { rawValue }
 
+        // Kinesis's own codes (see the protocol reference's error table for what each means).
+        /// The stream (or shard) does not exist.
         public static let resourceNotFound: Code = "ResourceNotFoundException"
+        /// The stream is not ACTIVE (creating, updating, deleting).
         public static let resourceInUse: Code = "ResourceInUseException"
+        /// A request member is invalid.
         public static let invalidArgument: Code = "InvalidArgumentException"
+        /// A request member breaks the model's constraints.
         public static let validation: Code = "ValidationException"
+        /// A shard's write (or read) limit was exceeded.
         public static let provisionedThroughputExceeded: Code = "ProvisionedThroughputExceededException"
+        /// A control-plane rate or a resource quota was exceeded.
         public static let limitExceeded: Code = "LimitExceededException"
+        /// Kinesis failed a record or a request internally.
         public static let internalFailure: Code = "InternalFailure"
+        /// The session credentials expired.
         public static let expiredToken: Code = "ExpiredTokenException"
+        /// The signature did not verify (wrong secret, or clock skew over 5 minutes).
         public static let invalidSignature: Code = "InvalidSignatureException"
+        /// The access key or session token is unknown.
         public static let unrecognizedClient: Code = "UnrecognizedClientException"
+        /// IAM refused the action.
         public static let accessDenied: Code = "AccessDeniedException"
+        /// KMS throttled the encryption of an encrypted stream.
         public static let kmsThrottling: Code = "KMSThrottlingException"
+        /// A shard iterator older than 5 minutes.
         public static let expiredIterator: Code = "ExpiredIteratorException"
+        /// A ListShards page token older than 300 seconds.
         public static let expiredNextToken: Code = "ExpiredNextTokenException"
 
         /// The request never got an answer: connection refused or reset, DNS failure, TLS failure.

@@ -13,10 +13,14 @@ public enum KinesisAggregation {
 
     /// One user record inside an aggregate.
     public struct UserRecord: Sendable, Hashable {
+        /// The user record's own partition key (kept in the aggregate's key table).
         public var partitionKey: String
+        /// Its explicit hash key, if it had one.
         public var explicitHashKey: String?
+        /// Its payload.
         public var data: [UInt8]
 
+        /// A user record.
         public init(partitionKey: String, explicitHashKey: String? = nil, data: [UInt8]) {
             self.partitionKey = partitionKey
             self.explicitHashKey = explicitHashKey
@@ -103,6 +107,7 @@ public enum KinesisAggregation {
         /// User records added.
         public private(set) var count = 0
 
+        /// An estimator for an empty aggregate.
         public init() {}
 
         /// The size after adding `record` (without adding it).

@@ -27,9 +27,13 @@ extension KinesisLocal {
 
         /// A stream to create at start.
         public struct StreamSpec: Sendable, Hashable {
+            /// The stream name.
             public var name: String
+            /// Shards of a provisioned stream.
             public var shardCount: Int
+            /// On-demand mode (4 shards).
             public var onDemand: Bool
+            /// The largest record (data plus key), 1024–10240 KiB.
             public var maxRecordSizeInKiB: Int
 
             /// A provisioned stream with `shardCount` shards, or an on-demand one (4 shards).
@@ -43,8 +47,11 @@ extension KinesisLocal {
 
         /// Per-shard write limits.
         public struct ShardLimits: Sendable, Hashable {
+            /// Whether the limits apply.
             public var enabled: Bool
+            /// Records per second per shard.
             public var recordsPerSecond: Double
+            /// Bytes (data plus keys) per second per shard.
             public var bytesPerSecond: Double
 
             /// Kinesis's limits, on.
@@ -62,11 +69,14 @@ extension KinesisLocal {
         public struct Authentication: Sendable, Hashable {
             /// Credentials accepted in strict mode.
             public struct AccessKey: Sendable, Hashable {
+                /// The access key id requests are signed with.
                 public var accessKeyID: String
+                /// Its secret.
                 public var secretAccessKey: String
                 /// When set, requests must carry this `X-Amz-Security-Token`.
                 public var sessionToken: String?
 
+                /// A key strict mode accepts.
                 public init(accessKeyID: String, secretAccessKey: String, sessionToken: String? = nil) {
                     self.accessKeyID = accessKeyID
                     self.secretAccessKey = secretAccessKey
@@ -85,6 +95,7 @@ extension KinesisLocal {
             /// Signatures are verified against `keys`.
             public static func strict(_ keys: [AccessKey]) -> Authentication { Authentication(strictKeys: keys) }
 
+            /// Strict when `strictKeys` is not empty.
             public init(strictKeys: [AccessKey], allowedClockSkew: Duration = .seconds(300)) {
                 self.strictKeys = strictKeys
                 self.allowedClockSkew = allowedClockSkew
@@ -99,6 +110,7 @@ extension KinesisLocal {
             /// Default 512 MiB of record data.
             public var maxBytes: Int
 
+            /// A cap; both bounds apply.
             public init(maxRecords: Int = 2_000_000, maxBytes: Int = 512 << 20) {
                 self.maxRecords = maxRecords
                 self.maxBytes = maxBytes

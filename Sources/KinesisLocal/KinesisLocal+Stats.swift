@@ -3,6 +3,7 @@ extension KinesisLocal {
     public struct Stats: Sendable, Hashable, Codable {
         /// Kinesis requests answered (all operations, errors included).
         public var requests: Int
+        /// Counters by stream name.
         public var streams: [String: StreamStats]
 
         /// One stream's counters.
@@ -15,16 +16,23 @@ extension KinesisLocal {
             public var throttled: Int
             /// Records held now (after the retention cap).
             public var storedRecords: Int
+            /// Open shards now.
             public var openShards: Int
+            /// Every shard, open and closed.
             public var shards: [ShardStats]
         }
 
         /// One shard's counters.
         public struct ShardStats: Sendable, Hashable, Codable {
+            /// The shard id.
             public var shardId: String
+            /// Whether it takes writes.
             public var open: Bool
+            /// Records stored in it since it opened.
             public var accepted: Int
+            /// Records refused with ProvisionedThroughputExceededException.
             public var throttled: Int
+            /// Records held now.
             public var storedRecords: Int
         }
     }

@@ -3,16 +3,22 @@
 public struct MetricsEndpoint: Sendable {
     /// The answer to one request.
     public struct Response: Sendable {
+        /// 200 or 401.
         public var status: Int
+        /// `Content-Type`, and `WWW-Authenticate` on a 401.
         public var headers: [(String, String)]
+        /// The exposition, or a short refusal.
         public var body: [UInt8]
     }
 
+    /// What is exposed.
     public let metrics: PrometheusMetrics
+    /// Who may read it.
     public let access: MetricsAccess
     /// The realm named in the `WWW-Authenticate` challenge.
     public let realm: String
 
+    /// An endpoint for `metrics`, open or behind Basic Auth.
     public init(metrics: PrometheusMetrics, access: MetricsAccess = .open, realm: String = "metrics") {
         self.metrics = metrics
         self.access = access

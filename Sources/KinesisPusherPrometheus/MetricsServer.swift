@@ -8,7 +8,9 @@ import Synchronization
 /// A small standalone HTTP server for `/metrics`, for apps without a web framework (and the CLI). A
 /// swift-service-lifecycle `Service`: ``run()`` serves until graceful shutdown.
 public final class MetricsServer: Sendable {
+    /// The port it listens on (the one picked when 0 was asked for).
     public let port: Int
+    /// The address it is bound to.
     public let host: String
     private let channel: any Channel
     private let connections: Connections

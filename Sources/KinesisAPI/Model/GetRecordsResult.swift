@@ -12,9 +12,13 @@ public struct GetRecordsResult: Sendable, Hashable, Decodable {
 
     /// One stored record.
     public struct Record: Sendable, Hashable, Decodable {
+        /// The record's sequence number within its shard.
         public var sequenceNumber: String
+        /// The key it was put with.
         public var partitionKey: String
+        /// The payload, decoded from base64.
         public var data: [UInt8]
+        /// When Kinesis stored it, roughly.
         public var approximateArrivalTimestamp: Date?
 
         enum CodingKeys: String, CodingKey {

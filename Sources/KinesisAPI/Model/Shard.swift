@@ -13,7 +13,9 @@ public struct Shard: Sendable, Hashable, Decodable {
 
     /// An inclusive range of hash keys.
     public struct HashKeyRange: Sendable, Hashable, Decodable {
+        /// The lowest hash key the shard owns.
         public var startingHashKey: HashKey
+        /// The highest hash key the shard owns (inclusive).
         public var endingHashKey: HashKey
 
         /// Creates a range.
@@ -32,7 +34,9 @@ public struct Shard: Sendable, Hashable, Decodable {
 
     /// The sequence numbers a shard has handed out (decimal strings).
     public struct SequenceNumberRange: Sendable, Hashable, Decodable {
+        /// The first sequence number of the shard.
         public var startingSequenceNumber: String
+        /// The last one, once the shard is closed.
         public var endingSequenceNumber: String?
 
         enum CodingKeys: String, CodingKey {

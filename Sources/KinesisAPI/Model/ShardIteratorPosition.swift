@@ -4,7 +4,9 @@ import Foundation
 public struct ShardIteratorPosition: Sendable, Hashable {
     /// `TRIM_HORIZON`, `LATEST`, `AT_SEQUENCE_NUMBER`, `AFTER_SEQUENCE_NUMBER` or `AT_TIMESTAMP`.
     public var type: String
+    /// With `AT_SEQUENCE_NUMBER` and `AFTER_SEQUENCE_NUMBER`.
     public var sequenceNumber: String?
+    /// With `AT_TIMESTAMP`.
     public var timestamp: Date?
 
     /// The oldest record in retention.

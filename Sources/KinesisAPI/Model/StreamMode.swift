@@ -1,6 +1,8 @@
 /// The capacity mode of a stream.
 public struct StreamMode: RawRepresentable, Sendable, Hashable {
+    /// `PROVISIONED` or `ON_DEMAND`.
     public var rawValue: String
+    /// A mode from its wire name.
     public init(rawValue: String) { self.rawValue = rawValue }
 
     /// A fixed shard count, scaled by UpdateShardCount.

@@ -2,7 +2,9 @@ import Foundation
 
 /// What DescribeStreamSummary tells: status, mode, open shards and the record size limit.
 public struct StreamSummary: Sendable, Hashable, Decodable {
+    /// The stream's name.
     public var streamName: String
+    /// The stream's ARN.
     public var streamARN: String
     /// `CREATING`, `DELETING`, `ACTIVE` or `UPDATING`.
     public var streamStatus: String
@@ -10,12 +12,15 @@ public struct StreamSummary: Sendable, Hashable, Decodable {
     public var streamMode: String?
     /// Open shards: the stream-wide write budget is this times the per-shard limits.
     public var openShardCount: Int
+    /// How long records are kept.
     public var retentionPeriodHours: Int?
+    /// When the stream was created.
     public var streamCreationTimestamp: Date?
     /// `NONE` or `KMS`.
     public var encryptionType: String?
     /// The largest record the stream takes, in KiB (data plus partition key); 1024 when the service omits it.
     public var maxRecordSizeInKiB: Int
+    /// Registered enhanced fan-out consumers.
     public var consumerCount: Int?
 
     enum CodingKeys: String, CodingKey {

@@ -23,5 +23,6 @@ public struct RunnerStats: Sendable, Hashable, Codable {
     /// Bytes (data plus keys) Kinesis acknowledged.
     public var deliveredBytes = 0
 
+    /// All zero.
     public init() {}
 }
