@@ -5,6 +5,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
+import Synchronization
 
 /// A Kinesis Data Streams client speaking the JSON 1.1 protocol over pooled keep-alive HTTP connections.
 ///
@@ -22,6 +23,10 @@ public final class KinesisClient: Sendable {
     private let credentialProvider: any CredentialProvider
     private let signer: SigV4Signer
     let logger: Logger
+    /// How far the server's clock is ahead of ours, learned from a "Signature expired" answer.
+    private let clockOffset = Mutex<TimeInterval>(0)
+    /// Our clock; replaceable in tests.
+    private let now: @Sendable () -> Date
 
     /// Creates a client.
     ///
@@ -31,12 +36,24 @@ public final class KinesisClient: Sendable {
     ///   - httpClient: A client to share; when `nil`, the Kinesis client creates its own, sized by
     ///     ``Configuration/http``, and ``shutdown()`` must be called.
     ///   - logger: For request-level debug logs and retries.
-    public init(
+    public convenience init(
         configuration: Configuration,
         credentialProvider: any CredentialProvider,
         httpClient: HTTPClient? = nil,
         logger: Logger
     ) {
+        self.init(configuration: configuration, credentialProvider: credentialProvider, httpClient: httpClient, logger: logger, now: { Date() })
+    }
+
+    /// A client with its own clock, for testing clock-skew correction.
+    package init(
+        configuration: Configuration,
+        credentialProvider: any CredentialProvider,
+        httpClient: HTTPClient? = nil,
+        logger: Logger,
+        now: @escaping @Sendable () -> Date
+    ) {
+        self.now = now
         self.configuration = configuration
         self.credentialProvider = credentialProvider
         self.logger = logger
@@ -93,11 +110,25 @@ public final class KinesisClient: Sendable {
     func send(_ operation: String, body: ByteBuffer) async throws -> ByteBuffer {
         var attempt = 0
         var refreshedCredentials = false
+        var correctedClock = false
         while true {
             attempt += 1
             do {
                 return try await sendOnce(operation, body: body)
             } catch let error as KinesisError {
+                if !correctedClock, error.code == .invalidSignature || error.code.rawValue == "RequestExpired",
+                    error.message.contains("expired") || error.code.rawValue == "RequestExpired", let serverDate = error.serverDate
+                {
+                    // Our clock is off by more than Kinesis tolerates (5 minutes): sign with the server's time instead.
+                    correctedClock = true
+                    let offset = serverDate.timeIntervalSince(now())
+                    clockOffset.withLock { $0 = offset }
+                    logger.warning(
+                        "clock skew: signing with the server's time",
+                        metadata: ["kinesis.operation": "\(operation)", "kinesis.clock.offset_s": "\(Int(offset))"]
+                    )
+                    continue
+                }
                 if error.retryClass == .refreshCredentials && !refreshedCredentials {
                     refreshedCredentials = true
                     credentialProvider.invalidate()
@@ -149,7 +180,7 @@ public final class KinesisClient: Sendable {
             headers: headers,
             payloadHash: payloadHash,
             credentials: identity,
-            date: Date()
+            date: now().addingTimeInterval(clockOffset.withLock { $0 })
         )
         headers += signature.headersToAdd
         headers.append(("User-Agent", configuration.userAgent))

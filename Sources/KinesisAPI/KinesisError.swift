@@ -1,3 +1,5 @@
+import Foundation
+
 /// Any failure of a Kinesis call: a service error, a transport failure, missing credentials, a bad request.
 ///
 /// ``code`` is the Kinesis error code as AWS sends it (`ResourceNotFoundException`) or a client-side code
@@ -97,6 +99,8 @@ public struct KinesisError: Error, Sendable, CustomStringConvertible {
     public var retryClass: RetryClass
     /// The error underneath (transport, credentials, decoding), if any.
     public var underlying: (any Error)?
+    /// The answer's `Date` header: the server's clock, for correcting skew.
+    package var serverDate: Date?
 
     /// Creates an error; the retry class defaults to the classification of `code` and `httpStatus`.
     public init(

@@ -32,13 +32,24 @@ enum ErrorResponse {
                 ? "HTTP \(status.code) \(status.reasonPhrase) with an empty body"
                 : "HTTP \(status.code) \(status.reasonPhrase), body is not a Kinesis error: \(snippet)"
         }
-        return KinesisError(
+        var error = KinesisError(
             code: KinesisError.Code(rawValue: finalCode),
             message: message ?? "",
             operation: operation,
             httpStatus: Int(status.code),
             requestID: requestID
         )
+        error.serverDate = headers.first(name: "Date").flatMap(parseHTTPDate)
+        return error
+    }
+
+    /// `Sun, 06 Nov 1994 08:49:37 GMT`.
+    static func parseHTTPDate(_ text: String) -> Date? {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+        return formatter.date(from: text)
     }
 
     static func normalize(_ type: String) -> String {

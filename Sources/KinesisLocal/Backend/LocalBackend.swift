@@ -25,6 +25,7 @@ struct LocalReply {
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: contentType)
         headers.add(name: "x-amzn-RequestId", value: UUID().uuidString.lowercased())
+        headers.add(name: "Date", value: HTTPDate.format(Date()))
         return LocalReply(status: status, headers: headers, body: body)
     }
 
@@ -89,10 +90,10 @@ final class LocalBackend: Sendable {
                     "KinesisLocal speaks JSON 1.1 only; turn CBOR off in the client (AWS_CBOR_DISABLE=1 for Java SDK v1, -Daws.cborEnabled=false for v2)."
                 )
             }
+            state.withLock { $0.requestCount += 1 }  // refused signatures count too
             let accessKey = try verifier.verify(headers: request.headers, body: request.body, now: now)
             do {
                 return try state.withLock { state throws(AWSErrorReply) -> LocalReply in
-                    state.requestCount += 1
                     if let limit = state.faults.expiredTokenAfterRequests {
                         let seen = state.requestsPerAccessKey[accessKey, default: 0]
                         state.requestsPerAccessKey[accessKey] = seen + 1
