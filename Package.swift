@@ -79,6 +79,7 @@ let package = Package(
             name: "KinesisPusher",
             dependencies: [
                 "KinesisAPI",
+                "KinesisAggregation",
                 "AWSCredentials",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
