@@ -137,6 +137,7 @@ let package = Package(
             name: "kinesis-pusher",
             dependencies: [
                 "KinesisAPI",
+                "KinesisAggregation",
                 "KinesisPusher",
                 "KinesisPusherPrometheus",
                 .product(name: "Metrics", package: "swift-metrics"),

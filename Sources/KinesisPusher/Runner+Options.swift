@@ -91,6 +91,21 @@ extension Runner {
         }
     }
 
+    /// Pack small records into KPL aggregated records, per predicted shard (see
+    /// ``RunnerConfiguration/Aggregation``). Consumers must deaggregate (the KCL and `aws-kinesis-agg` do).
+    /// Raise the buffer size with it: an aggregate fills only from records buffered at the same time.
+    @discardableResult
+    public func withAggregation(maxSize: Int = 51_200, maxCount: Int = .max) -> Runner {
+        updating { $0.aggregation = .init(maxSize: maxSize, maxCount: maxCount) }
+    }
+
+    /// Keep records of one partition key in send order, across retries and in async mode (see
+    /// ``RunnerConfiguration/Ordering/perPartitionKey`` for the cost).
+    @discardableResult
+    public func withOrdering(_ ordering: RunnerConfiguration.Ordering) -> Runner {
+        updating { $0.ordering = ordering }
+    }
+
     /// Credentials from `provider` instead of the default chain (call before ``configure(_:)``).
     @discardableResult
     public func withCredentialProvider(_ provider: any CredentialProvider) -> Runner {

@@ -2,6 +2,7 @@ import AWSCredentials
 import AsyncHTTPClient
 import CoreMetrics
 import KinesisAPI
+import KinesisAggregation
 import Logging
 import ServiceLifecycle
 import Synchronization
@@ -189,15 +190,32 @@ extension Runner: Service {
     }
 
     func send(_ batch: ProducerStateMachine.Batch, client: KinesisClient, stream: StreamIdentifier) async -> Result<PutRecordsResult, KinesisError> {
-        let entries = batch.records.map {
-            PutRecordsEntry(data: $0.record.data, partitionKey: $0.record.partitionKey, explicitHashKey: $0.record.explicitHashKey)
-        }
+        let entries = Self.kinesisRecords(of: batch)
         do {
             return .success(try await client.putRecords(entries, stream: stream))
         } catch let error as KinesisError {
             return .failure(Task.isCancelled ? Self.cancelled(error) : error)
         } catch {
             return .failure(Self.cancelled(KinesisError(code: .transport, message: "\(error)", operation: "PutRecords", underlying: error)))
+        }
+    }
+
+    /// The Kinesis records of a batch: user records as they are, or aggregates built here, outside the lock.
+    /// An aggregate's partition key is its first record's, and its explicit hash key that record's hash, which
+    /// lies inside the predicted shard like every other member's.
+    static func kinesisRecords(of batch: ProducerStateMachine.Batch) -> [PutRecordsEntry] {
+        guard let shapes = batch.entries else {
+            return batch.records.map {
+                PutRecordsEntry(data: $0.record.data, partitionKey: $0.record.partitionKey, explicitHashKey: $0.record.explicitHashKey)
+            }
+        }
+        return shapes.map { shape in
+            let first = batch.records[shape.members.lowerBound]
+            guard shape.isAggregate else {
+                return PutRecordsEntry(data: first.record.data, partitionKey: first.record.partitionKey, explicitHashKey: first.record.explicitHashKey)
+            }
+            let data = KinesisAggregation.aggregate(batch.records[shape.members].map(AggregatingBatch.userRecord))
+            return PutRecordsEntry(data: data, partitionKey: first.record.partitionKey, explicitHashKey: String(first.hash))
         }
     }
 
@@ -220,11 +238,10 @@ extension Runner: Service {
         do {
             let shards = try await control.listShards(stream: stream, filter: .atLatest)
             let map = ShardMap(openShards: shards)
-            let previous = state.withLock { state -> Int? in
-                let previous = state.map?.count
-                state.install(map, now: .now)
-                return previous
+            let (previous, effects) = state.withLock { state in
+                (state.map?.count, state.install(map, now: .now))
             }
+            deliver(effects)
             if previous != map.count {
                 logger.notice("shard map refreshed", metadata: ["kinesis.stream": "\(stream)", "kinesis.open_shards": "\(map.count)"])
             }

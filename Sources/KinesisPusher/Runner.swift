@@ -162,14 +162,15 @@ public final class Runner: Sendable {
             let summary = try await control.describeStreamSummary(stream: stream)
             let shards = try await control.listShards(stream: stream, filter: .atLatest)
             let now = ContinuousClock.now
-            state.withLock { state in
+            let effects = state.withLock { state -> ProducerStateMachine.Effects in
                 state.maxRecordBytes = summary.maxRecordSizeInKiB * 1024
-                if shards.isEmpty {
+                guard !shards.isEmpty else {
                     state.useStreamWideBudget(openShards: summary.openShardCount, now: now)
-                } else {
-                    state.install(ShardMap(openShards: shards), now: now)
+                    return .init()
                 }
+                return state.install(ShardMap(openShards: shards), now: now)
             }
+            deliver(effects)
             return shards.isEmpty ? summary.openShardCount : shards.count
         } catch let error as KinesisError {
             throw ProducerError(

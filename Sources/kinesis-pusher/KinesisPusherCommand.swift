@@ -5,6 +5,6 @@ struct KinesisPusherCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kinesis-pusher",
         abstract: "Get records into AWS Kinesis Data Streams fast and without losing any.",
-        subcommands: [DemoCommand.self, CheckCommand.self, PushCommand.self, LocalCommand.self, BenchCommand.self]
+        subcommands: [DemoCommand.self, CheckCommand.self, PushCommand.self, ReadCommand.self, LocalCommand.self, BenchCommand.self]
     )
 }

@@ -43,8 +43,20 @@ struct PushCommand: AsyncParsableCommand {
     @Flag(help: "Keep up to --max-concurrent-puts PutRecords calls in flight.")
     var async = false
 
-    @Option(help: "Records waiting to be sent before reading pauses.")
-    var bufferSize = 1000
+    @Option(help: "Records waiting to be sent before reading pauses (default 1000; 20000 with --aggregate).")
+    var bufferSize: Int?
+
+    @Flag(help: "Pack records into KPL aggregated records per predicted shard (consumers must deaggregate).")
+    var aggregate = false
+
+    @Option(help: "With --aggregate: largest aggregated record in bytes, data plus key.")
+    var aggregateMaxSize = 51_200
+
+    @Option(help: "With --aggregate: most records in one aggregate (default: no limit).")
+    var aggregateMaxCount: Int?
+
+    @Flag(help: "Keep each partition key's records in input order, across retries and in async mode.")
+    var ordered = false
 
     @Option(help: "PutRecords calls in flight in async mode.")
     var maxConcurrentPuts = 10
@@ -86,6 +98,9 @@ struct PushCommand: AsyncParsableCommand {
         if partitionKey != nil && partitionKeyField != nil {
             throw ValidationError("give either --partition-key or --partition-key-field")
         }
+        guard (84...(1 << 20)).contains(aggregateMaxSize) else {
+            throw ValidationError("--aggregate-max-size must be between 84 and 1048576 (a stream's largest record)")
+        }
         guard (1024...(10 << 20)).contains(maxRequestBytes) else {
             throw ValidationError("--max-request-bytes must be between 1024 and 10485760")
         }
@@ -94,7 +109,9 @@ struct PushCommand: AsyncParsableCommand {
     func run() async throws {
         var logger = aws.makeLogger()
         if debug { logger.logLevel = min(logger.logLevel, .info) }
-        var configuration = RunnerConfiguration(bufferSize: bufferSize, maxConcurrentPuts: maxConcurrentPuts)
+        var configuration = RunnerConfiguration(bufferSize: bufferSize ?? (aggregate ? 20_000 : 1000), maxConcurrentPuts: maxConcurrentPuts)
+        if aggregate { configuration.aggregation = .init(maxSize: aggregateMaxSize, maxCount: aggregateMaxCount ?? .max) }
+        if ordered { configuration.ordering = .perPartitionKey }
         configuration.isAsync = async
         configuration.isDebug = debug
         configuration.flushInterval = flushInterval.duration
@@ -172,6 +189,9 @@ struct PushCommand: AsyncParsableCommand {
             throttled: stats.throttled,
             input_errors: read.inputErrors,
             requests: stats.requests,
+            kinesis_records: stats.deliveredKinesisRecords,
+            aggregated: stats.aggregated,
+            reaggregated: stats.reaggregated,
             elapsed_s: (seconds * 1000).rounded() / 1000,
             records_per_s: seconds > 0 ? (Double(stats.delivered) / seconds).rounded() : 0
         )
@@ -202,12 +222,19 @@ struct PushReport: Encodable {
     var throttled: Int
     var input_errors: Int
     var requests: Int
+    /// Kinesis records acknowledged (aggregates count once).
+    var kinesis_records: Int
+    /// Delivered records that went inside aggregates.
+    var aggregated: Int
+    /// Records resent because their aggregate landed on a shard not owning them all.
+    var reaggregated: Int
     var elapsed_s: Double
     var records_per_s: Double
 
     var text: String {
         "pushed \(sent) records in \(elapsed_s) s (\(Int(records_per_s)) records/s): delivered \(delivered), failed \(failed), "
             + "recovered \(recovered), retries \(retries), throttled \(throttled), input errors \(input_errors), requests \(requests)"
+            + (aggregated > 0 ? ", Kinesis records \(kinesis_records) (\(aggregated) records aggregated, \(reaggregated) resent after a reshard)" : "")
     }
 }
 

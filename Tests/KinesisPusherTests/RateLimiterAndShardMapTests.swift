@@ -65,12 +65,12 @@ struct RateLimiterTests {
     }
 
     static func take1(_ limiter: inout RateLimiter, shard: String?, size: Int, now: ContinuousClock.Instant) -> Bool {
-        limiter.take(shard: shard, size: size, now: now)
+        limiter.take(shard: shard, bytes: size, now: now)
     }
 
     static func takeAll(_ limiter: inout RateLimiter, shard: String?, size: Int = 10, now: ContinuousClock.Instant, upTo: Int = 100_000) -> Int {
         var taken = 0
-        while taken < upTo, limiter.take(shard: shard, size: size, now: now) { taken += 1 }
+        while taken < upTo, limiter.take(shard: shard, bytes: size, now: now) { taken += 1 }
         return taken
     }
 
@@ -153,7 +153,7 @@ struct RateLimiterTests {
         #expect(limiter.factor(shard: "s0") < 0.1)
         let later = Self.t0 + .seconds(8) + .milliseconds(200)
         #expect(Self.takeAll(&limiter, shard: "s0", now: later) < 100)  // (1 s of ~0.05 rate → tiny bucket)
-        _ = limiter.take(shard: "s0", size: 1, now: later + .seconds(20))
+        _ = limiter.take(shard: "s0", bytes: 1, now: later + .seconds(20))
         #expect(limiter.factor(shard: "s0") == 1)  // fully recovered
         // Disabled limiters ignore throttles.
         var off = RateLimiter(percent: nil)

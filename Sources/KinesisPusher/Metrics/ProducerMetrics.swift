@@ -17,6 +17,8 @@ final class ProducerMetrics: Sendable {
         static let rejected = "kinesis_pusher_records_rejected_total"
         static let expired = "kinesis_pusher_records_expired_total"
         static let deliveredBytes = "kinesis_pusher_delivered_bytes_total"
+        static let kinesisRecords = "kinesis_pusher_kinesis_records_total"
+        static let reaggregated = "kinesis_pusher_reaggregated_records_total"
         static let retries = "kinesis_pusher_retries_total"
         static let throttled = "kinesis_pusher_throttled_records_total"
         static let failedAttempts = "kinesis_pusher_failed_attempts_total"
@@ -43,6 +45,8 @@ final class ProducerMetrics: Sendable {
         Name.rejected: "Records refused at the door: invalid, buffer full on trySend, or after shutdown began.",
         Name.expired: "Records that ran out of time to live while retrying.",
         Name.deliveredBytes: "Bytes (data plus partition keys) of delivered records.",
+        Name.kinesisRecords: "Kinesis records acknowledged: one per delivered record, or one per aggregate with aggregation on (records_total counts user records).",
+        Name.reaggregated: "User records packed again and resent because their aggregate landed, after a reshard, on a shard that does not own all of them.",
         Name.retries: "Record attempts beyond the first.",
         Name.throttled: "Record attempts Kinesis throttled, by error code.",
         Name.failedAttempts: "Record attempts that failed for reasons other than throttling, by error code.",
@@ -71,6 +75,8 @@ final class ProducerMetrics: Sendable {
     private let rejected: Counter
     private let expired: Counter
     private let deliveredBytes: Counter
+    private let kinesisRecords: Counter
+    private let reaggregated: Counter
     private let retries: Counter
     private let requests: Counter
     private let credentialRefreshes: Counter
@@ -114,6 +120,8 @@ final class ProducerMetrics: Sendable {
         rejected = Counter(label: Name.rejected, dimensions: dimensions, factory: factory)
         expired = Counter(label: Name.expired, dimensions: dimensions, factory: factory)
         deliveredBytes = Counter(label: Name.deliveredBytes, dimensions: dimensions, factory: factory)
+        kinesisRecords = Counter(label: Name.kinesisRecords, dimensions: dimensions, factory: factory)
+        reaggregated = Counter(label: Name.reaggregated, dimensions: dimensions, factory: factory)
         retries = Counter(label: Name.retries, dimensions: dimensions, factory: factory)
         requests = Counter(label: Name.requests, dimensions: dimensions, factory: factory)
         credentialRefreshes = Counter(label: Name.credentialRefreshes, dimensions: dimensions, factory: factory)
@@ -156,6 +164,8 @@ final class ProducerMetrics: Sendable {
             accepted.increment(by: stats.sent - last.stats.sent)
             rejected.increment(by: stats.rejected - last.stats.rejected)
             deliveredBytes.increment(by: stats.deliveredBytes - last.stats.deliveredBytes)
+            kinesisRecords.increment(by: stats.deliveredKinesisRecords - last.stats.deliveredKinesisRecords)
+            reaggregated.increment(by: stats.reaggregated - last.stats.reaggregated)
             retries.increment(by: stats.retries - last.stats.retries)
             requests.increment(by: stats.requests - last.stats.requests)
             expired.increment(by: reading.tally.expired - last.tally.expired)

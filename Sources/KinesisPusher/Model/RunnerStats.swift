@@ -23,6 +23,14 @@ public struct RunnerStats: Sendable, Hashable, Codable {
     /// Bytes (data plus keys) Kinesis acknowledged.
     public var deliveredBytes = 0
 
+    /// Kinesis records acknowledged: one per delivered record, or one per aggregate with aggregation on.
+    public var deliveredKinesisRecords = 0
+    /// Delivered records that went inside an aggregate (also counted in ``delivered``).
+    public var aggregated = 0
+    /// Records packed again and resent because their aggregate landed, after a reshard, on a shard that does
+    /// not own all of its records (a KCL consumer drops such an aggregate whole).
+    public var reaggregated = 0
+
     /// All zero.
     public init() {}
 }

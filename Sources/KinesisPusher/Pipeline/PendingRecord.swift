@@ -23,4 +23,7 @@ struct PendingRecord {
     var lastError: KinesisError?
     /// The shard the map predicted when the record was last sent.
     var predictedShard: String?
+    /// Ordered mode: counted in the runner's busy keys (in flight, backing off, or waiting for its aggregate's
+    /// shard to be known).
+    var holdsKey = false
 }

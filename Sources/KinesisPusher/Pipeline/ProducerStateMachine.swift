@@ -21,6 +21,9 @@ struct ProducerStateMachine {
         var maxInFlight: Int
         /// Keep delivered and throttled counts per shard (for per-shard metrics).
         var countsPerShard: Bool
+        var aggregation: RunnerConfiguration.Aggregation?
+        /// Per-partition-key ordering.
+        var ordered: Bool
 
         init(_ configuration: RunnerConfiguration) {
             bufferSize = configuration.bufferSize
@@ -34,6 +37,8 @@ struct ProducerStateMachine {
             retryMaxDelay = configuration.retryMaxDelay
             maxInFlight = configuration.isAsync ? configuration.maxConcurrentPuts : 1
             countsPerShard = configuration.metricsPerShard
+            aggregation = configuration.aggregation
+            ordered = configuration.ordering == .perPartitionKey
         }
     }
 
@@ -76,8 +81,38 @@ struct ProducerStateMachine {
     }
 
     struct Batch {
+        /// The user records; with aggregation, each entry's members lie together, in entry order.
         var records: [PendingRecord]
+        /// The Kinesis records of the call when aggregating; `nil`: one per user record, in order.
+        var entries: [Entry]?
         var bytes: Int
+
+        /// One Kinesis record of the call: a raw record, or an aggregate of several.
+        struct Entry {
+            var members: Range<Int>
+            /// The shard the map predicted (every member's hash is inside it).
+            var shard: String?
+            var isAggregate: Bool { members.count > 1 }
+        }
+
+        /// Calls `body` with each Kinesis record's members and predicted shard, in request order.
+        func forEachEntry(_ body: (Int, Range<Int>, _ aggregate: Bool, _ shard: String?) -> Void) {
+            if let entries {
+                for (index, entry) in entries.enumerated() { body(index, entry.members, entry.isAggregate, entry.shard) }
+            } else {
+                for index in records.indices { body(index, index..<(index + 1), false, records[index].predictedShard) }
+            }
+        }
+
+        var kinesisRecordCount: Int { entries?.count ?? records.count }
+    }
+
+    /// An aggregate stored on a shard the map did not predict: delivered only if that shard owns all of its
+    /// records, which is known once the map has the shard.
+    struct LandedAggregate {
+        var shardID: String
+        var sequenceNumber: String
+        var members: [PendingRecord]
     }
 
     var limits: Limits
@@ -88,6 +123,10 @@ struct ProducerStateMachine {
     private var backoff: [PendingRecord] = []
     private var bufferedBytes = 0
     private var waiters: Deque<Waiter> = []
+    /// Aggregates that landed on an unexpected shard, waiting for a map that knows it.
+    private var landed: [LandedAggregate] = []
+    /// Ordered mode: records in flight or backing off, by partition key; those keys' later records wait.
+    private var busyKeys: [String: Int] = [:]
     private(set) var inFlightRequests = 0
     /// Calls allowed in flight now: halved when a call times out, fails or is throttled as a whole, grown back by
     /// about one per round of successful calls (AIMD), never above `limits.maxInFlight`. An overloaded endpoint
@@ -134,7 +173,7 @@ struct ProducerStateMachine {
     }
 
     var bufferedCount: Int { ready.count + backoff.count }
-    var isIdle: Bool { bufferedCount == 0 && inFlightRequests == 0 && waiters.isEmpty }
+    var isIdle: Bool { bufferedCount == 0 && inFlightRequests == 0 && waiters.isEmpty && landed.isEmpty }
 
     // MARK: Intake
 
@@ -225,10 +264,16 @@ struct ProducerStateMachine {
 
     // MARK: Shard map
 
-    mutating func install(_ map: ShardMap, now: ContinuousClock.Instant) {
+    /// Uses `map` from now on, and settles the aggregates that were waiting for it.
+    mutating func install(_ map: ShardMap, now: ContinuousClock.Instant) -> Effects {
         self.map = map
         lastRefresh = now
         limiter.use(map, now: now)
+        var effects = Effects()
+        let waiting = landed
+        landed = []
+        for aggregate in waiting { settle(aggregate, now: now, waitIfUnknown: false, into: &effects) }
+        return effects
     }
 
     mutating func useStreamWideBudget(openShards: Int, now: ContinuousClock.Instant) {
@@ -263,14 +308,34 @@ struct ProducerStateMachine {
         }
         let draining: Bool
         if case .draining = phase { draining = true } else { draining = false }
+        // Aggregates fill from what is buffered at once: with aggregation a batch is full when half the buffer is.
+        let fullCount = limits.aggregation == nil ? limits.maxRecordsPerRequest : max(limits.maxRecordsPerRequest, limits.bufferSize / 2)
         let due =
-            draining || ready.count >= limits.maxRecordsPerRequest || readyBytes >= limits.maxRequestBytes
+            draining || ready.count >= fullCount || readyBytes >= limits.maxRequestBytes
             || (oldest.notBefore ?? oldest.acceptedAt) + limits.flushInterval <= now || oldest.attempts > 0
         guard due else { return (nil, effects) }
 
+        let batch: Batch?
+        if let aggregation = limits.aggregation, let map {
+            batch = takeAggregated(aggregation, map: map, now: now)
+        } else {
+            batch = takeRaw(now: now)
+        }
+        guard let batch else { return (nil, effects) }
+        inFlightRequests += 1
+        stats.requests += 1
+        admitWaiters(into: &effects)
+        return (batch, effects)
+    }
+
+    /// One Kinesis record per user record, in buffer order.
+    private mutating func takeRaw(now: ContinuousClock.Instant) -> Batch? {
         var batch: [PendingRecord] = []
         var bytes = 0
         var skipped: [PendingRecord] = []
+        var budgetLimited = false
+        // Ordered mode: keys already in this call, or with a record skipped in it.
+        var closedKeys: Set<String> = []
         var scanned = 0
         let scanLimit = max(limits.maxRecordsPerRequest * 8, 4000)
         while batch.count < limits.maxRecordsPerRequest, scanned < scanLimit, var record = ready.popFirst() {
@@ -282,27 +347,108 @@ struct ProducerStateMachine {
                 break
             }
             let shard = map?.shard(for: record.hash)
-            guard limiter.take(shard: shard, size: record.size, now: now) else {
+            if limits.ordered {
+                let key = record.record.partitionKey
+                guard closedKeys.insert(key).inserted, busyKeys[key] == nil else {
+                    skipped.append(record)
+                    continue
+                }
+            }
+            guard limiter.take(shard: shard, records: 1, bytes: record.size, now: now) else {
+                budgetLimited = true
                 skipped.append(record)
                 continue
             }
-            record.predictedShard = shard
-            record.attempts += 1
-            if record.attempts > 1 { stats.retries += 1 }
+            markSent(&record, shard: shard)
             bytes += record.size
-            bufferedBytes -= record.size
             batch.append(record)
         }
+        restore(skipped)
+        lastBatchBudgetLimited = budgetLimited
+        return batch.isEmpty ? nil : Batch(records: batch, entries: nil, bytes: bytes)
+    }
+
+    /// User records packed per predicted shard into aggregates (see ``AggregatingBatch``).
+    private mutating func takeAggregated(_ aggregation: RunnerConfiguration.Aggregation, map: ShardMap, now: ContinuousClock.Instant) -> Batch? {
+        var builder = AggregatingBatch(
+            maxEntries: limits.maxRecordsPerRequest,
+            maxBytes: limits.maxRequestBytes,
+            maxSize: min(aggregation.maxSize, maxRecordBytes),
+            maxCount: aggregation.maxCount,
+            ordered: limits.ordered
+        )
+        var skipped: [PendingRecord] = []
+        // Shards whose budget ran out in this call: their records are skipped without asking again.
+        var exhausted: Set<String> = []
+        var closedKeys: Set<String> = []
+        var scanned = 0
+        let scanLimit = max(limits.maxRecordsPerRequest * 8, 4000, limits.bufferSize)
+        scan: while scanned < scanLimit, var record = ready.popFirst() {
+            scanned += 1
+            readyBytes -= record.size
+            let shard = map.shard(for: record.hash)
+            var taken = false
+            if !(shard.map { exhausted.contains($0) } ?? false),
+                !limits.ordered || (busyKeys[record.record.partitionKey] == nil && !closedKeys.contains(record.record.partitionKey))
+            {
+                let placement = builder.placement(for: record, shard: shard)
+                switch placement {
+                case .full:
+                    ready.prepend(record)
+                    readyBytes += record.size
+                    break scan
+                case .skip:
+                    break
+                case .join(_, let added):
+                    taken = limiter.take(shard: shard, records: 0, bytes: added, now: now)
+                    if !taken, let shard { exhausted.insert(shard) }
+                case .open(let size, _):
+                    taken = limiter.take(shard: shard, records: 1, bytes: size, now: now)
+                    if !taken, let shard { exhausted.insert(shard) }
+                }
+                if taken {
+                    markSent(&record, shard: shard)
+                    builder.place(record, shard: shard, placement)
+                }
+            }
+            if !taken {
+                if limits.ordered { closedKeys.insert(record.record.partitionKey) }
+                skipped.append(record)
+            }
+        }
+        restore(skipped)
+        lastBatchBudgetLimited = !exhausted.isEmpty
+        guard !builder.isEmpty else { return nil }
+        let (records, entries) = builder.finish()
+        return Batch(records: records, entries: entries, bytes: builder.bytes)
+    }
+
+    /// A record leaves the buffer for a call.
+    private mutating func markSent(_ record: inout PendingRecord, shard: String?) {
+        record.predictedShard = shard
+        record.attempts += 1
+        if record.attempts > 1 { stats.retries += 1 }
+        bufferedBytes -= record.size
+        if limits.ordered {
+            record.holdsKey = true
+            busyKeys[record.record.partitionKey, default: 0] += 1
+        }
+    }
+
+    /// Puts skipped records back at the front, in their order.
+    private mutating func restore(_ skipped: [PendingRecord]) {
         for record in skipped.reversed() {
             ready.prepend(record)
             readyBytes += record.size
         }
-        lastBatchBudgetLimited = !skipped.isEmpty
-        guard !batch.isEmpty else { return (nil, effects) }
-        inFlightRequests += 1
-        stats.requests += 1
-        admitWaiters(into: &effects)
-        return (Batch(records: batch, bytes: bytes), effects)
+    }
+
+    /// Ordered mode: the record no longer holds back its key's later records.
+    private mutating func releaseKey(_ record: inout PendingRecord) {
+        guard record.holdsKey else { return }
+        record.holdsKey = false
+        let key = record.record.partitionKey
+        if let count = busyKeys[key], count > 1 { busyKeys[key] = count - 1 } else { busyKeys[key] = nil }
     }
 
     private mutating func releaseDueRetries(now: ContinuousClock.Instant) {
@@ -316,7 +462,8 @@ struct ProducerStateMachine {
             return false
         }
         // Retries go ahead of newer records, oldest first.
-        for record in due.sorted(by: { $0.id > $1.id }) {
+        for var record in due.sorted(by: { $0.id > $1.id }) {
+            releaseKey(&record)
             ready.prepend(record)
             readyBytes += record.size
         }
@@ -350,36 +497,43 @@ struct ProducerStateMachine {
         switch answer {
         case .success(let result):
             concurrencyLimit = min(Double(limits.maxInFlight), concurrencyLimit + 1 / concurrencyLimit)
-            for (record, entry) in zip(batch.records, result.records) {
-                if entry.succeeded, let shardID = entry.shardID, let sequenceNumber = entry.sequenceNumber {
-                    if let map, !map.owns(shardID, record.hash) { refreshRequested = true }
-                    stats.delivered += 1
-                    stats.deliveredBytes += record.size
-                    if collectsLatencies { effects.latencies.append(now - record.acceptedAt) }
-                    if limits.countsPerShard { tally.deliveredByShard[shardID, default: 0] += 1 }
-                    if record.attempts > 1 { stats.recovered += 1 }
-                    effects.outcomes.append(Outcome(
-                        record: record,
-                        result: .success(PutResult(shardID: shardID, sequenceNumber: sequenceNumber, attempts: record.attempts, latency: now - record.acceptedAt))
-                    ))
+            let entries = batch.entries ?? batch.records.indices.map { Batch.Entry(members: $0..<($0 + 1), shard: batch.records[$0].predictedShard) }
+            for (entry, answer) in zip(entries, result.records) {
+                let members = batch.records[entry.members]
+                if answer.succeeded, let shardID = answer.shardID, let sequenceNumber = answer.sequenceNumber {
+                    stats.deliveredKinesisRecords += 1
+                    if !entry.isAggregate {
+                        let record = members[members.startIndex]
+                        if let map, !map.owns(shardID, record.hash) { refreshRequested = true }
+                        deliver(record, shardID: shardID, sequenceNumber: sequenceNumber, subSequence: nil, now: now, into: &effects)
+                    } else if shardID == entry.shard {
+                        // The predicted shard owns every member (shards never change their range).
+                        for (index, record) in members.enumerated() {
+                            deliver(record, shardID: shardID, sequenceNumber: sequenceNumber, subSequence: index, now: now, into: &effects)
+                        }
+                    } else {
+                        refreshRequested = true
+                        let aggregate = LandedAggregate(shardID: shardID, sequenceNumber: sequenceNumber, members: Array(members))
+                        settle(aggregate, now: now, waitIfUnknown: true, into: &effects)
+                    }
                 } else {
-                    let code = KinesisError.Code(rawValue: entry.errorCode ?? "InternalFailure")
+                    let code = KinesisError.Code(rawValue: answer.errorCode ?? "InternalFailure")
                     let error = KinesisError(
                         code: code,
-                        message: entry.errorMessage ?? "",
+                        message: answer.errorMessage ?? "",
                         operation: "PutRecords",
                         httpStatus: 200,
                         retryClass: code == .provisionedThroughputExceeded ? .throttled : .transient
                     )
                     if error.retryClass == .throttled {
-                        stats.throttled += 1
-                        tally.throttledRecords[code.rawValue, default: 0] += 1
-                        if limits.countsPerShard, let shard = record.predictedShard { tally.throttledByShard[shard, default: 0] += 1 }
-                        limiter.throttled(shard: record.predictedShard, now: now)
+                        stats.throttled += members.count
+                        tally.throttledRecords[code.rawValue, default: 0] += members.count
+                        if limits.countsPerShard, let shard = entry.shard { tally.throttledByShard[shard, default: 0] += members.count }
+                        limiter.throttled(shard: entry.shard, now: now)
                     } else {
-                        tally.failedAttempts[code.rawValue, default: 0] += 1
+                        tally.failedAttempts[code.rawValue, default: 0] += members.count
                     }
-                    retry(record, after: error, now: now, into: &effects)
+                    for record in members { retry(record, after: error, now: now, into: &effects) }
                 }
             }
         case .failure(let error):
@@ -411,6 +565,64 @@ struct ProducerStateMachine {
         }
         admitWaiters(into: &effects)
         return effects
+    }
+
+    private mutating func deliver(
+        _ record: PendingRecord,
+        shardID: String,
+        sequenceNumber: String,
+        subSequence: Int?,
+        now: ContinuousClock.Instant,
+        into effects: inout Effects
+    ) {
+        var record = record
+        releaseKey(&record)
+        stats.delivered += 1
+        stats.deliveredBytes += record.size
+        if subSequence != nil { stats.aggregated += 1 }
+        if record.attempts > 1 { stats.recovered += 1 }
+        if collectsLatencies { effects.latencies.append(now - record.acceptedAt) }
+        if limits.countsPerShard { tally.deliveredByShard[shardID, default: 0] += 1 }
+        effects.outcomes.append(Outcome(
+            record: record,
+            result: .success(PutResult(
+                shardID: shardID,
+                sequenceNumber: sequenceNumber,
+                subSequenceNumber: subSequence,
+                attempts: record.attempts,
+                latency: now - record.acceptedAt
+            ))
+        ))
+    }
+
+    /// Delivers an aggregate stored on an unexpected shard if that shard owns all of its records; else packs them
+    /// again under the current map (the KCL drops such an aggregate whole, so nothing is duplicated for it). While
+    /// the map does not know the shard, waits for the next map when `waitIfUnknown`, else resends.
+    private mutating func settle(_ aggregate: LandedAggregate, now: ContinuousClock.Instant, waitIfUnknown: Bool, into effects: inout Effects) {
+        guard let range = map?.range(of: aggregate.shardID) else {
+            if waitIfUnknown {
+                landed.append(aggregate)
+            } else {
+                resend(aggregate.members, now: now)
+            }
+            return
+        }
+        guard aggregate.members.allSatisfy({ range.contains($0.hash) }) else {
+            resend(aggregate.members, now: now)
+            return
+        }
+        for (index, record) in aggregate.members.enumerated() {
+            deliver(record, shardID: aggregate.shardID, sequenceNumber: aggregate.sequenceNumber, subSequence: index, now: now, into: &effects)
+        }
+    }
+
+    private mutating func resend(_ members: [PendingRecord], now: ContinuousClock.Instant) {
+        stats.reaggregated += members.count
+        for var record in members {
+            record.notBefore = now
+            bufferedBytes += record.size
+            backoff.append(record)
+        }
     }
 
     /// Errors after which no PutRecords to this stream can succeed: stop instead of spinning until the TTL.
@@ -470,6 +682,8 @@ struct ProducerStateMachine {
     }
 
     private mutating func fail(_ record: PendingRecord, _ error: ProducerError, into effects: inout Effects) {
+        var record = record
+        releaseKey(&record)
         stats.failed += 1
         if error.code == .expired { tally.expired += 1 }
         effects.outcomes.append(Outcome(record: record, result: .failure(error)))
@@ -490,8 +704,14 @@ struct ProducerStateMachine {
 
     private mutating func failBuffered(_ error: ProducerError, into effects: inout Effects) {
         for record in ready + backoff { fail(record, withAttempts(error, record), into: &effects) }
+        for aggregate in landed {
+            var unverified = error
+            unverified.message += "; it was stored in an aggregate on shard \(aggregate.shardID) (sequence number \(aggregate.sequenceNumber)) that may not own its hash key, and a KCL consumer drops such an aggregate"
+            for record in aggregate.members { fail(record, withAttempts(unverified, record), into: &effects) }
+        }
         ready.removeAll()
         backoff.removeAll()
+        landed.removeAll()
         readyBytes = 0
         bufferedBytes = 0
         while let waiter = waiters.popFirst() {

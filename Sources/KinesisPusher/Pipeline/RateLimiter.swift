@@ -72,8 +72,9 @@ struct RateLimiter {
         usesShardMap ? (shard ?? Self.streamWide) : Self.streamWide
     }
 
-    /// Takes tokens for one record of `size` bytes bound for `shard`, if the budget has them.
-    mutating func take(shard: String?, size: Int, now: ContinuousClock.Instant) -> Bool {
+    /// Takes tokens for `records` Kinesis records of `bytes` in all bound for `shard`, if the budget has them (an
+    /// aggregate takes one record when it opens, then bytes as user records join it).
+    mutating func take(shard: String?, records: Int = 1, bytes size: Int, now: ContinuousClock.Instant) -> Bool {
         guard isEnabled else { return true }
         if budgets.isEmpty {
             // Nothing known about the stream yet (no checkShards, map not listed): assume one shard, not unlimited.
@@ -87,11 +88,11 @@ struct RateLimiter {
         refill(&budget, now: now)
         let byteCapacity = byteCapacity(budget)
         // A record larger than the whole bucket passes on a full bucket (Kinesis lets it use the burst).
-        guard budget.records >= 1, budget.bytes >= min(Double(size), byteCapacity) else {
+        guard budget.records >= Double(records), budget.bytes >= min(Double(size), byteCapacity) else {
             budgets[key] = budget
             return false
         }
-        budget.records -= 1
+        budget.records -= Double(records)
         budget.bytes -= Double(size)
         budgets[key] = budget
         return true

@@ -32,6 +32,11 @@ struct ShardMap: Sendable {
         return entries[low].shardID
     }
 
+    /// The hash range of `shardID`, if it is a shard of this map.
+    func range(of shardID: String) -> ClosedRange<UInt128>? {
+        entries.first { $0.shardID == shardID }.map { $0.start...$0.end }
+    }
+
     /// Whether `shardID` is a shard of this map and owns `hash`.
     func owns(_ shardID: String, _ hash: UInt128) -> Bool {
         entries.contains { $0.shardID == shardID && $0.start <= hash && hash <= $0.end }

@@ -56,6 +56,12 @@ public struct RunnerConfiguration: Sendable {
     /// Also report delivered and throttled records per shard (a `shard` label). Off by default: with hundreds
     /// of shards the label count explodes.
     public var metricsPerShard: Bool
+    /// Pack small records into KPL aggregated records; `nil` (the default) sends each record as its own Kinesis
+    /// record.
+    public var aggregation: Aggregation?
+    /// Whether records of one partition key must reach Kinesis in the order they were sent. Default
+    /// ``Ordering/none``.
+    public var ordering: Ordering
 
     /// The seed's two numbers; everything else at its default.
     public init(bufferSize: Int = 1000, maxConcurrentPuts: Int = 10) {
@@ -80,5 +86,7 @@ public struct RunnerConfiguration: Sendable {
         self.httpClient = nil
         self.metricsFactory = nil
         self.metricsPerShard = false
+        self.aggregation = nil
+        self.ordering = .none
     }
 }

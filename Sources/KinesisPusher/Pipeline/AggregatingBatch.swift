@@ -1,0 +1,131 @@
+import KinesisAggregation
+
+/// Packs records into the Kinesis records of one PutRecords call when aggregating: records predicted for the same
+/// shard share an aggregate until it reaches the size or count limit; a record with no predicted shard, or too
+/// large to share, goes alone.
+///
+/// In ordered mode a partition key's records in one call all go into the same Kinesis record, so a failed entry
+/// can never leave a later record of its key stored ahead of it.
+struct AggregatingBatch {
+    struct Entry {
+        var members: [PendingRecord]
+        var shard: String?
+        var estimator = KinesisAggregation.SizeEstimator()
+        /// Data plus partition key of the Kinesis record this entry becomes (the aggregate's, even while it holds
+        /// one record; that one is then sent raw, which is smaller).
+        var billedSize: Int
+    }
+
+    enum Placement {
+        /// Into the open aggregate at `entry`, costing `bytes` more.
+        case join(entry: Int, bytes: Int)
+        /// As a new Kinesis record of `bytes`; `aggregatable` when later records may join it.
+        case open(bytes: Int, aggregatable: Bool)
+        /// Not in this call (ordered mode: its key's Kinesis record here is closed).
+        case skip
+        /// The call is full.
+        case full
+    }
+
+    let maxEntries: Int
+    let maxBytes: Int
+    let maxSize: Int
+    let maxCount: Int
+    let ordered: Bool
+    private(set) var entries: [Entry] = []
+    private(set) var bytes = 0
+    private(set) var memberCount = 0
+    /// The aggregate still taking records, by shard.
+    private var open: [String: Int] = [:]
+    /// Ordered mode: the entry holding each key's records.
+    private var entryOfKey: [String: Int] = [:]
+
+    init(maxEntries: Int, maxBytes: Int, maxSize: Int, maxCount: Int, ordered: Bool) {
+        self.maxEntries = maxEntries
+        self.maxBytes = maxBytes
+        self.maxSize = maxSize
+        self.maxCount = maxCount
+        self.ordered = ordered
+    }
+
+    var isEmpty: Bool { entries.isEmpty }
+
+    func placement(for record: PendingRecord, shard: String?) -> Placement {
+        let user = Self.userRecord(record)
+        if ordered, let index = entryOfKey[record.record.partitionKey] {
+            guard let shard, open[shard] == index else { return .skip }
+            return join(user, entry: index) ?? .skip
+        }
+        if let shard, let index = open[shard], let placement = join(user, entry: index) {
+            return placement
+        }
+        guard entries.count < maxEntries else { return .full }
+        let alone = KinesisAggregation.SizeEstimator().size(adding: user) + record.record.partitionKey.utf8.count
+        let aggregatable = shard != nil && alone <= maxSize && maxCount > 1
+        let size = aggregatable ? alone : record.size
+        guard bytes + size <= maxBytes else { return .full }
+        return .open(bytes: size, aggregatable: aggregatable)
+    }
+
+    private func join(_ user: KinesisAggregation.UserRecord, entry index: Int) -> Placement? {
+        let entry = entries[index]
+        guard entry.estimator.count < maxCount else { return nil }
+        let size = entry.estimator.size(adding: user) + entry.members[0].record.partitionKey.utf8.count
+        guard size <= maxSize else { return nil }
+        let added = size - entry.billedSize
+        guard bytes + added <= maxBytes else { return .full }
+        return .join(entry: index, bytes: added)
+    }
+
+    mutating func place(_ record: PendingRecord, shard: String?, _ placement: Placement) {
+        switch placement {
+        case .join(let index, let added):
+            entries[index].members.append(record)
+            entries[index].estimator.add(Self.userRecord(record))
+            entries[index].billedSize += added
+            bytes += added
+        case .open(let size, let aggregatable):
+            var entry = Entry(members: [record], shard: shard, billedSize: size)
+            // A record too large to share leaves the shard's open aggregate open.
+            if aggregatable, let shard {
+                entry.estimator.add(Self.userRecord(record))
+                open[shard] = entries.count
+            }
+            entries.append(entry)
+            bytes += size
+        case .skip, .full:
+            return
+        }
+        if ordered { entryOfKey[record.record.partitionKey] = placement.entryIndex ?? entries.count - 1 }
+        memberCount += 1
+    }
+
+    /// The user records, each entry's members together in entry order, and the entries over them.
+    func finish() -> (records: [PendingRecord], entries: [ProducerStateMachine.Batch.Entry]) {
+        var records: [PendingRecord] = []
+        records.reserveCapacity(memberCount)
+        var shapes: [ProducerStateMachine.Batch.Entry] = []
+        shapes.reserveCapacity(entries.count)
+        for entry in entries {
+            let start = records.count
+            records += entry.members
+            shapes.append(.init(members: start..<records.count, shard: entry.shard))
+        }
+        return (records, shapes)
+    }
+
+    static func userRecord(_ record: PendingRecord) -> KinesisAggregation.UserRecord {
+        KinesisAggregation.UserRecord(
+            partitionKey: record.record.partitionKey,
+            explicitHashKey: record.record.explicitHashKey,
+            data: record.record.data
+        )
+    }
+}
+
+extension AggregatingBatch.Placement {
+    fileprivate var entryIndex: Int? {
+        if case .join(let index, _) = self { return index }
+        return nil
+    }
+}
