@@ -10,7 +10,7 @@ import KinesisPusherPrometheus
 struct ProducerBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "producer",
-        abstract: "CPU time per record of the Runner (async, no rate limit) pushing to --endpoint."
+        abstract: "CPU time per record of the Runner (no rate limit) pushing to --endpoint."
     )
 
     @Option(help: "Endpoint of a running Kinesis (e.g. kinesis-pusher local --no-shard-limits).")
@@ -25,6 +25,21 @@ struct ProducerBench: AsyncParsableCommand {
     @Option(help: "Bytes per record.")
     var size = 100
 
+    @Option(help: "Distinct partition keys, used round-robin.")
+    var keys = 1000
+
+    @Flag(help: "Pack records into KPL aggregates.")
+    var aggregate = false
+
+    @Flag(help: "Keep each partition key's records in order.")
+    var ordered = false
+
+    @Flag(help: "One PutRecords call at a time instead of async.")
+    var sync = false
+
+    @Option(help: "Records buffered before send waits (default 10000; 50000 with --aggregate).")
+    var bufferSize: Int?
+
     @Flag(help: "Turn the runner's metrics on (Prometheus registry), to measure what they cost.")
     var metrics = false
 
@@ -33,6 +48,10 @@ struct ProducerBench: AsyncParsableCommand {
 
     struct Report: Encodable {
         var metrics: Bool
+        var aggregate: Bool
+        var ordered: Bool
+        var async: Bool
+        var keys: Int
         var records: Int
         var record_bytes: Int
         var delivered: Int
@@ -54,10 +73,12 @@ struct ProducerBench: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let runner = Runner(bufferSize: 10_000, maxConcurrentPuts: 10)
-            .withAsync()
+        let runner = Runner(bufferSize: bufferSize ?? (aggregate ? 50_000 : 10_000), maxConcurrentPuts: 10)
             .withRateLimit(percent: nil)
-            .withCredentialProvider(StaticCredentialProvider(AWSCredentialIdentity(accessKeyID: "AKIDBENCH", secretAccessKey: "bench")))
+        if !sync { runner.withAsync() }
+        if aggregate { runner.withAggregation() }
+        if ordered { runner.withOrdering(.perPartitionKey) }
+        runner.withCredentialProvider(StaticCredentialProvider(AWSCredentialIdentity(accessKeyID: "AKIDBENCH", secretAccessKey: "bench")))
         let target = AWSConfig(region: "us-east-1", profile: nil, streamName: stream, endpoint: endpoint)
         let registry = metrics ? PrometheusMetrics() : nil
         if let registry {
@@ -68,7 +89,7 @@ struct ProducerBench: AsyncParsableCommand {
         }
         _ = try await runner.checkShards()
         let payload = [UInt8](repeating: 0x61, count: size)
-        let keys = (0..<1000).map { "partition-key-\($0)" }
+        let keys = (0..<max(1, keys)).map { "partition-key-\($0)" }
         let cpuBefore = Self.cpuSeconds()
         let start = ContinuousClock.now
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -85,6 +106,10 @@ struct ProducerBench: AsyncParsableCommand {
         let stats = runner.stats
         let report = Report(
             metrics: metrics,
+            aggregate: aggregate,
+            ordered: ordered,
+            async: !sync,
+            keys: keys.count,
             records: records,
             record_bytes: size,
             delivered: stats.delivered,
@@ -96,7 +121,8 @@ struct ProducerBench: AsyncParsableCommand {
         if json {
             print(try jsonReport(report))
         } else {
-            print("Runner\(metrics ? " with metrics" : ""): \(report.delivered)/\(records) records of \(size) bytes in \(report.elapsed_s) s (\(Int(report.records_per_s)) records/s), CPU \(report.cpu_s) s = \(report.cpu_us_per_record) µs/record")
+            let mode = [sync ? "sync" : "async", aggregate ? "aggregated" : nil, ordered ? "ordered" : nil, metrics ? "metrics" : nil]
+            print("Runner (\(mode.compactMap { $0 }.joined(separator: ", ")), \(keys.count) keys): \(report.delivered)/\(records) records of \(size) bytes in \(report.elapsed_s) s (\(Int(report.records_per_s)) records/s), CPU \(report.cpu_s) s = \(report.cpu_us_per_record) µs/record")
         }
         if stats.delivered != records { throw ExitCode.failure }
     }
