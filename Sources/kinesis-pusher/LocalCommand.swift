@@ -13,7 +13,8 @@ struct LocalCommand: AsyncParsableCommand {
         abstract: "Run an embedded Kinesis-compatible server on loopback (no AWS account needed).",
         discussion: """
             Faults and counters can be changed and read while it runs: GET/POST /_admin/faults, POST /_admin/reshard \
-            ({"stream":"s","shardCount":8}), GET /_admin/stats.
+            ({"stream":"s","shardCount":8}), GET /_admin/stats, GET /_admin/records?stream=s[&deaggregate=true] (every \
+            stored record as NDJSON; KPL aggregates unpacked and flagged as the KCL reads them).
             """
     )
 

@@ -9,6 +9,9 @@ import Synchronization
 /// - `POST /_admin/faults` — replace them (members left out are off); the generator is reseeded.
 /// - `POST /_admin/reshard` — `{"stream": "s", "shardCount": 8}` (default: double the open shards), at once.
 /// - `GET /_admin/stats` — ``KinesisLocal/Stats`` as JSON.
+/// - `GET /_admin/records?stream=s[&deaggregate=true]` — every stored record as NDJSON (data in base64), shard by
+///   shard; with `deaggregate`, KPL aggregates unpacked and flagged as the KCL reads them
+///   (``KinesisLocal/storedRecords(stream:deaggregate:)``).
 enum AdminAPI {
     static func handle(_ request: LocalRequest, backend: LocalBackend) -> LocalReply {
         let path = request.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? request.uri
@@ -39,14 +42,61 @@ enum AdminAPI {
                 return try reply(result)
             case (.GET, "/_admin/stats"):
                 return try reply(backend.state.withLock { $0.stats })
+            case (.GET, "/_admin/records"):
+                let query = Self.query(request.uri)
+                guard let stream = query["stream"] else { return plain("name the stream: /_admin/records?stream=NAME", status: .badRequest) }
+                let records = try backend.storedRecords(stream: stream, deaggregate: query["deaggregate"] == "true")
+                return try lines(records.map(RecordLine.init))
             default:
-                return plain("no admin route \(request.method.rawValue) \(path); try GET /_admin/faults, POST /_admin/faults, POST /_admin/reshard, GET /_admin/stats", status: .notFound)
+                return plain("no admin route \(request.method.rawValue) \(path); try GET /_admin/faults, POST /_admin/faults, POST /_admin/reshard, GET /_admin/stats, GET /_admin/records?stream=NAME", status: .notFound)
             }
         } catch let error as AWSErrorReply {
             return .error(error)
         } catch {
             return plain("bad admin request: \(error)", status: .badRequest)
         }
+    }
+
+    /// A stored record on the wire: data as base64.
+    struct RecordLine: Encodable {
+        var shardId: String
+        var sequenceNumber: String
+        var subSequenceNumber: Int?
+        var partitionKey: String
+        var explicitHashKey: String?
+        var data: String
+        var droppedByKCL: Bool
+
+        init(_ record: KinesisLocal.StoredRecord) {
+            shardId = record.shardID
+            sequenceNumber = record.sequenceNumber
+            subSequenceNumber = record.subSequenceNumber
+            partitionKey = record.partitionKey
+            explicitHashKey = record.explicitHashKey
+            data = Data(record.data).base64EncodedString()
+            droppedByKCL = record.droppedByKCL
+        }
+    }
+
+    static func query(_ uri: String) -> [String: String] {
+        guard let query = uri.split(separator: "?", maxSplits: 1).dropFirst().first else { return [:] }
+        var result: [String: String] = [:]
+        for pair in query.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1).map { String($0).removingPercentEncoding ?? String($0) }
+            result[parts[0]] = parts.count > 1 ? parts[1] : "true"
+        }
+        return result
+    }
+
+    static func lines(_ values: [some Encodable]) throws -> LocalReply {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var buffer = ByteBuffer()
+        for value in values {
+            buffer.writeBytes(try encoder.encode(value))
+            buffer.writeInteger(UInt8(ascii: "\n"))
+        }
+        return .json(buffer, contentType: "application/x-ndjson")
     }
 
     static func reply(_ value: some Encodable) throws -> LocalReply {
