@@ -30,25 +30,47 @@ public enum KinesisAggregation {
 
     /// The aggregate of `records`, in order. Key tables are de-duplicated in insertion order; an explicit hash
     /// key table entry exists only for records that have one.
+    ///
+    /// Sizes are worked out first, so the aggregate is written into one buffer allocated once.
     public static func aggregate(_ records: [UserRecord]) -> [UInt8] {
-        var keys = IndexTable()
-        var hashKeys = IndexTable()
-        var body: [UInt8] = []
-        var recordMessages: [[UInt8]] = []
-        recordMessages.reserveCapacity(records.count)
+        var keys = IndexTable(capacity: records.count)
+        var hashKeys = IndexTable(capacity: 0)
+        var indices: [(key: Int, hashKey: Int?)] = []
+        indices.reserveCapacity(records.count)
+        var bodySize = 0
         for record in records {
-            var message: [UInt8] = []
-            Protobuf.appendVarintField(1, UInt64(keys.index(of: record.partitionKey)), to: &message)
+            let (key, newKey) = keys.index(of: record.partitionKey)
+            if newKey { bodySize += Protobuf.bytesFieldSize(record.partitionKey.utf8.count) }
+            var hashKey: Int?
             if let explicit = record.explicitHashKey {
-                Protobuf.appendVarintField(2, UInt64(hashKeys.index(of: explicit)), to: &message)
+                let (index, newHashKey) = hashKeys.index(of: explicit)
+                if newHashKey { bodySize += Protobuf.bytesFieldSize(explicit.utf8.count) }
+                hashKey = index
             }
-            Protobuf.appendBytesField(3, record.data, to: &message)
-            recordMessages.append(message)
+            indices.append((key, hashKey))
+            bodySize += Protobuf.bytesFieldSize(messageSize(key: key, hashKey: hashKey, dataCount: record.data.count))
         }
-        for key in keys.values { Protobuf.appendBytesField(1, Array(key.utf8), to: &body) }
-        for key in hashKeys.values { Protobuf.appendBytesField(2, Array(key.utf8), to: &body) }
-        for message in recordMessages { Protobuf.appendBytesField(3, message, to: &body) }
-        return magic + body + Array(Insecure.MD5.hash(data: body))
+        var output: [UInt8] = []
+        output.reserveCapacity(magic.count + bodySize + 16)
+        output.append(contentsOf: magic)
+        for key in keys.values { Protobuf.appendBytesField(1, key.utf8, to: &output) }
+        for key in hashKeys.values { Protobuf.appendBytesField(2, key.utf8, to: &output) }
+        for (record, index) in zip(records, indices) {
+            Protobuf.appendLengthPrefix(3, messageSize(key: index.key, hashKey: index.hashKey, dataCount: record.data.count), to: &output)
+            Protobuf.appendVarintField(1, UInt64(index.key), to: &output)
+            if let hashKey = index.hashKey { Protobuf.appendVarintField(2, UInt64(hashKey), to: &output) }
+            Protobuf.appendBytesField(3, record.data, to: &output)
+        }
+        let digest = output.withUnsafeBytes { Insecure.MD5.hash(data: UnsafeRawBufferPointer(rebasing: $0[magic.count...])) }
+        output.append(contentsOf: digest)
+        return output
+    }
+
+    /// Bytes of one `Record` message (without its own tag and length).
+    static func messageSize(key: Int, hashKey: Int?, dataCount: Int) -> Int {
+        var size = 1 + Protobuf.varintSize(UInt64(key)) + Protobuf.bytesFieldSize(dataCount)
+        if let hashKey { size += 1 + Protobuf.varintSize(UInt64(hashKey)) }
+        return size
     }
 
     /// The user records in `data` if it is an aggregate (magic, more than 16 bytes after it, a matching MD5, a
@@ -100,41 +122,58 @@ public enum KinesisAggregation {
     /// The size `aggregate` would produce, tracked record by record without building it; for filling aggregates up
     /// to a size cap.
     public struct SizeEstimator: Sendable {
-        private var keys: [String: Int] = [:]
+        private var keys: [String: Int] = Dictionary(minimumCapacity: 256)
         private var hashKeys: [String: Int] = [:]
         /// The aggregate's size so far, magic and MD5 included.
         public private(set) var size = KinesisAggregation.overhead
         /// User records added.
         public private(set) var count = 0
 
+        /// What adding one record costs: bytes, and which key tables it extends. Computed once, then either
+        /// dropped (the record does not fit) or passed to ``add(_:_:)``.
+        public struct Increment: Sendable {
+            /// Bytes the aggregate grows by.
+            public let bytes: Int
+            fileprivate let newKey: Bool
+            fileprivate let newHashKey: Bool
+        }
+
         /// An estimator for an empty aggregate.
         public init() {}
 
+        /// What adding `record` would cost.
+        public func increment(for record: UserRecord) -> Increment {
+            var bytes = 0
+            let existingKey = keys[record.partitionKey]
+            if existingKey == nil { bytes += Protobuf.bytesFieldSize(record.partitionKey.utf8.count) }
+            var hashKeyIndex: Int?
+            var newHashKey = false
+            if let explicit = record.explicitHashKey {
+                let existing = hashKeys[explicit]
+                newHashKey = existing == nil
+                if newHashKey { bytes += Protobuf.bytesFieldSize(explicit.utf8.count) }
+                hashKeyIndex = existing ?? hashKeys.count
+            }
+            let message = KinesisAggregation.messageSize(key: existingKey ?? keys.count, hashKey: hashKeyIndex, dataCount: record.data.count)
+            return Increment(bytes: bytes + Protobuf.bytesFieldSize(message), newKey: existingKey == nil, newHashKey: newHashKey)
+        }
+
         /// The size after adding `record` (without adding it).
         public func size(adding record: UserRecord) -> Int {
-            size + increment(for: record)
+            size + increment(for: record).bytes
         }
 
         /// Adds `record`.
         public mutating func add(_ record: UserRecord) {
-            size += increment(for: record)
-            count += 1
-            if keys[record.partitionKey] == nil { keys[record.partitionKey] = keys.count }
-            if let explicit = record.explicitHashKey, hashKeys[explicit] == nil { hashKeys[explicit] = hashKeys.count }
+            add(record, increment(for: record))
         }
 
-        private func increment(for record: UserRecord) -> Int {
-            var bytes = 0
-            let keyIndex = keys[record.partitionKey] ?? keys.count
-            if keys[record.partitionKey] == nil { bytes += Protobuf.bytesFieldSize(record.partitionKey.utf8.count) }
-            var message = 1 + Protobuf.varintSize(UInt64(keyIndex))
-            if let explicit = record.explicitHashKey {
-                let hashKeyIndex = hashKeys[explicit] ?? hashKeys.count
-                if hashKeys[explicit] == nil { bytes += Protobuf.bytesFieldSize(explicit.utf8.count) }
-                message += 1 + Protobuf.varintSize(UInt64(hashKeyIndex))
-            }
-            message += Protobuf.bytesFieldSize(record.data.count)
-            return bytes + Protobuf.bytesFieldSize(message)
+        /// Adds `record` at the cost ``increment(for:)`` just gave for it (no change in between).
+        public mutating func add(_ record: UserRecord, _ increment: Increment) {
+            size += increment.bytes
+            count += 1
+            if increment.newKey { keys[record.partitionKey] = keys.count }
+            if increment.newHashKey, let explicit = record.explicitHashKey { hashKeys[explicit] = hashKeys.count }
         }
     }
 }
@@ -142,12 +181,17 @@ public enum KinesisAggregation {
 /// Keys in first-seen order with their indices.
 struct IndexTable {
     private(set) var values: [String] = []
-    private var indices: [String: Int] = [:]
+    private var indices: [String: Int]
 
-    mutating func index(of value: String) -> Int {
-        if let index = indices[value] { return index }
+    init(capacity: Int) {
+        indices = Dictionary(minimumCapacity: capacity)
+    }
+
+    /// The index of `value`, and whether it was added now.
+    mutating func index(of value: String) -> (index: Int, isNew: Bool) {
+        if let index = indices[value] { return (index, false) }
         indices[value] = values.count
         values.append(value)
-        return values.count - 1
+        return (values.count - 1, true)
     }
 }

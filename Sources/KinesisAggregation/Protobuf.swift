@@ -27,10 +27,15 @@ enum Protobuf {
         appendVarint(value, to: &buffer)
     }
 
-    static func appendBytesField(_ field: UInt64, _ bytes: [UInt8], to buffer: inout [UInt8]) {
-        appendVarint(field << 3 | 2, to: &buffer)
-        appendVarint(UInt64(bytes.count), to: &buffer)
+    static func appendBytesField(_ field: UInt64, _ bytes: some Collection<UInt8>, to buffer: inout [UInt8]) {
+        appendLengthPrefix(field, bytes.count, to: &buffer)
         buffer.append(contentsOf: bytes)
+    }
+
+    /// Tag and length of a length-delimited field whose bytes follow.
+    static func appendLengthPrefix(_ field: UInt64, _ length: Int, to buffer: inout [UInt8]) {
+        appendVarint(field << 3 | 2, to: &buffer)
+        appendVarint(UInt64(length), to: &buffer)
     }
 
     struct Reader {

@@ -9,7 +9,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure hot paths against a baseline in the same run.",
-        subcommands: [EncodeBench.self, SinkBench.self, ProducerBench.self]
+        subcommands: [EncodeBench.self, AggregateBench.self, SinkBench.self, ProducerBench.self]
     )
 }
 
@@ -58,7 +58,7 @@ struct EncodeBench: AsyncParsableCommand {
         let stream = StreamIdentifier.name("bench-stream")
         let body = PutRecordsBody.encode(entries, stream: stream)
 
-        let writer = measure(seconds: seconds) {
+        let writer = medianNanoseconds(seconds: seconds) {
             PutRecordsBody.encode(entries, stream: stream).readableBytes
         }
         let encoder = JSONEncoder()
@@ -66,7 +66,7 @@ struct EncodeBench: AsyncParsableCommand {
             Records: entries.map { .init(Data: Data($0.data), PartitionKey: $0.partitionKey) },
             StreamName: "bench-stream"
         )
-        let baseline = measure(seconds: seconds) {
+        let baseline = medianNanoseconds(seconds: seconds) {
             (try? encoder.encode(codable).count) ?? 0
         }
         let report = Report(
@@ -86,22 +86,22 @@ struct EncodeBench: AsyncParsableCommand {
             print(String(format: "  speed-up:             %8.2fx", report.speedup))
         }
     }
+}
 
-    /// Median nanoseconds per call over batches run for about `seconds`.
-    private func measure(seconds: Double, _ body: () -> Int) -> Double {
-        var sink = 0
-        for _ in 0..<20 { sink &+= body() }
-        var samples: [Double] = []
-        let clock = ContinuousClock()
-        let end = clock.now + .milliseconds(Int(seconds * 1000))
-        while clock.now < end {
-            let start = clock.now
-            for _ in 0..<10 { sink &+= body() }
-            let elapsed = clock.now - start
-            samples.append(Double(elapsed.components.attoseconds) / 1e9 / 10 + Double(elapsed.components.seconds) * 1e9 / 10)
-        }
-        if sink == 42 { print("") }  // keeps the work observable
-        samples.sort()
-        return samples[samples.count / 2]
+/// Median nanoseconds per call of `body` over batches run for about `seconds`, after a warm-up.
+func medianNanoseconds(seconds: Double, _ body: () -> Int) -> Double {
+    var sink = 0
+    for _ in 0..<20 { sink &+= body() }
+    var samples: [Double] = []
+    let clock = ContinuousClock()
+    let end = clock.now + .milliseconds(Int(seconds * 1000))
+    while clock.now < end {
+        let start = clock.now
+        for _ in 0..<10 { sink &+= body() }
+        let elapsed = clock.now - start
+        samples.append(Double(elapsed.components.attoseconds) / 1e9 / 10 + Double(elapsed.components.seconds) * 1e9 / 10)
     }
+    if sink == 42 { print("") }  // keeps the work observable
+    samples.sort()
+    return samples[samples.count / 2]
 }

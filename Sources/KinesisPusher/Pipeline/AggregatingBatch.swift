@@ -18,9 +18,9 @@ struct AggregatingBatch {
 
     enum Placement {
         /// Into the open aggregate at `entry`, costing `bytes` more.
-        case join(entry: Int, bytes: Int)
-        /// As a new Kinesis record of `bytes`; `aggregatable` when later records may join it.
-        case open(bytes: Int, aggregatable: Bool)
+        case join(entry: Int, bytes: Int, KinesisAggregation.SizeEstimator.Increment)
+        /// As a new Kinesis record of `bytes`; with an increment when later records may join it.
+        case open(bytes: Int, KinesisAggregation.SizeEstimator.Increment?)
         /// Not in this call (ordered mode: its key's Kinesis record here is closed).
         case skip
         /// The call is full.
@@ -60,35 +60,37 @@ struct AggregatingBatch {
             return placement
         }
         guard entries.count < maxEntries else { return .full }
-        let alone = KinesisAggregation.SizeEstimator().size(adding: user) + record.record.partitionKey.utf8.count
+        let increment = KinesisAggregation.SizeEstimator().increment(for: user)
+        let alone = KinesisAggregation.overhead + increment.bytes + record.record.partitionKey.utf8.count
         let aggregatable = shard != nil && alone <= maxSize && maxCount > 1
         let size = aggregatable ? alone : record.size
         guard bytes + size <= maxBytes else { return .full }
-        return .open(bytes: size, aggregatable: aggregatable)
+        return .open(bytes: size, aggregatable ? increment : nil)
     }
 
     private func join(_ user: KinesisAggregation.UserRecord, entry index: Int) -> Placement? {
         let entry = entries[index]
         guard entry.estimator.count < maxCount else { return nil }
-        let size = entry.estimator.size(adding: user) + entry.members[0].record.partitionKey.utf8.count
+        let increment = entry.estimator.increment(for: user)
+        let size = entry.estimator.size + increment.bytes + entry.members[0].record.partitionKey.utf8.count
         guard size <= maxSize else { return nil }
         let added = size - entry.billedSize
         guard bytes + added <= maxBytes else { return .full }
-        return .join(entry: index, bytes: added)
+        return .join(entry: index, bytes: added, increment)
     }
 
     mutating func place(_ record: PendingRecord, shard: String?, _ placement: Placement) {
         switch placement {
-        case .join(let index, let added):
+        case .join(let index, let added, let increment):
             entries[index].members.append(record)
-            entries[index].estimator.add(Self.userRecord(record))
+            entries[index].estimator.add(Self.userRecord(record), increment)
             entries[index].billedSize += added
             bytes += added
-        case .open(let size, let aggregatable):
+        case .open(let size, let increment):
             var entry = Entry(members: [record], shard: shard, billedSize: size)
             // A record too large to share leaves the shard's open aggregate open.
-            if aggregatable, let shard {
-                entry.estimator.add(Self.userRecord(record))
+            if let increment, let shard {
+                entry.estimator.add(Self.userRecord(record), increment)
                 open[shard] = entries.count
             }
             entries.append(entry)
@@ -125,7 +127,7 @@ struct AggregatingBatch {
 
 extension AggregatingBatch.Placement {
     fileprivate var entryIndex: Int? {
-        if case .join(let index, _) = self { return index }
+        if case .join(let index, _, _) = self { return index }
         return nil
     }
 }

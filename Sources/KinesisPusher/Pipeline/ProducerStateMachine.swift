@@ -399,7 +399,7 @@ struct ProducerStateMachine {
                     break scan
                 case .skip:
                     break
-                case .join(_, let added):
+                case .join(_, let added, _):
                     taken = limiter.take(shard: shard, records: 0, bytes: added, now: now)
                     if !taken, let shard { exhausted.insert(shard) }
                 case .open(let size, _):
