@@ -383,7 +383,8 @@ struct ProducerStateMachine {
         var closedKeys: Set<String> = []
         var scanned = 0
         let scanLimit = max(limits.maxRecordsPerRequest * 8, 4000, limits.bufferSize)
-        scan: while scanned < scanLimit, var record = ready.popFirst() {
+        // Stops early once every shard is out of budget.
+        scan: while scanned < scanLimit, exhausted.count < map.count, var record = ready.popFirst() {
             scanned += 1
             readyBytes -= record.size
             let shard = map.shard(for: record.hash)
