@@ -143,18 +143,23 @@ public enum KinesisAggregation {
 
         /// What adding `record` would cost.
         public func increment(for record: UserRecord) -> Increment {
+            increment(partitionKey: record.partitionKey, explicitHashKey: record.explicitHashKey, dataCount: record.data.count)
+        }
+
+        /// What adding a record with these keys and `dataCount` bytes of data would cost (no record needed).
+        public func increment(partitionKey: String, explicitHashKey: String?, dataCount: Int) -> Increment {
             var bytes = 0
-            let existingKey = keys[record.partitionKey]
-            if existingKey == nil { bytes += Protobuf.bytesFieldSize(record.partitionKey.utf8.count) }
+            let existingKey = keys[partitionKey]
+            if existingKey == nil { bytes += Protobuf.bytesFieldSize(partitionKey.utf8.count) }
             var hashKeyIndex: Int?
             var newHashKey = false
-            if let explicit = record.explicitHashKey {
+            if let explicit = explicitHashKey {
                 let existing = hashKeys[explicit]
                 newHashKey = existing == nil
                 if newHashKey { bytes += Protobuf.bytesFieldSize(explicit.utf8.count) }
                 hashKeyIndex = existing ?? hashKeys.count
             }
-            let message = KinesisAggregation.messageSize(key: existingKey ?? keys.count, hashKey: hashKeyIndex, dataCount: record.data.count)
+            let message = KinesisAggregation.messageSize(key: existingKey ?? keys.count, hashKey: hashKeyIndex, dataCount: dataCount)
             return Increment(bytes: bytes + Protobuf.bytesFieldSize(message), newKey: existingKey == nil, newHashKey: newHashKey)
         }
 
@@ -170,10 +175,16 @@ public enum KinesisAggregation {
 
         /// Adds `record` at the cost ``increment(for:)`` just gave for it (no change in between).
         public mutating func add(_ record: UserRecord, _ increment: Increment) {
+            add(partitionKey: record.partitionKey, explicitHashKey: record.explicitHashKey, increment)
+        }
+
+        /// Adds a record with these keys at the cost ``increment(partitionKey:explicitHashKey:dataCount:)`` just
+        /// gave for it.
+        public mutating func add(partitionKey: String, explicitHashKey: String?, _ increment: Increment) {
             size += increment.bytes
             count += 1
-            if increment.newKey { keys[record.partitionKey] = keys.count }
-            if increment.newHashKey, let explicit = record.explicitHashKey { hashKeys[explicit] = hashKeys.count }
+            if increment.newKey { keys[partitionKey] = keys.count }
+            if increment.newHashKey, let explicit = explicitHashKey { hashKeys[explicit] = hashKeys.count }
         }
     }
 }

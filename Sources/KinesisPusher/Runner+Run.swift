@@ -45,7 +45,10 @@ extension Runner: Service {
             logger: logger
         )
         let (control, metricsOn) = settings.withLock { ($0.control!, $0.metrics != nil) }
-        state.withLock { $0.collectsLatencies = metricsOn }
+        state.withLock {
+            $0.collectsLatencies = metricsOn
+            $0.reportsHandlerDeliveries = false
+        }
 
         logger.info(
             "runner started",

@@ -240,7 +240,20 @@ public final class Runner: Sendable {
     /// was then never accepted).
     public func send(_ record: Record) async throws {
         let hash = try validate(record)
-        let id = state.withLock { $0.makeID() }
+        // Fast path: room now, so no suspension (a task switch per record would cost more than the rest of send).
+        let (id, first) = state.withLock { state in
+            let id = state.makeID()
+            return (id, state.offer(record, id: id, hash: hash, completion: .handler, resume: nil, mayWait: false, countsRefusal: false, now: .now))
+        }
+        switch first {
+        case .accepted(let batchReady):
+            if batchReady { wake() }
+            return
+        case .refused(let error):
+            throw error
+        case .full, .waiting:
+            break
+        }
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (resume: CheckedContinuation<Void, any Error>) in
                 let result = state.withLock {

@@ -51,16 +51,15 @@ struct AggregatingBatch {
     var isEmpty: Bool { entries.isEmpty }
 
     func placement(for record: PendingRecord, shard: String?) -> Placement {
-        let user = Self.userRecord(record)
         if ordered, let index = entryOfKey[record.record.partitionKey] {
             guard let shard, open[shard] == index else { return .skip }
-            return join(user, entry: index) ?? .skip
+            return join(record, entry: index) ?? .skip
         }
-        if let shard, let index = open[shard], let placement = join(user, entry: index) {
+        if let shard, let index = open[shard], let placement = join(record, entry: index) {
             return placement
         }
         guard entries.count < maxEntries else { return .full }
-        let increment = KinesisAggregation.SizeEstimator().increment(for: user)
+        let increment = Self.increment(of: record, in: KinesisAggregation.SizeEstimator())
         let alone = KinesisAggregation.overhead + increment.bytes + record.record.partitionKey.utf8.count
         let aggregatable = shard != nil && alone <= maxSize && maxCount > 1
         let size = aggregatable ? alone : record.size
@@ -68,10 +67,10 @@ struct AggregatingBatch {
         return .open(bytes: size, aggregatable ? increment : nil)
     }
 
-    private func join(_ user: KinesisAggregation.UserRecord, entry index: Int) -> Placement? {
+    private func join(_ record: PendingRecord, entry index: Int) -> Placement? {
         let entry = entries[index]
         guard entry.estimator.count < maxCount else { return nil }
-        let increment = entry.estimator.increment(for: user)
+        let increment = Self.increment(of: record, in: entry.estimator)
         let size = entry.estimator.size + increment.bytes + entry.members[0].record.partitionKey.utf8.count
         guard size <= maxSize else { return nil }
         let added = size - entry.billedSize
@@ -83,14 +82,14 @@ struct AggregatingBatch {
         switch placement {
         case .join(let index, let added, let increment):
             entries[index].members.append(record)
-            entries[index].estimator.add(Self.userRecord(record), increment)
+            entries[index].estimator.add(partitionKey: record.record.partitionKey, explicitHashKey: record.record.explicitHashKey, increment)
             entries[index].billedSize += added
             bytes += added
         case .open(let size, let increment):
             var entry = Entry(members: [record], shard: shard, billedSize: size)
             // A record too large to share leaves the shard's open aggregate open.
             if let increment, let shard {
-                entry.estimator.add(Self.userRecord(record), increment)
+                entry.estimator.add(partitionKey: record.record.partitionKey, explicitHashKey: record.record.explicitHashKey, increment)
                 open[shard] = entries.count
             }
             entries.append(entry)
@@ -114,6 +113,10 @@ struct AggregatingBatch {
             shapes.append(.init(members: start..<records.count, shard: entry.shard))
         }
         return (records, shapes)
+    }
+
+    private static func increment(of record: PendingRecord, in estimator: KinesisAggregation.SizeEstimator) -> KinesisAggregation.SizeEstimator.Increment {
+        estimator.increment(partitionKey: record.record.partitionKey, explicitHashKey: record.record.explicitHashKey, dataCount: record.record.data.count)
     }
 
     static func userRecord(_ record: PendingRecord) -> KinesisAggregation.UserRecord {
