@@ -59,6 +59,8 @@ struct ProducerBench: AsyncParsableCommand {
         var cpu_s: Double
         var cpu_us_per_record: Double
         var records_per_s: Double
+        var requests: Int
+        var kinesis_records: Int
     }
 
     static func cpuSeconds() -> Double {
@@ -116,13 +118,15 @@ struct ProducerBench: AsyncParsableCommand {
             elapsed_s: (seconds * 1000).rounded() / 1000,
             cpu_s: (cpu * 1000).rounded() / 1000,
             cpu_us_per_record: (cpu / Double(records) * 1e6 * 100).rounded() / 100,
-            records_per_s: (Double(stats.delivered) / seconds).rounded()
+            records_per_s: (Double(stats.delivered) / seconds).rounded(),
+            requests: stats.requests,
+            kinesis_records: stats.deliveredKinesisRecords
         )
         if json {
             print(try jsonReport(report))
         } else {
             let mode = [sync ? "sync" : "async", aggregate ? "aggregated" : nil, ordered ? "ordered" : nil, metrics ? "metrics" : nil]
-            print("Runner (\(mode.compactMap { $0 }.joined(separator: ", ")), \(keys.count) keys): \(report.delivered)/\(records) records of \(size) bytes in \(report.elapsed_s) s (\(Int(report.records_per_s)) records/s), CPU \(report.cpu_s) s = \(report.cpu_us_per_record) µs/record")
+            print("Runner (\(mode.compactMap { $0 }.joined(separator: ", ")), \(keys.count) keys): \(report.delivered)/\(records) records of \(size) bytes in \(report.elapsed_s) s (\(Int(report.records_per_s)) records/s), CPU \(report.cpu_s) s = \(report.cpu_us_per_record) µs/record; \(report.requests) requests, \(report.kinesis_records) Kinesis records")
         }
         if stats.delivered != records { throw ExitCode.failure }
     }
