@@ -3,6 +3,8 @@ extension KinesisLocal {
     public struct Stats: Sendable, Hashable, Codable {
         /// Kinesis requests answered (all operations, errors included).
         public var requests: Int
+        /// Requests answered `ExpiredTokenException` by the ``Faults/expiredTokenAfterRequests`` fault.
+        public var expiredTokens: Int
         /// Counters by stream name.
         public var streams: [String: StreamStats]
 
@@ -42,6 +44,7 @@ extension BackendState {
     var stats: KinesisLocal.Stats {
         KinesisLocal.Stats(
             requests: requestCount,
+            expiredTokens: expiredTokenCount,
             streams: streams.mapValues { stream in
                 KinesisLocal.Stats.StreamStats(
                     accepted: stream.shards.reduce(0) { $0 + $1.accepted },

@@ -85,13 +85,10 @@ public final class KinesisLocal: Sendable {
         backend.state.withLock { $0.faults }
     }
 
-    /// Replaces the faults (and reseeds the generator).
+    /// Replaces the faults and reseeds the generator; the per-key request counts behind
+    /// ``Faults/expiredTokenAfterRequests`` restart only when that limit changes.
     public func setFaults(_ faults: Faults) {
-        backend.state.withLock { state in
-            state.faults = faults
-            state.random = SeededRandom(seed: faults.seed)
-            state.requestsPerAccessKey = [:]
-        }
+        backend.state.withLock { $0.replaceFaults(faults) }
     }
 
     /// Reshards a stream now (uniform scaling): every open shard closes, `shardCount` children open.

@@ -200,6 +200,27 @@ struct FaultTests {
                 #expect(rotating.invalidations == 1)
             }
             #expect(server.stats().streams["s"]?.accepted == 4)
+            // Three refusals: the listShards call and its one retry after invalidate() (a static key stays the same),
+            // then the rotating client's first call.
+            #expect(server.stats().expiredTokens == 3)
+        }
+    }
+
+    @Test("changing other faults keeps the per-key request counts; changing the expiry limit restarts them")
+    func expiredTokenCountsSurviveOtherFaultChanges() async throws {
+        let key = AWSCredentialIdentity(accessKeyID: "ASIAKEEPCOUNTS000001", secretAccessKey: "secret", sessionToken: "t")
+        try await withLocal(Self.configuration(.init(expiredTokenAfterRequests: 2))) { server in
+            try await withClient(url: server.endpoint, credentials: StaticCredentialProvider(key), retry: noRetry) { client in
+                _ = try await client.listShards(stream: .name("s"))
+                server.setFaults(.init(addedLatencyMilliseconds: 1, expiredTokenAfterRequests: 2, seed: 9))  // a latency toggle
+                _ = try await client.listShards(stream: .name("s"))
+                let error = await kinesisError { _ = try await client.listShards(stream: .name("s")) }
+                #expect(error?.code == .expiredToken)
+                #expect(server.stats().expiredTokens == 2)  // the call and its one retry with the same static key
+                server.setFaults(.init(expiredTokenAfterRequests: 3))  // a new limit: every key starts again
+                _ = try await client.listShards(stream: .name("s"))
+                #expect(server.stats().expiredTokens == 2)
+            }
         }
     }
 

@@ -6,7 +6,8 @@ import Synchronization
 /// The admin endpoint, under `/_admin/`, for changing faults and reading counters while the server runs:
 ///
 /// - `GET /_admin/faults` — the faults in force, as JSON (``KinesisLocal/Faults``).
-/// - `POST /_admin/faults` — replace them (members left out are off); the generator is reseeded.
+/// - `POST /_admin/faults` — replace them (members left out are off); the generator is reseeded, the per-key
+///   request counts of `expiredTokenAfterRequests` restart only when that limit changes.
 /// - `POST /_admin/reshard` — `{"stream": "s", "shardCount": 8}` (default: double the open shards), at once.
 /// - `GET /_admin/stats` — ``KinesisLocal/Stats`` as JSON.
 /// - `GET /_admin/records?stream=s[&deaggregate=true]` — every stored record as NDJSON (data in base64), shard by
@@ -21,11 +22,7 @@ enum AdminAPI {
                 return try reply(backend.state.withLock { $0.faults })
             case (.POST, "/_admin/faults"), (.PUT, "/_admin/faults"):
                 let faults = try JSONDecoder().decode(KinesisLocal.Faults.self, from: Data(request.body.readableBytesView))
-                backend.state.withLock { state in
-                    state.faults = faults
-                    state.random = SeededRandom(seed: faults.seed)
-                    state.requestsPerAccessKey = [:]
-                }
+                backend.state.withLock { $0.replaceFaults(faults) }
                 return try reply(faults)
             case (.POST, "/_admin/reshard"):
                 struct Reshard: Decodable {

@@ -17,6 +17,8 @@ struct BackendState {
     var requestCount = 0
     /// Requests seen per access key id, for the "ExpiredTokenException after N requests" fault.
     var requestsPerAccessKey: [String: Int] = [:]
+    /// Requests answered `ExpiredTokenException` by that fault.
+    var expiredTokenCount = 0
 
     init(configuration: KinesisLocal.Configuration) {
         account = configuration.account
@@ -30,6 +32,15 @@ struct BackendState {
         retention = configuration.retention
         faults = configuration.faults
         random = SeededRandom(seed: configuration.faults.seed)
+    }
+
+    /// Puts `faults` in force and reseeds the generator. The per-key request counts behind
+    /// ``KinesisLocal/Faults/expiredTokenAfterRequests`` start again only when that limit changes, so toggling
+    /// another fault (a latency spike) does not give every access key a fresh lease.
+    mutating func replaceFaults(_ next: KinesisLocal.Faults) {
+        if next.expiredTokenAfterRequests != faults.expiredTokenAfterRequests { requestsPerAccessKey = [:] }
+        faults = next
+        random = SeededRandom(seed: next.seed)
     }
 
     func arn(_ name: String) -> String { "arn:aws:kinesis:\(region):\(account):stream/\(name)" }

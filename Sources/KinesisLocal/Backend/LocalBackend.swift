@@ -98,6 +98,7 @@ final class LocalBackend: Sendable {
                         let seen = state.requestsPerAccessKey[accessKey, default: 0]
                         state.requestsPerAccessKey[accessKey] = seen + 1
                         if seen >= limit {
+                            state.expiredTokenCount += 1
                             throw AWSErrorReply(status: 400, type: "ExpiredTokenException", message: "The security token included in the request is expired")
                         }
                     }
