@@ -372,6 +372,7 @@ struct ProducerStateMachine {
         }
         restore(skipped)
         lastBatchBudgetLimited = budgetLimited
+        holdKeys(&batch)
         return batch.isEmpty ? nil : Batch(records: batch, entries: nil, bytes: bytes)
     }
 
@@ -427,8 +428,10 @@ struct ProducerStateMachine {
         restore(skipped)
         lastBatchBudgetLimited = !exhausted.isEmpty
         guard !builder.isEmpty else { return nil }
-        let (records, entries) = builder.finish()
-        return Batch(records: records, entries: entries, bytes: builder.bytes)
+        let packed = builder.finish()
+        var records = packed.records
+        holdKeys(&records)
+        return Batch(records: records, entries: packed.entries, bytes: builder.bytes)
     }
 
     /// User records looked at for one aggregated call: about 450 KB of 100-byte records, a few milliseconds under
@@ -441,9 +444,16 @@ struct ProducerStateMachine {
         record.attempts += 1
         if record.attempts > 1 { stats.retries += 1 }
         bufferedBytes -= record.size
-        if limits.ordered {
-            record.holdsKey = true
-            busyKeys[record.record.partitionKey, default: 0] += 1
+    }
+
+    /// Ordered mode: the records of a new call hold back their keys' later records until they are done. Done once
+    /// the call is packed, so that a key's records do not block each other inside it (with aggregation they all
+    /// go into one aggregate).
+    private mutating func holdKeys(_ records: inout [PendingRecord]) {
+        guard limits.ordered else { return }
+        for index in records.indices {
+            records[index].holdsKey = true
+            busyKeys[records[index].record.partitionKey, default: 0] += 1
         }
     }
 
@@ -465,13 +475,16 @@ struct ProducerStateMachine {
 
     private mutating func releaseDueRetries(now: ContinuousClock.Instant) {
         guard !backoff.isEmpty else { return }
+        // Ordered mode: a key's records come back together, once all of them are due. Released one by one (the
+        // members of a failed aggregate each draw their own backoff), an earlier one would wait in the buffer,
+        // held back by a later one still backing off, and then find that later one prepended ahead of it.
+        let waitingKeys: Set<String> = limits.ordered
+            ? Set(backoff.lazy.filter { $0.notBefore.map { $0 > now } ?? false }.map(\.record.partitionKey)) : []
         var due: [PendingRecord] = []
         backoff.removeAll { record in
-            guard let notBefore = record.notBefore, notBefore > now else {
-                due.append(record)
-                return true
-            }
-            return false
+            guard record.notBefore.map({ $0 <= now }) ?? true, !waitingKeys.contains(record.record.partitionKey) else { return false }
+            due.append(record)
+            return true
         }
         // Retries go ahead of newer records, oldest first.
         for var record in due.sorted(by: { $0.id > $1.id }) {
