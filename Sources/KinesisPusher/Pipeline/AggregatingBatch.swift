@@ -38,7 +38,7 @@ struct AggregatingBatch {
     /// The aggregate still taking records, by shard.
     private var open: [String: Int] = [:]
     /// Ordered mode: the entry holding each key's records.
-    private var entryOfKey: [String: Int] = [:]
+    private var entryOfKey: [Int: Int] = [:]
 
     init(maxEntries: Int, maxBytes: Int, maxSize: Int, maxCount: Int, ordered: Bool) {
         self.maxEntries = maxEntries
@@ -51,7 +51,7 @@ struct AggregatingBatch {
     var isEmpty: Bool { entries.isEmpty }
 
     func placement(for record: PendingRecord, shard: String?) -> Placement {
-        if ordered, let index = entryOfKey[record.record.partitionKey] {
+        if ordered, let index = entryOfKey[record.orderingKey] {
             guard let shard, open[shard] == index else { return .skip }
             return join(record, entry: index) ?? .skip
         }
@@ -97,7 +97,7 @@ struct AggregatingBatch {
         case .skip, .full:
             return
         }
-        if ordered { entryOfKey[record.record.partitionKey] = placement.entryIndex ?? entries.count - 1 }
+        if ordered { entryOfKey[record.orderingKey] = placement.entryIndex ?? entries.count - 1 }
         memberCount += 1
     }
 

@@ -20,8 +20,11 @@ struct PendingRecord {
         let acceptedAt: ContinuousClock.Instant
         let deadline: ContinuousClock.Instant?
         let completion: Completion
+        /// Ordered mode: the partition key's hash value, worked out once (a collision only makes two keys wait
+        /// for each other).
+        let orderingKey: Int
 
-        init(id: UInt64, record: Record, hash: UInt128, size: Int, acceptedAt: ContinuousClock.Instant, deadline: ContinuousClock.Instant?, completion: Completion) {
+        init(id: UInt64, record: Record, hash: UInt128, size: Int, acceptedAt: ContinuousClock.Instant, deadline: ContinuousClock.Instant?, completion: Completion, ordered: Bool) {
             self.id = id
             self.record = record
             self.hash = hash
@@ -29,6 +32,7 @@ struct PendingRecord {
             self.acceptedAt = acceptedAt
             self.deadline = deadline
             self.completion = completion
+            self.orderingKey = ordered ? record.partitionKey.hashValue : 0
         }
     }
 
@@ -42,9 +46,21 @@ struct PendingRecord {
     /// Ordered mode: counted in the runner's busy keys (in flight, backing off, or waiting for its aggregate's
     /// shard to be known).
     var holdsKey = false
+    /// Ordered mode: next in line for its key (a retry, or released from the parked records), so it goes ahead
+    /// of the key's parked records.
+    var isKeyHead = false
 
-    init(id: UInt64, record: Record, hash: UInt128, size: Int, acceptedAt: ContinuousClock.Instant, deadline: ContinuousClock.Instant?, completion: Completion) {
-        fixed = Fixed(id: id, record: record, hash: hash, size: size, acceptedAt: acceptedAt, deadline: deadline, completion: completion)
+    init(
+        id: UInt64,
+        record: Record,
+        hash: UInt128,
+        size: Int,
+        acceptedAt: ContinuousClock.Instant,
+        deadline: ContinuousClock.Instant?,
+        completion: Completion,
+        ordered: Bool = false
+    ) {
+        fixed = Fixed(id: id, record: record, hash: hash, size: size, acceptedAt: acceptedAt, deadline: deadline, completion: completion, ordered: ordered)
     }
 
     var id: UInt64 { fixed.id }
@@ -56,4 +72,5 @@ struct PendingRecord {
     /// When the record expires; `nil` never.
     var deadline: ContinuousClock.Instant? { fixed.deadline }
     var completion: Completion { fixed.completion }
+    var orderingKey: Int { fixed.orderingKey }
 }

@@ -126,7 +126,11 @@ struct ProducerStateMachine {
     /// Aggregates that landed on an unexpected shard, waiting for a map that knows it.
     private var landed: [LandedAggregate] = []
     /// Ordered mode: records in flight or backing off, by partition key; those keys' later records wait.
-    private var busyKeys: [String: Int] = [:]
+    private var busyKeys: [Int: Int] = [:]
+    /// Ordered mode: records whose key is busy, set aside in order so scans do not walk over them again; the
+    /// oldest go back to the front of the buffer, marked ``PendingRecord/isKeyHead``, once the key is free.
+    private var parked: [Int: Deque<PendingRecord>] = [:]
+    private var parkedCount = 0
     private(set) var inFlightRequests = 0
     /// Calls allowed in flight now: halved when a call times out, fails or is throttled as a whole, grown back by
     /// about one per round of successful calls (AIMD), never above `limits.maxInFlight`. An overloaded endpoint
@@ -175,7 +179,7 @@ struct ProducerStateMachine {
         self.limiter = RateLimiter(percent: rateLimitPercent)
     }
 
-    var bufferedCount: Int { ready.count + backoff.count }
+    var bufferedCount: Int { ready.count + backoff.count + parkedCount }
     var isIdle: Bool { bufferedCount == 0 && inFlightRequests == 0 && waiters.isEmpty && landed.isEmpty }
 
     // MARK: Intake
@@ -221,7 +225,8 @@ struct ProducerStateMachine {
             size: record.billedSize,
             acceptedAt: now,
             deadline: limits.recordTTL.map { now + $0 },
-            completion: completion
+            completion: completion,
+            ordered: limits.ordered
         )
         if waiters.isEmpty && hasRoom(for: pending.size) {
             admit(pending)
@@ -342,7 +347,7 @@ struct ProducerStateMachine {
         var skipped: [PendingRecord] = []
         var budgetLimited = false
         // Ordered mode: keys already in this call, or with a record skipped in it.
-        var closedKeys: Set<String> = []
+        var closedKeys: Set<Int> = []
         var scanned = 0
         let scanLimit = max(limits.maxRecordsPerRequest * 8, 4000)
         while batch.count < limits.maxRecordsPerRequest, scanned < scanLimit, var record = ready.popFirst() {
@@ -355,8 +360,12 @@ struct ProducerStateMachine {
             }
             let shard = map?.shard(for: record.hash)
             if limits.ordered {
-                let key = record.record.partitionKey
-                guard closedKeys.insert(key).inserted, busyKeys[key] == nil else {
+                let key = record.orderingKey
+                if mustPark(record) {
+                    park(record)
+                    continue
+                }
+                guard closedKeys.insert(key).inserted else {
                     skipped.append(record)
                     continue
                 }
@@ -388,17 +397,21 @@ struct ProducerStateMachine {
         var skipped: [PendingRecord] = []
         // Shards whose budget ran out in this call: their records are skipped without asking again.
         var exhausted: Set<String> = []
-        var closedKeys: Set<String> = []
+        var closedKeys: Set<Int> = []
         var scanned = 0
         let scanLimit = Self.aggregatedRecordsPerCall
         // Stops early once every shard is out of budget.
         scan: while scanned < scanLimit, exhausted.count < map.count, var record = ready.popFirst() {
             scanned += 1
             readyBytes -= record.size
+            if limits.ordered, mustPark(record) {
+                park(record)
+                continue
+            }
             let shard = map.shard(for: record.hash)
             var taken = false
             if !(shard.map { exhausted.contains($0) } ?? false),
-                !limits.ordered || (busyKeys[record.record.partitionKey] == nil && !closedKeys.contains(record.record.partitionKey))
+                !limits.ordered || !closedKeys.contains(record.orderingKey)
             {
                 let placement = builder.placement(for: record, shard: shard)
                 switch placement {
@@ -421,7 +434,7 @@ struct ProducerStateMachine {
                 }
             }
             if !taken {
-                if limits.ordered { closedKeys.insert(record.record.partitionKey) }
+                if limits.ordered { closedKeys.insert(record.orderingKey) }
                 skipped.append(record)
             }
         }
@@ -446,14 +459,13 @@ struct ProducerStateMachine {
         bufferedBytes -= record.size
     }
 
-    /// Ordered mode: the records of a new call hold back their keys' later records until they are done. Done once
-    /// the call is packed, so that a key's records do not block each other inside it (with aggregation they all
-    /// go into one aggregate).
+    /// Ordered mode: the records of a new call hold back their keys' later records until they are done. Done
+    /// after the call is packed, so a key's own records in the call do not block each other.
     private mutating func holdKeys(_ records: inout [PendingRecord]) {
         guard limits.ordered else { return }
         for index in records.indices {
             records[index].holdsKey = true
-            busyKeys[records[index].record.partitionKey, default: 0] += 1
+            busyKeys[records[index].orderingKey, default: 0] += 1
         }
     }
 
@@ -465,33 +477,88 @@ struct ProducerStateMachine {
         }
     }
 
-    /// Ordered mode: the record no longer holds back its key's later records.
-    private mutating func releaseKey(_ record: inout PendingRecord) {
+    /// Ordered mode: the record no longer holds back its key's later records; when it was the key's last one
+    /// out, the key's parked records go back to the front of the buffer.
+    private mutating func releaseKey(_ record: inout PendingRecord, unparks: Bool = true) {
         guard record.holdsKey else { return }
         record.holdsKey = false
-        let key = record.record.partitionKey
-        if let count = busyKeys[key], count > 1 { busyKeys[key] = count - 1 } else { busyKeys[key] = nil }
+        let key = record.orderingKey
+        if let count = busyKeys[key], count > 1 {
+            busyKeys[key] = count - 1
+            return
+        }
+        busyKeys[key] = nil
+        if unparks { unpark(key) }
+    }
+
+    /// Ordered mode: a record waits behind its key's busy or parked records, unless it is the key's head.
+    private func mustPark(_ record: PendingRecord) -> Bool {
+        busyKeys[record.orderingKey] != nil || (!record.isKeyHead && parked[record.orderingKey] != nil)
+    }
+
+    /// Ordered mode: sets aside a record whose key is busy (it already left `ready` and `readyBytes`).
+    /// Kept in acceptance order (ids grow with it): a head parked again goes back before newer records.
+    private mutating func park(_ record: PendingRecord) {
+        var record = record
+        record.isKeyHead = false
+        parkedCount += 1
+        var waiting = parked.removeValue(forKey: record.orderingKey) ?? []
+        if let last = waiting.last, last.id > record.id {
+            let index = waiting.firstIndex { $0.id > record.id } ?? waiting.endIndex
+            waiting.insert(record, at: index)
+        } else {
+            waiting.append(record)
+        }
+        parked[record.orderingKey] = waiting
+    }
+
+    /// Ordered mode: once `key` is free, its oldest parked records go to the front of the buffer as its heads:
+    /// one without aggregation (a call carries one record per key), an aggregate's worth with it. Moving them
+    /// all would shuffle a hot key's whole backlog on every call.
+    private mutating func unpark(_ key: Int) {
+        guard busyKeys[key] == nil, var waiting = parked[key] else { return }
+        let count = min(waiting.count, limits.aggregation == nil ? 1 : 512)
+        var heads: [PendingRecord] = []
+        heads.reserveCapacity(count)
+        for _ in 0..<count {
+            var record = waiting.removeFirst()
+            record.isKeyHead = true
+            heads.append(record)
+        }
+        parked[key] = waiting.isEmpty ? nil : waiting
+        parkedCount -= count
+        for record in heads.reversed() {
+            ready.prepend(record)
+            readyBytes += record.size
+        }
     }
 
     private mutating func releaseDueRetries(now: ContinuousClock.Instant) {
         guard !backoff.isEmpty else { return }
-        // Ordered mode: a key's records come back together, once all of them are due. Released one by one (the
-        // members of a failed aggregate each draw their own backoff), an earlier one would wait in the buffer,
-        // held back by a later one still backing off, and then find that later one prepended ahead of it.
-        let waitingKeys: Set<String> = limits.ordered
-            ? Set(backoff.lazy.filter { $0.notBefore.map { $0 > now } ?? false }.map(\.record.partitionKey)) : []
         var due: [PendingRecord] = []
         backoff.removeAll { record in
-            guard record.notBefore.map({ $0 <= now }) ?? true, !waitingKeys.contains(record.record.partitionKey) else { return false }
+            guard record.notBefore.map({ $0 <= now }) ?? true else { return false }
             due.append(record)
             return true
         }
-        // Retries go ahead of newer records, oldest first.
-        for var record in due.sorted(by: { $0.id > $1.id }) {
-            releaseKey(&record)
-            ready.prepend(record)
-            readyBytes += record.size
+        guard limits.ordered else {
+            // Retries go ahead of newer records, oldest first.
+            for record in due.sorted(by: { $0.id > $1.id }) {
+                ready.prepend(record)
+                readyBytes += record.size
+            }
+            return
         }
+        // Ordered mode: the members of a failed aggregate each draw their own backoff and come due one by one.
+        // Each joins its key's parked records in acceptance order; once the key's last busy record is out, the
+        // oldest go to the front together.
+        var keys: Set<Int> = []
+        for var record in due {
+            releaseKey(&record, unparks: false)
+            park(record)
+            keys.insert(record.orderingKey)
+        }
+        for key in keys { unpark(key) }
     }
 
     private mutating func expireReady(now: ContinuousClock.Instant, into effects: inout Effects) {
@@ -710,6 +777,8 @@ struct ProducerStateMachine {
     private mutating func fail(_ record: PendingRecord, _ error: ProducerError, into effects: inout Effects) {
         var record = record
         releaseKey(&record)
+        // A key head that expired before being sent frees its key's next record.
+        if limits.ordered { unpark(record.orderingKey) }
         stats.failed += 1
         if error.code == .expired { tally.expired += 1 }
         effects.outcomes.append(Outcome(record: record, result: .failure(error)))
@@ -729,7 +798,11 @@ struct ProducerStateMachine {
     }
 
     private mutating func failBuffered(_ error: ProducerError, into effects: inout Effects) {
-        for record in ready + backoff { fail(record, withAttempts(error, record), into: &effects) }
+        // Parked records first out, so failing their keys' busy records cannot move them back.
+        let parkedRecords = parked.values.flatMap { $0 }
+        parked = [:]
+        parkedCount = 0
+        for record in ready + backoff + parkedRecords { fail(record, withAttempts(error, record), into: &effects) }
         for aggregate in landed {
             var unverified = error
             unverified.message += "; it was stored in an aggregate on shard \(aggregate.shardID) (sequence number \(aggregate.sequenceNumber)) that may not own its hash key, and a KCL consumer drops such an aggregate"
@@ -798,7 +871,7 @@ struct ProducerStateMachine {
     /// When the longest-waiting buffered record was accepted.
     var oldestBufferedAcceptance: ContinuousClock.Instant? {
         let oldestReady = ready.first?.acceptedAt
-        let oldestBackoff = backoff.map(\.acceptedAt).min()
+        let oldestBackoff = (backoff.map(\.acceptedAt) + parked.values.compactMap { $0.first?.acceptedAt }).min()
         switch (oldestReady, oldestBackoff) {
         case (let a?, let b?): return min(a, b)
         case (let a?, nil): return a
