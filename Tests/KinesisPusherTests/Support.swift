@@ -61,17 +61,25 @@ func withReader<T>(_ server: KinesisLocal, _ body: (KinesisClient) async throws 
 
 /// Every record stored in stream "s", from all shards (closed ones too).
 func readBack(_ server: KinesisLocal) async throws -> [GetRecordsResult.Record] {
+    try await readShards(server).flatMap(\.records)
+}
+
+/// Every shard of stream "s" (closed ones too) by shard id, so parents before children, each with its records in
+/// sequence order, read with GetRecords.
+func readShards(_ server: KinesisLocal) async throws -> [(shard: Shard, records: [GetRecordsResult.Record])] {
     try await withReader(server) { client in
-        var records: [GetRecordsResult.Record] = []
-        for shard in try await client.listShards(stream: .name("s")) {
+        var shards: [(shard: Shard, records: [GetRecordsResult.Record])] = []
+        for shard in try await client.listShards(stream: .name("s")).sorted(by: { $0.shardID < $1.shardID }) {
+            var records: [GetRecordsResult.Record] = []
             var iterator: String? = try await client.getShardIterator(stream: .name("s"), shardID: shard.shardID, position: .trimHorizon)
             while let current = iterator {
                 let page = try await client.getRecords(shardIterator: current, limit: 10_000)
                 records += page.records
                 iterator = page.records.isEmpty ? nil : page.nextShardIterator
             }
+            shards.append((shard, records))
         }
-        return records
+        return shards
     }
 }
 
