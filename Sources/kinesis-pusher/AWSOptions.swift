@@ -9,13 +9,13 @@ struct AWSOptions: ParsableArguments {
     @Option(help: "The stream name (or ARN, starting with 'arn:').")
     var stream: String
 
-    @Option(help: "AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, then the profile's region).")
+    @Option(help: "AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, then the profile's region; us-east-1 for a loopback endpoint).")
     var region: String?
 
     @Option(help: "Profile of ~/.aws/config and ~/.aws/credentials (default: AWS_PROFILE, else 'default').")
     var profile: String?
 
-    @Option(help: "Custom endpoint URL, e.g. http://127.0.0.1:4567 (default: AWS_ENDPOINT_URL_KINESIS, AWS_ENDPOINT_URL, else the region's).")
+    @Option(help: "Custom endpoint URL, e.g. http://127.0.0.1:4567 (default: AWS_ENDPOINT_URL_KINESIS, AWS_ENDPOINT_URL, else the region's). On loopback, missing credentials are replaced by placeholders.")
     var endpoint: String?
 
     @Flag(help: "Log requests, retries and credential resolution to standard error.")
@@ -31,11 +31,12 @@ struct AWSOptions: ParsableArguments {
         return logger
     }
 
-    /// Resolves region, endpoint and credentials, and builds a client on `httpClient`.
+    /// Resolves region, endpoint and credentials (with the defaults for a loopback endpoint, see
+    /// ``LocalEndpoint``), and builds a client on `httpClient`.
     func makeClient(httpClient: HTTPClient, logger: Logger, configure: (inout KinesisClient.Configuration) -> Void = { _ in }) throws -> KinesisClient {
-        var configuration = try KinesisClient.Configuration.resolve(region: region, profile: profile, endpoint: endpoint)
+        var configuration = try resolveConfiguration()
         configure(&configuration)
-        let credentials = DefaultCredentialChain.make(profile: profile, httpClient: httpClient, logger: logger)
+        let credentials = makeCredentialProvider(httpClient: httpClient, logger: logger)
         return KinesisClient(configuration: configuration, credentialProvider: credentials, httpClient: httpClient, logger: logger)
     }
 }

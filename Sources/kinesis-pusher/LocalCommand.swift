@@ -105,6 +105,11 @@ struct LocalCommand: AsyncParsableCommand {
             banner.append("  stream \(spec.name): \(spec.onDemand ? "on-demand, 4" : "\(spec.shardCount)") shards")
         }
         banner.append("  per-shard limits \(noShardLimits ? "off" : "on"), signatures \(strictAuth ? "verified" : "not verified"); Ctrl-C stops")
+        if let first = configuration.streams.first {
+            // The next step, ready to paste: region and credentials are filled in for a loopback endpoint.
+            banner.append("  push: kinesis-pusher push --stream \(first.name) --endpoint \(server.endpoint) FILE")
+            banner.append("  read: kinesis-pusher read --stream \(first.name) --endpoint \(server.endpoint)")
+        }
         // Written unbuffered so a script reading our output sees the endpoint at once.
         FileHandle.standardOutput.write(Data((banner.joined(separator: "\n") + "\n").utf8))
         var services: [any Service] = [server]

@@ -129,8 +129,10 @@ struct PushCommand: AsyncParsableCommand {
 
         let metricsServer: MetricsServer?
         do {
+            // A loopback endpoint gets a region and placeholder credentials when none are set (LocalEndpoint).
+            runner.withCredentialProvider(aws.makeCredentialProvider(logger: logger))
             let target = AWSConfig(
-                region: aws.region,
+                region: try aws.resolveConfiguration().region,
                 profile: aws.profile,
                 streamName: aws.streamIdentifier.name ?? aws.stream,
                 streamARN: aws.streamIdentifier.arn,

@@ -100,15 +100,19 @@ struct ReadCommand: AsyncParsableCommand {
                         }
                     }
                     if output.count > 1 << 20 {
-                        FileHandle.standardOutput.write(output)
+                        try StandardOutput.write(output)
                         output.removeAll(keepingCapacity: true)
                     }
                     // A closed shard ends with no next iterator; an open one once a read is empty and caught up.
                     iterator = page.records.isEmpty && (page.millisBehindLatest ?? 0) == 0 ? nil : page.nextShardIterator
                 }
             }
-            FileHandle.standardOutput.write(output)
+            try StandardOutput.write(output)
             try await httpClient.shutdown()
+        } catch is StandardOutput.Closed {
+            // The reader has all it wanted (`read | head`): stop quietly.
+            try? await httpClient.shutdown()
+            return
         } catch {
             try? await httpClient.shutdown()
             FileHandle.standardError.write(Data("error: \(FailureReason.describe(error, stream: aws.stream, endpoint: aws.endpoint))\n".utf8))
