@@ -49,6 +49,35 @@ struct TestMetricsTests {
         }
     }
 
+    @Test("with aggregation, records_total counts user records and kinesis_records_total the aggregates carrying them")
+    func aggregatedCounts() async throws {
+        try await withServer(local(shards: 2, faults: .init(recordThrottleRate: 0.2, seed: 9))) { server in
+            let metrics = TestMetrics()
+            let runner = try makeRunner(server, factory: metrics) { configuration in
+                configuration.bufferSize = 5000
+                configuration.aggregation = .init(maxSize: 4096)
+            }
+            let count = 3000
+            let (_, run) = try await withRunning(runner) {
+                for i in 0..<count { try await runner.send(Record(text: "record \(i)", partitionKey: "k\(i % 50)")) }
+                try await until { runner.stats.delivered + runner.stats.failed == count }
+            }
+            try run.get()
+            let stats = runner.stats
+            let success = metrics.counterTotal(label: "kinesis_pusher_records_total", dimensions: [("stream", "s"), ("status", "success")])
+            let kinesisRecords = try metrics.expectCounter("kinesis_pusher_kinesis_records_total", [("stream", "s")]).totalValue
+            let reaggregated = metrics.counterTotal(label: "kinesis_pusher_reaggregated_records_total", dimensions: [("stream", "s")])
+            print("aggregated metrics: user records \(success), Kinesis records \(kinesisRecords), reaggregated \(reaggregated); stats \(stats)")
+            #expect(success == count)
+            #expect(stats.aggregated > 0)
+            #expect(kinesisRecords == stats.deliveredKinesisRecords)
+            // 4 KiB aggregates of ~20-byte records: far fewer Kinesis records than user records, and more than one.
+            #expect(kinesisRecords > 1 && kinesisRecords * 20 < count)
+            #expect(Int(reaggregated) == stats.reaggregated)
+            #expect(stats.throttled > 0)
+        }
+    }
+
     @Test("plain configure reports nothing, even with a metrics factory set")
     func plainConfigure() async throws {
         try await withServer(local(shards: 2)) { server in
