@@ -12,6 +12,19 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
+// What the app imports; its tests import the same, and more.
+let appDependencies: [Target.Dependency] = [
+    .product(name: "AWSCredentials", package: kinesisPusher),
+    .product(name: "KinesisPusher", package: kinesisPusher),
+    .product(name: "KinesisPusherPrometheus", package: kinesisPusher),
+    .product(name: "KinesisPusherHummingbird", package: kinesisPusher),
+    .product(name: "Hummingbird", package: "hummingbird"),
+    .product(name: "HTTPTypes", package: "swift-http-types"),
+    .product(name: "Logging", package: "swift-log"),
+    .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+    .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+]
+
 let package = Package(
     name: "HummingbirdApp",
     platforms: [.macOS(.v15)],
@@ -27,33 +40,17 @@ let package = Package(
         // The app: POST /events into a Kinesis stream through the Runner, GET /metrics, GET /health.
         .executableTarget(
             name: "EventsApp",
-            dependencies: [
-                .product(name: "AWSCredentials", package: kinesisPusher),
-                .product(name: "KinesisPusher", package: kinesisPusher),
-                .product(name: "KinesisPusherPrometheus", package: kinesisPusher),
-                .product(name: "KinesisPusherHummingbird", package: kinesisPusher),
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-            ],
+            dependencies: appDependencies,
             swiftSettings: swiftSettings
         ),
         // The routes against an in-process KinesisLocal (`swift test --package-path Examples/HummingbirdApp`).
         .testTarget(
             name: "EventsAppTests",
-            dependencies: [
+            dependencies: appDependencies + [
                 "EventsApp",
-                .product(name: "AWSCredentials", package: kinesisPusher),
                 .product(name: "AWSSigning", package: kinesisPusher),
                 .product(name: "KinesisLocal", package: kinesisPusher),
-                .product(name: "KinesisPusher", package: kinesisPusher),
-                .product(name: "KinesisPusherPrometheus", package: kinesisPusher),
-                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
