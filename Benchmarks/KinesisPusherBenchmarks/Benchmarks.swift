@@ -1,8 +1,9 @@
 import Benchmark
 
 // Micro-benchmarks of the producer's hot paths. Each benchmark names its unit of work ("per record", "per
-// request"): one iteration does 1000 of them (`scalingFactor: .kilo`, `for _ in benchmark.scaledIterations`), so
-// run with `--scale` (scripts/microbench.sh does) to read time and mallocs per unit.
+// request"): one iteration does 1000 of them (`scalingFactor: .kilo`, `for _ in benchmark.scaledIterations`). The
+// tables show values per unit (marked `*`, rounded to whole mallocs); with package-benchmark 1.38.1, `--scale`
+// shows the unscaled values instead: per 1000 units, which keeps the fractions of a malloc.
 //
 // mallocs are counted process-wide by package-benchmark's malloc interposer: for the benchmarks that run a Runner
 // against KinesisLocal they include the server's and the HTTP client's allocations too.
