@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # What metrics add to the Runner's CPU per record: the same push with metrics off and on, alternated, against one
-# KinesisLocal in another process (limits off), medians of each. Usage: Benchmarks/metrics-overhead.sh [RECORDS] [ROUNDS]
+# KinesisLocal in another process (limits off), medians of each; bench producer's latency sampling is off in both
+# (--no-latency), so "off" means no metrics at all. Usage: Benchmarks/metrics-overhead.sh [RECORDS] [ROUNDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 records=${1:-200000}
@@ -17,8 +18,8 @@ trap 'kill $server 2>/dev/null || true' EXIT
 sleep 1
 results=()
 for _ in $(seq 1 "$rounds"); do
-  results+=("$("$bin" bench producer --endpoint "http://127.0.0.1:$port" --records "$records" --json | tr -d '\n')")
-  results+=("$("$bin" bench producer --endpoint "http://127.0.0.1:$port" --records "$records" --metrics --json | tr -d '\n')")
+  results+=("$("$bin" bench producer --endpoint "http://127.0.0.1:$port" --records "$records" --no-latency --json | tr -d '\n')")
+  results+=("$("$bin" bench producer --endpoint "http://127.0.0.1:$port" --records "$records" --metrics --no-latency --json | tr -d '\n')")
 done
 python3 - "${results[@]}" <<'PY'
 import json, statistics, sys

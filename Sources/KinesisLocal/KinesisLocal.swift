@@ -153,3 +153,26 @@ extension KinesisLocal {
         return (Int(reply.status.code), reply.body)
     }
 }
+
+extension KinesisLocal {
+    /// The kernel thread ids (Linux TIDs) of the server's event loop threads, one per thread, so a benchmark that
+    /// runs the server in process can read the server's own CPU time from `/proc/self/task/TID/stat` and tell it
+    /// from the rest of the process. Empty where `/proc` is missing (not Linux).
+    package func eventLoopThreadIDs() async throws -> [Int32] {
+        var ids: [Int32] = []
+        for loop in group.makeIterator() {
+            if let id = try await loop.submit({ Self.currentKernelThreadID() }).get() { ids.append(id) }
+        }
+        return ids
+    }
+
+    /// The calling thread's kernel id (`gettid()`), read from the `/proc/thread-self` link (`PID/task/TID`):
+    /// Swift cannot call the variadic `syscall(SYS_gettid)`, and Glibc's module does not export `gettid`.
+    private static func currentKernelThreadID() -> Int32? {
+        var buffer = [CChar](repeating: 0, count: 64)
+        let count = readlink("/proc/thread-self", &buffer, buffer.count - 1)
+        guard count > 0 else { return nil }
+        let link = String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return link.split(separator: "/").last.flatMap { Int32($0) }
+    }
+}
