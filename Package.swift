@@ -134,9 +134,15 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The `push` command's input: lines split off a file descriptor, NDJSON partition keys.
+        .target(
+            name: "LineInput",
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "kinesis-pusher",
             dependencies: [
+                "LineInput",
                 "KinesisAPI",
                 "KinesisAggregation",
                 "KinesisPusher",
@@ -172,6 +178,7 @@ let package = Package(
         ),
         .testTarget(name: "AWSSigningTests", dependencies: ["AWSSigning"], swiftSettings: swiftSettings),
         .testTarget(name: "KinesisAggregationTests", dependencies: ["KinesisAggregation"], swiftSettings: swiftSettings),
+        .testTarget(name: "LineInputTests", dependencies: ["LineInput"], swiftSettings: swiftSettings),
         .testTarget(
             name: "AWSCredentialsTests",
             dependencies: [
@@ -258,3 +265,30 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// libFuzzer targets, only when KINESIS_PUSHER_FUZZ is set (scripts/fuzz.sh sets it and builds them with
+// `-sanitize=fuzzer` in its own scratch path), so the normal build never sees them. Each is Fuzz/<name>/: a test
+// function and a main.swift that hands it to libFuzzer through FuzzSupport and FuzzDriver (SwiftPM renames an
+// executable's `main`, so libFuzzer's own cannot be used).
+if Context.environment["KINESIS_PUSHER_FUZZ"] != nil {
+    let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
+        ("FuzzPutRecordsResponse", ["KinesisAPI", .product(name: "NIOCore", package: "swift-nio")]),
+        ("FuzzErrorResponse", ["KinesisAPI", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio")]),
+        ("FuzzSharedConfig", ["AWSCredentials"]),
+        ("FuzzLineInput", ["LineInput"]),
+        ("FuzzAggregation", ["KinesisAggregation", .product(name: "Crypto", package: "swift-crypto")]),
+        ("FuzzLocalRequest", ["KinesisLocal", .product(name: "NIOCore", package: "swift-nio")]),
+    ]
+    package.targets.append(.target(name: "FuzzDriver", path: "Fuzz/FuzzDriver"))
+    package.targets.append(.target(name: "FuzzSupport", dependencies: ["FuzzDriver"], path: "Fuzz/FuzzSupport", swiftSettings: swiftSettings))
+    for target in fuzzTargets {
+        package.targets.append(
+            .executableTarget(
+                name: target.name,
+                dependencies: ["FuzzSupport"] + target.dependencies,
+                path: "Fuzz/\(target.name)",
+                swiftSettings: swiftSettings
+            )
+        )
+    }
+}

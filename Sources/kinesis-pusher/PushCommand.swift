@@ -3,6 +3,7 @@ import Foundation
 import KinesisAPI
 import KinesisPusher
 import KinesisPusherPrometheus
+import LineInput
 import Logging
 import ServiceLifecycle
 import Synchronization
@@ -307,28 +308,14 @@ final class InputService: Service, Sendable {
     }
 
     private func makeRecord(_ line: [UInt8], random: inout SystemRandomNumberGenerator) throws -> Record {
-        if format == .ndjson {
-            guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else {
-                throw InputError(message: "not a JSON object")
-            }
-            if let field = partitionKeyField {
-                guard let value = object[field], !(value is NSNull) else {
-                    throw InputError(message: "field '\(field)' is missing")
-                }
-                let key = (value as? String) ?? "\(value)"
-                return Record(data: line, partitionKey: key)
-            }
+        if format == .ndjson, let key = try NDJSONLine.partitionKey(in: line, field: partitionKeyField) {
+            return Record(data: line, partitionKey: key)
         }
         return Record(data: line, partitionKey: partitionKey ?? String(random.next() as UInt64, radix: 36))
     }
 
     private func report(_ message: String) {
         FileHandle.standardError.write(Data("\r\u{1B}[K\(message)\n".utf8))
-    }
-
-    struct InputError: Error, CustomStringConvertible {
-        var message: String
-        var description: String { message }
     }
 }
 
