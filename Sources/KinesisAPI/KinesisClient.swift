@@ -91,7 +91,11 @@ public final class KinesisClient: Sendable {
 
     /// Sends one operation with retries and decodes the answer.
     func call<Response: Decodable>(_ operation: String, body: ByteBuffer, as type: Response.Type) async throws -> Response {
-        let answer = try await send(operation, body: body)
+        try Self.decode(Response.self, answer: try await send(operation, body: body), operation: operation)
+    }
+
+    /// Decodes the body of a 200 answer; one that does not decode is a fatal `InvalidResponse`.
+    package static func decode<Response: Decodable>(_ type: Response.Type, answer: ByteBuffer, operation: String) throws(KinesisError) -> Response {
         do {
             return try JSONDecoder().decode(Response.self, from: Data(answer.readableBytesView))
         } catch {

@@ -17,17 +17,7 @@ extension KinesisClient {
             )
         }
         let body = PutRecordsBody.encode(entries, stream: stream)
-        let result = try await call("PutRecords", body: body, as: PutRecordsResult.self)
-        guard result.records.count == entries.count else {
-            throw KinesisError(
-                code: .invalidResponse,
-                message: "PutRecords answered \(result.records.count) entries for \(entries.count) records",
-                operation: "PutRecords",
-                httpStatus: 200,
-                retryClass: .transient
-            )
-        }
-        return result
+        return try PutRecordsResult.decode(answer: try await send("PutRecords", body: body), recordCount: entries.count)
     }
 
     /// Writes one record. `sequenceNumberForOrdering` (the previous record's sequence number for the same key)
@@ -81,5 +71,23 @@ extension KinesisClient {
         writer.field("Limit", limit)
         writer.field("StreamARN", streamARN)
         return try await call("GetRecords", body: writer.finish(), as: GetRecordsResult.self)
+    }
+}
+
+extension PutRecordsResult {
+    /// Reads the 200 answer to a PutRecords call of `recordCount` records: it must decode and hold one entry per
+    /// record (a short or long answer is a transient `InvalidResponse`).
+    package static func decode(answer: ByteBuffer, recordCount: Int) throws(KinesisError) -> PutRecordsResult {
+        let result = try KinesisClient.decode(PutRecordsResult.self, answer: answer, operation: "PutRecords")
+        guard result.records.count == recordCount else {
+            throw KinesisError(
+                code: .invalidResponse,
+                message: "PutRecords answered \(result.records.count) entries for \(recordCount) records",
+                operation: "PutRecords",
+                httpStatus: 200,
+                retryClass: .transient
+            )
+        }
+        return result
     }
 }

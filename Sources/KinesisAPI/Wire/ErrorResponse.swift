@@ -5,8 +5,8 @@ import NIOHTTP1
 /// Turns a non-200 answer into a ``KinesisError``, following botocore's rules: the code is `__type` (anything from
 /// the first `:` cut, only the part after the last `#` kept), the message `message` or `Message`; failing that the
 /// `X-Amzn-ErrorType` header, an XML `<Code>` (moto, STS-style gateways), then the HTTP status.
-enum ErrorResponse {
-    static func decode(status: HTTPResponseStatus, headers: HTTPHeaders, body: ByteBuffer, operation: String) -> KinesisError {
+package enum ErrorResponse {
+    package static func decode(status: HTTPResponseStatus, headers: HTTPHeaders, body: ByteBuffer, operation: String) -> KinesisError {
         let requestID = headers.first(name: "x-amzn-RequestId") ?? headers.first(name: "x-amz-request-id")
         var code: String?
         var message: String?
@@ -52,7 +52,7 @@ enum ErrorResponse {
         return formatter.date(from: text)
     }
 
-    static func normalize(_ type: String) -> String {
+    package static func normalize(_ type: String) -> String {
         var code = Substring(type)
         if let colon = code.firstIndex(of: ":") { code = code[..<colon] }
         if let hash = code.lastIndex(of: "#") { code = code[code.index(after: hash)...] }

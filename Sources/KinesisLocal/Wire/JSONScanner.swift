@@ -2,21 +2,21 @@
 ///
 /// The PutRecords body is the server's hot path: a tree of dictionaries per record would cost more than storing
 /// the records. The scanner hands back byte ranges of strings; only what is needed gets decoded.
-struct JSONScanner {
-    struct Failure: Error {
-        var message: String
+package struct JSONScanner {
+    package struct Failure: Error {
+        package var message: String
     }
 
     let bytes: UnsafeRawBufferPointer
     private(set) var index = 0
 
-    init(_ bytes: UnsafeRawBufferPointer) {
+    package init(_ bytes: UnsafeRawBufferPointer) {
         self.bytes = bytes
     }
 
-    var isAtEnd: Bool { index >= bytes.count }
+    package var isAtEnd: Bool { index >= bytes.count }
 
-    mutating func skipWhitespace() {
+    package mutating func skipWhitespace() {
         while index < bytes.count {
             switch bytes[index] {
             case 0x20, 0x09, 0x0A, 0x0D: index += 1
@@ -175,7 +175,7 @@ struct JSONScanner {
     }
 
     /// Reads any value into a small tree; for control-plane requests, where speed does not matter.
-    mutating func readValue() throws -> JSONValue {
+    package mutating func readValue() throws -> JSONValue {
         guard let byte = peek() else { throw Failure(message: "unexpected end") }
         switch byte {
         case 0x22:
@@ -215,7 +215,7 @@ struct JSONScanner {
 }
 
 /// A parsed JSON value.
-enum JSONValue {
+package enum JSONValue {
     case object([String: JSONValue])
     case array([JSONValue])
     case string(String)

@@ -2,22 +2,22 @@ import NIOCore
 
 /// A PutRecords (or PutRecord) request as the server reads it: records keep their base64 text, which is exactly
 /// what GetRecords sends back, so stored data is never decoded and re-encoded.
-struct PutRecordsRequest {
-    struct Record {
+package struct PutRecordsRequest {
+    package struct Record {
         /// The record's `Data` as base64 text (escapes already resolved).
-        var base64: ByteBuffer
+        package var base64: ByteBuffer
         /// Decoded data length in bytes.
-        var dataLength: Int
-        var partitionKey: String
-        var explicitHashKey: String?
+        package var dataLength: Int
+        package var partitionKey: String
+        package var explicitHashKey: String?
     }
 
-    var streamName: String?
-    var streamARN: String?
-    var records: [Record] = []
-    var sequenceNumberForOrdering: String?
+    package var streamName: String?
+    package var streamARN: String?
+    package var records: [Record] = []
+    package var sequenceNumberForOrdering: String?
 
-    enum ParseError: Error {
+    package enum ParseError: Error {
         /// Not JSON, or not the expected shape: `SerializationException`.
         case serialization(String)
         /// Well-formed, but a member is missing or invalid: `ValidationException` / `InvalidArgumentException`.
@@ -27,7 +27,7 @@ struct PutRecordsRequest {
 
     /// Parses a PutRecords body (`single == false`) or a PutRecord body (`single == true`, the record's members at
     /// the top level).
-    static func parse(_ body: ByteBuffer, single: Bool) throws(ParseError) -> PutRecordsRequest {
+    package static func parse(_ body: ByteBuffer, single: Bool) throws(ParseError) -> PutRecordsRequest {
         var request = PutRecordsRequest()
         do {
             try body.withUnsafeReadableBytes { bytes in
