@@ -84,6 +84,25 @@ struct ErrorResponseTests {
         #expect(empty.retryClass == .throttled)
     }
 
+    /// Found by Fuzz/FuzzErrorResponse: an empty `X-Amzn-ErrorType` header gave an error with an empty code.
+    @Test("an empty __type, header or XML Code counts as absent: the next source, or the HTTP status, names the error")
+    func emptyCodes() {
+        let emptyHeader = Self.decode(400, "\u{1}ccessDo\u{84}naws.kinesis", headers: [("X-Amzn-ErrorType", "")])
+        #expect(emptyHeader.code.rawValue == "HTTP400")
+        #expect(emptyHeader.message.contains("body is not a Kinesis error"))
+
+        let emptyType = Self.decode(400, #"{"__type":"","message":"m"}"#, headers: [("X-Amzn-ErrorType", "ThrottlingException")])
+        #expect(emptyType.code.rawValue == "ThrottlingException")
+        #expect(emptyType.message == "m")
+        #expect(emptyType.retryClass == .throttled)
+
+        #expect(Self.decode(500, #"{"__type":"com.amazonaws.kinesis.v20131202#:x"}"#).code == .internalFailure)
+        #expect(Self.decode(400, #"{"__type":":"}"#, headers: [("X-Amzn-ErrorType", "#")]).code.rawValue == "HTTP400")
+        let emptyXML = Self.decode(503, "<Error><Code></Code><Message>busy</Message></Error>")
+        #expect(emptyXML.code.rawValue == "ServiceUnavailable")
+        #expect(emptyXML.message == "busy")
+    }
+
     @Test("an HTML 502 gives a clear message with the status and a snippet, and is transient")
     func html502() {
         let html = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body><center><h1>502 Bad Gateway</h1></center></body></html>"

@@ -4,7 +4,8 @@ import NIOHTTP1
 
 /// Turns a non-200 answer into a ``KinesisError``, following botocore's rules: the code is `__type` (anything from
 /// the first `:` cut, only the part after the last `#` kept), the message `message` or `Message`; failing that the
-/// `X-Amzn-ErrorType` header, an XML `<Code>` (moto, STS-style gateways), then the HTTP status.
+/// `X-Amzn-ErrorType` header, an XML `<Code>` (moto, STS-style gateways), then the HTTP status. A source that gives
+/// an empty code counts as absent.
 package enum ErrorResponse {
     package static func decode(status: HTTPResponseStatus, headers: HTTPHeaders, body: ByteBuffer, operation: String) -> KinesisError {
         let requestID = headers.first(name: "x-amzn-RequestId") ?? headers.first(name: "x-amz-request-id")
@@ -13,16 +14,16 @@ package enum ErrorResponse {
 
         if let object = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any] {
             if let type = (object["__type"] as? String) ?? (object["code"] as? String) {
-                code = normalize(type)
+                code = named(normalize(type))
             }
             message = (object["message"] as? String) ?? (object["Message"] as? String)
         }
         if code == nil, let header = headers.first(name: "X-Amzn-ErrorType") {
-            code = normalize(header)
+            code = named(normalize(header))
         }
         let text = String(buffer: body)
         if code == nil, text.contains("<Code>") {
-            code = xmlValue("Code", in: text)
+            code = named(xmlValue("Code", in: text))
             message = message ?? xmlValue("Message", in: text)
         }
         let finalCode = code ?? httpCode(status)
@@ -57,6 +58,11 @@ package enum ErrorResponse {
         if let colon = code.firstIndex(of: ":") { code = code[..<colon] }
         if let hash = code.lastIndex(of: "#") { code = code[code.index(after: hash)...] }
         return String(code)
+    }
+
+    /// `nil` for an empty code, so that the next source is tried.
+    private static func named(_ code: String?) -> String? {
+        code?.isEmpty == false ? code : nil
     }
 
     private static func httpCode(_ status: HTTPResponseStatus) -> String {
