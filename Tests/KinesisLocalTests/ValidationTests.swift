@@ -187,6 +187,32 @@ struct ValidationTests {
         }
     }
 
+    /// Found while writing Fuzz/FuzzLocalRequest (the fuzzer's 4 KiB inputs are too short to reach it; a crafted
+    /// input to the fuzz target overflowed the stack): the scanner recursed once per `[`, so one request could crash
+    /// the server.
+    @Test("a body nested a million levels deep: SerializationException, and the server keeps serving")
+    func deepNesting() async throws {
+        try await withLocal(Self.configuration) { server in
+            let deep = String(repeating: "[", count: 1_000_000)
+            let putRecords = try await rawKinesis(server.endpoint, operation: "PutRecords", json: #"{"StreamName":"s","Records":[],"x":"# + deep)
+            Self.expectError(putRecords, type: "SerializationException", messageContains: ["nesting deeper than 512 levels"])
+            let putRecord = try await rawKinesis(
+                server.endpoint, operation: "PutRecord", json: #"{"StreamName":"s","Data":"AAAA","PartitionKey":"k","x":{"y":"# + deep)
+            Self.expectError(putRecord, type: "SerializationException", messageContains: ["nesting deeper than 512 levels"])
+            let control = try await rawKinesis(server.endpoint, operation: "ListShards", json: #"{"StreamName":"s","ShardFilter":"# + deep)
+            Self.expectError(control, type: "SerializationException", messageContains: ["nesting deeper than 512 levels"])
+
+            // 512 levels are still read.
+            let nested = String(repeating: "[", count: 511) + String(repeating: "]", count: 511)
+            let fine = try await rawKinesis(
+                server.endpoint, operation: "PutRecords", json: #"{"StreamName":"s","Records":[{"Data":"AAAA","PartitionKey":"k"}],"x":"# + nested + "}")
+            #expect(fine.status == 200, "\(fine.body)")
+            let listed = try await rawKinesis(server.endpoint, operation: "ListShards", json: #"{"StreamName":"s","x":"# + nested + "}")
+            #expect(listed.status == 200, "\(listed.body)")
+            #expect(server.stats().streams["s"]?.accepted == 1)
+        }
+    }
+
     @Test("unknown operations, wrong methods and CBOR are refused")
     func protocolErrors() async throws {
         try await withLocal(Self.configuration) { server in

@@ -7,8 +7,13 @@ package struct JSONScanner {
         package var message: String
     }
 
+    /// How deep objects and arrays may nest in a value; deeper input is refused instead of recursed into (a body of
+    /// a million `[` would overflow the stack).
+    static let maxDepth = 512
+
     let bytes: UnsafeRawBufferPointer
     private(set) var index = 0
+    private var depth = 0
 
     package init(_ bytes: UnsafeRawBufferPointer) {
         self.bytes = bytes
@@ -139,6 +144,12 @@ package struct JSONScanner {
         String(decoding: try unescapeBytes(range), as: UTF8.self)
     }
 
+    /// Steps into an object or array; the caller steps out with `depth -= 1`.
+    private mutating func enterContainer() throws {
+        guard depth < Self.maxDepth else { throw Failure(message: "nesting deeper than \(Self.maxDepth) levels at byte \(index)") }
+        depth += 1
+    }
+
     /// Skips any value: string, number, object, array, `true`, `false`, `null`.
     mutating func skipValue() throws {
         guard let byte = peek() else { throw Failure(message: "unexpected end") }
@@ -146,6 +157,8 @@ package struct JSONScanner {
         case 0x22:
             _ = try readStringRange()
         case 0x7B:
+            try enterContainer()
+            defer { depth -= 1 }
             index += 1
             if consume(0x7D) { return }
             repeat {
@@ -155,6 +168,8 @@ package struct JSONScanner {
             } while consume(0x2C)
             try expect(0x7D)
         case 0x5B:
+            try enterContainer()
+            defer { depth -= 1 }
             index += 1
             if consume(0x5D) { return }
             repeat { try skipValue() } while consume(0x2C)
@@ -181,6 +196,8 @@ package struct JSONScanner {
         case 0x22:
             return .string(try readString())
         case 0x7B:
+            try enterContainer()
+            defer { depth -= 1 }
             index += 1
             var members: [String: JSONValue] = [:]
             if consume(0x7D) { return .object(members) }
@@ -192,6 +209,8 @@ package struct JSONScanner {
             try expect(0x7D)
             return .object(members)
         case 0x5B:
+            try enterContainer()
+            defer { depth -= 1 }
             index += 1
             var elements: [JSONValue] = []
             if consume(0x5D) { return .array(elements) }
