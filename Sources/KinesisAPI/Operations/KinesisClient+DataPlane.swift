@@ -78,7 +78,12 @@ extension PutRecordsResult {
     /// Reads the 200 answer to a PutRecords call of `recordCount` records: it must decode and hold one entry per
     /// record (a short or long answer is a transient `InvalidResponse`).
     package static func decode(answer: ByteBuffer, recordCount: Int) throws(KinesisError) -> PutRecordsResult {
-        let result = try KinesisClient.decode(PutRecordsResult.self, answer: answer, operation: "PutRecords")
+        let result: PutRecordsResult
+        if let usual = PutRecordsAnswer.read(answer) {
+            result = usual
+        } else {
+            result = try KinesisClient.decode(PutRecordsResult.self, answer: answer, operation: "PutRecords")
+        }
         guard result.records.count == recordCount else {
             throw KinesisError(
                 code: .invalidResponse,

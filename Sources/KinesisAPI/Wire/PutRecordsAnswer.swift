@@ -1,0 +1,147 @@
+import NIOCore
+
+/// Reads the usual PutRecords answer without `JSONDecoder`, which costs more than a microsecond per entry — about
+/// as much as the rest of the producer's work for a record.
+///
+/// Strict on purpose: only the four entry keys and the three top-level ones, strings without escapes, a plain
+/// count. Anything else (escapes, unknown or repeated keys, other number forms) returns `nil`, and the caller
+/// decodes the answer the general way, so both paths always agree.
+enum PutRecordsAnswer {
+    static func read(_ answer: ByteBuffer) -> PutRecordsResult? {
+        answer.withUnsafeReadableBytes { bytes in
+            var reader = Reader(bytes: bytes)
+            return reader.result()
+        }
+    }
+
+    struct Reader {
+        let bytes: UnsafeRawBufferPointer
+        var index = 0
+
+        mutating func result() -> PutRecordsResult? {
+            guard take(UInt8(ascii: "{")) else { return nil }
+            var records: [PutRecordsResult.Entry]?
+            var failedCount: Int?
+            var encryptionType: String??
+            if !take(UInt8(ascii: "}")) {
+                repeat {
+                    guard let key = string() else { return nil }
+                    guard take(UInt8(ascii: ":")) else { return nil }
+                    switch key {
+                    case "Records" where records == nil:
+                        guard let entries = entries() else { return nil }
+                        records = entries
+                    case "FailedRecordCount" where failedCount == nil:
+                        guard let count = count() else { return nil }
+                        failedCount = count
+                    case "EncryptionType" where encryptionType == nil:
+                        guard let value = optionalString() else { return nil }
+                        encryptionType = .some(value)
+                    default:
+                        return nil
+                    }
+                } while take(UInt8(ascii: ","))
+                guard take(UInt8(ascii: "}")) else { return nil }
+            }
+            skipSpace()
+            guard index == bytes.count, let records else { return nil }
+            return PutRecordsResult(records: records, failedRecordCount: failedCount ?? 0, encryptionType: encryptionType ?? nil)
+        }
+
+        mutating func entries() -> [PutRecordsResult.Entry]? {
+            guard take(UInt8(ascii: "[")) else { return nil }
+            var entries: [PutRecordsResult.Entry] = []
+            if take(UInt8(ascii: "]")) { return entries }
+            repeat {
+                guard let entry = entry() else { return nil }
+                entries.append(entry)
+            } while take(UInt8(ascii: ","))
+            return take(UInt8(ascii: "]")) ? entries : nil
+        }
+
+        mutating func entry() -> PutRecordsResult.Entry? {
+            guard take(UInt8(ascii: "{")) else { return nil }
+            var entry = PutRecordsResult.Entry()
+            var seen: Set<String> = []
+            if take(UInt8(ascii: "}")) { return entry }
+            repeat {
+                guard let key = string(), seen.insert(key).inserted, take(UInt8(ascii: ":")), let value = optionalString() else { return nil }
+                switch key {
+                case "SequenceNumber": entry.sequenceNumber = value
+                case "ShardId": entry.shardID = value
+                case "ErrorCode": entry.errorCode = value
+                case "ErrorMessage": entry.errorMessage = value
+                default: return nil
+                }
+            } while take(UInt8(ascii: ","))
+            return take(UInt8(ascii: "}")) ? entry : nil
+        }
+
+        /// A string or `null`; `nil` when neither (or a string this reader leaves to the general path).
+        mutating func optionalString() -> String?? {
+            skipSpace()
+            if bytes.count - index >= 4, bytes[index] == UInt8(ascii: "n"), bytes[index + 1] == UInt8(ascii: "u"),
+                bytes[index + 2] == UInt8(ascii: "l"), bytes[index + 3] == UInt8(ascii: "l")
+            {
+                index += 4
+                return .some(nil)
+            }
+            return string().map { .some($0) }
+        }
+
+        /// A string without escapes or control characters, valid UTF-8.
+        mutating func string() -> String? {
+            guard take(UInt8(ascii: "\"")) else { return nil }
+            let start = index
+            while index < bytes.count {
+                let byte = bytes[index]
+                if byte == UInt8(ascii: "\"") {
+                    let text = String(validating: UnsafeRawBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+                    index += 1
+                    return text
+                }
+                if byte == UInt8(ascii: "\\") || byte < 0x20 { return nil }
+                index += 1
+            }
+            return nil
+        }
+
+        /// Digits only, no sign, fraction or exponent, at most 9 of them.
+        mutating func count() -> Int? {
+            skipSpace()
+            let start = index
+            var value = 0
+            while index < bytes.count, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9"), index - start < 9 {
+                value = value * 10 + Int(bytes[index] - UInt8(ascii: "0"))
+                index += 1
+            }
+            guard index > start, index < bytes.count else { return nil }
+            // A leading zero, or more digits / number characters than read: leave it to the general path.
+            if bytes[start] == UInt8(ascii: "0") && index - start > 1 { return nil }
+            let next = bytes[index]
+            if (next >= UInt8(ascii: "0") && next <= UInt8(ascii: "9")) || next == UInt8(ascii: ".") || next == UInt8(ascii: "e")
+                || next == UInt8(ascii: "E")
+            {
+                return nil
+            }
+            return value
+        }
+
+        /// Skips whitespace, then takes `byte` if it is next.
+        mutating func take(_ byte: UInt8) -> Bool {
+            skipSpace()
+            guard index < bytes.count, bytes[index] == byte else { return false }
+            index += 1
+            return true
+        }
+
+        mutating func skipSpace() {
+            while index < bytes.count {
+                switch bytes[index] {
+                case UInt8(ascii: " "), UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: "\t"): index += 1
+                default: return
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import NIOCore
+import Testing
+import TestSupport
+
+@testable import KinesisAPI
+
+@Suite("PutRecords answer: the fast reader agrees with JSONDecoder or steps aside")
+struct PutRecordsAnswerTests {
+    static let stored = #"{"SequenceNumber":"49543463076548007577105092703039560359975228518395019266","ShardId":"shardId-000000000001"}"#
+    static let throttled = #"{"ErrorCode":"ProvisionedThroughputExceededException","ErrorMessage":"Rate exceeded for shard shardId-000000000001 in stream s under account 123456789012."}"#
+
+    static func general(_ text: String) -> PutRecordsResult? {
+        try? JSONDecoder().decode(PutRecordsResult.self, from: Data(text.utf8))
+    }
+
+    static func fast(_ text: String) -> PutRecordsResult? {
+        PutRecordsAnswer.read(ByteBuffer(string: text))
+    }
+
+    @Test(
+        "usual answers are read by the fast path, exactly as JSONDecoder reads them",
+        arguments: [
+            #"{"FailedRecordCount":0,"Records":[\#(stored),\#(stored)],"EncryptionType":"NONE"}"#,
+            #"{"FailedRecordCount":1,"Records":[\#(stored),\#(throttled)]}"#,
+            #"{"Records":[]}"#,
+            #" { "Records" : [ { "SequenceNumber" : "1" , "ShardId" : null } ] , "EncryptionType" : null }  "#,
+            "{\"Records\":[{\"ErrorCode\":\"InternalFailure\",\"ErrorMessage\":\"Ünïcödé ✓\"}],\"FailedRecordCount\":1}\n",
+            #"{"Records":[{}],"FailedRecordCount":10}"#,
+        ]
+    )
+    func usual(text: String) throws {
+        let fast = try #require(Self.fast(text))
+        #expect(fast == Self.general(text))
+    }
+
+    @Test(
+        "anything unusual is left to JSONDecoder (which may accept or refuse it)",
+        arguments: [
+            #"{"Records":[{"ErrorMessage":"quote \" inside"}]}"#,
+            #"{"Records":[{"Unknown":"x"}]}"#,
+            #"{"Records":[],"Records":[]}"#,
+            #"{"Records":[{"ShardId":"a","ShardId":"b"}]}"#,
+            #"{"Records":[],"FailedRecordCount":-1}"#,
+            #"{"Records":[],"FailedRecordCount":1.0}"#,
+            #"{"Records":[],"FailedRecordCount":01}"#,
+            #"{"Records":[],"FailedRecordCount":1e2}"#,
+            #"{"Records":[],"FailedRecordCount":null}"#,
+            #"{"Records":[],"FailedRecordCount":1234567890123}"#,
+            #"{"Records":[{"ShardId":1}]}"#,
+            #"{"FailedRecordCount":0}"#,
+            #"{"Records":[]} x"#,
+            #"[]"#,
+            "",
+        ]
+    )
+    func unusual(text: String) {
+        #expect(Self.fast(text) == nil)
+    }
+
+    @Test("random mutations of real answers: whenever the fast path reads one, JSONDecoder reads the same")
+    func mutations() {
+        var random = SplitMix64(seed: 0x5eed)
+        let base = Array(#"{"FailedRecordCount":1,"Records":[\#(Self.stored),\#(Self.throttled),{"SequenceNumber":"7","ShardId":"s"}],"EncryptionType":"KMS"}"#.utf8)
+        let alphabet = Array(#"{}[]:,"\ 0123456789.eE-nul"#.utf8) + [0x00, 0x1F, 0x7F, 0xC3, 0xA9, 0xFF]
+        var readFast = 0
+        for _ in 0..<20_000 {
+            var bytes = base
+            for _ in 0..<(1 + Int(random.next() % 3)) {
+                let position = Int(random.next() % UInt64(bytes.count))
+                switch random.next() % 3 {
+                case 0: bytes[position] = alphabet[Int(random.next() % UInt64(alphabet.count))]
+                case 1: bytes.remove(at: position)
+                default: bytes.insert(alphabet[Int(random.next() % UInt64(alphabet.count))], at: position)
+                }
+            }
+            guard let fast = PutRecordsAnswer.read(ByteBuffer(bytes: bytes)) else { continue }
+            readFast += 1
+            let general = try? JSONDecoder().decode(PutRecordsResult.self, from: Data(bytes))
+            #expect(fast == general, "\(String(decoding: bytes, as: UTF8.self))")
+        }
+        // Some mutations keep the answer valid (inside strings, whitespace), so the comparison is exercised.
+        #expect(readFast > 100)
+    }
+}
