@@ -625,7 +625,11 @@ struct ProducerStateMachine {
                     } else {
                         tally.failedAttempts[code.rawValue, default: 0] += members.count
                     }
-                    for record in members { retry(record, after: error, now: now, into: &effects) }
+                    // Members of an aggregate come back together, to be packed together again.
+                    let notBefore = entry.isAggregate
+                        ? now + Self.backoff(attempt: members.map(\.attempts).max() ?? 1, base: limits.retryBaseDelay, cap: limits.retryMaxDelay)
+                        : nil
+                    for record in members { retry(record, after: error, now: now, notBefore: notBefore, into: &effects) }
                 }
             }
         case .failure(let error):
@@ -730,7 +734,13 @@ struct ProducerStateMachine {
         return codes.contains(error.code.rawValue)
     }
 
-    private mutating func retry(_ record: PendingRecord, after error: KinesisError, now: ContinuousClock.Instant, into effects: inout Effects) {
+    private mutating func retry(
+        _ record: PendingRecord,
+        after error: KinesisError,
+        now: ContinuousClock.Instant,
+        notBefore sharedNotBefore: ContinuousClock.Instant? = nil,
+        into effects: inout Effects
+    ) {
         var record = record
         record.lastError = error
         if let maxAttempts = limits.maxAttempts, record.attempts >= maxAttempts {
@@ -742,7 +752,7 @@ struct ProducerStateMachine {
             ), into: &effects)
             return
         }
-        let notBefore = now + Self.backoff(attempt: record.attempts, base: limits.retryBaseDelay, cap: limits.retryMaxDelay)
+        let notBefore = sharedNotBefore ?? now + Self.backoff(attempt: record.attempts, base: limits.retryBaseDelay, cap: limits.retryMaxDelay)
         if let deadline = record.deadline, notBefore >= deadline {
             fail(record, ProducerError(
                 .expired,
