@@ -187,6 +187,44 @@ struct ValidationTests {
         }
     }
 
+    /// Found with Fuzz/FuzzLocalRequest's check against Foundation's JSON reader (the repeated Records member by the
+    /// fuzzer itself, the others on crafted inputs): these bodies are valid JSON that AWS reads, and the scanner
+    /// refused them or read other records.
+    @Test("escaped member names, null members and a repeated Records member are read as AWS's JSON reader reads them")
+    func jsonReaderConformance() async throws {
+        try await withLocal(Self.configuration) { server in
+            let escaped = try await rawKinesis(
+                server.endpoint, operation: "PutRecords",
+                json: #"{"Stream\u004eame":"s","Reco\u0072ds":[{"D\u0061ta":"AAAA","Partition\u004bey":"k"}]}"#)
+            #expect(escaped.status == 200, "\(escaped.body)")
+            #expect((escaped.object?["Records"] as? [Any])?.count == 1)
+
+            let nullARN = try await rawKinesis(
+                server.endpoint, operation: "PutRecords", json: #"{"StreamName":"s","StreamARN":null,"Records":[{"Data":"AAAA","PartitionKey":"k"}]}"#)
+            #expect(nullARN.status == 200, "\(nullARN.body)")
+            let nullOrdering = try await rawKinesis(
+                server.endpoint, operation: "PutRecord",
+                json: #"{"StreamARN":null,"StreamName":"s","Data":"AAAA","PartitionKey":"k","SequenceNumberForOrdering":null}"#)
+            #expect(nullOrdering.status == 200, "\(nullOrdering.body)")
+            // A null stream name is no name at all.
+            let nullName = try await rawKinesis(server.endpoint, operation: "PutRecords", json: #"{"StreamName":null,"Records":[{"Data":"AAAA","PartitionKey":"k"}]}"#)
+            Self.expectError(nullName, type: "InvalidArgumentException", messageContains: ["Either StreamName or StreamARN must be provided."])
+
+            // The last of two Records members counts, as with any repeated member.
+            let repeated = try await rawKinesis(
+                server.endpoint, operation: "PutRecords",
+                json: #"{"StreamName":"s","Records":[{"Data":"AAAA","PartitionKey":"a"}],"Records":[{"Data":"AAAA","PartitionKey":"b"},{"Data":"AAAA","PartitionKey":"c"}]}"#)
+            #expect(repeated.status == 200, "\(repeated.body)")
+            #expect((repeated.object?["Records"] as? [Any])?.count == 2)
+            #expect(server.stats().streams["s"]?.accepted == 5)
+            // The fuzzer's input: the records of the first member were kept, although the last one is empty.
+            let fuzzed = try await rawKinesis(
+                server.endpoint, operation: "PutRecords",
+                json: #"{"StamName":"e","Records":[{"Data":"La8\/","PartitionKey":"\u0e09"}],"Oth{}reamName":"e","Records":[]}"#)
+            Self.expectError(fuzzed, type: "ValidationException", messageContains: ["at 'records'", "greater than or equal to 1"])
+        }
+    }
+
     /// Found while writing Fuzz/FuzzLocalRequest (the fuzzer's 4 KiB inputs are too short to reach it; a crafted
     /// input to the fuzz target overflowed the stack): the scanner recursed once per `[`, so one request could crash
     /// the server.

@@ -74,8 +74,20 @@ package struct JSONScanner {
     }
 
     mutating func readString() throws -> String {
-        let (range, hasEscapes) = try readStringRange()
-        return hasEscapes ? try unescape(range) : string(range)
+        try string(readStringRange())
+    }
+
+    /// A string from what ``readStringRange()`` found, its escapes decoded if it has any.
+    func string(_ found: (range: Range<Int>, hasEscapes: Bool)) throws -> String {
+        found.hasEscapes ? try unescape(found.range) : string(found.range)
+    }
+
+    /// Consumes a `null` literal if one is next.
+    mutating func consumeNull() -> Bool {
+        guard peek() == 0x6E, bytes.count - index >= 4, bytes[index + 1] == 0x75, bytes[index + 2] == 0x6C, bytes[index + 3] == 0x6C
+        else { return false }
+        index += 4
+        return true
     }
 
     func string(_ range: Range<Int>) -> String {

@@ -38,9 +38,10 @@ package struct PutRecordsRequest {
                     repeat {
                         let key = try scanner.readStringRange()
                         try scanner.expect(0x3A)
-                        let name = scanner.string(key.range)
+                        let name = try scanner.string(key)
                         switch name {
                         case "Records" where !single:
+                            request.records = []  // a repeated member replaces the earlier one, as in AWS's reader
                             if scanner.peek() == 0x6E {  // null
                                 try scanner.skipValue()
                                 continue
@@ -54,7 +55,7 @@ package struct PutRecordsRequest {
                                         repeat {
                                             let field = try scanner.readStringRange()
                                             try scanner.expect(0x3A)
-                                            try record.read(field: scanner.string(field.range), from: &scanner)
+                                            try record.read(field: scanner.string(field), from: &scanner)
                                         } while scanner.consume(0x2C)
                                         try scanner.expect(0x7D)
                                     }
@@ -62,12 +63,13 @@ package struct PutRecordsRequest {
                                 } while scanner.consume(0x2C)
                                 try scanner.expect(0x5D)
                             }
+                        // Null members count as absent.
                         case "StreamName":
-                            request.streamName = try scanner.readString()
+                            request.streamName = scanner.consumeNull() ? nil : try scanner.readString()
                         case "StreamARN":
-                            request.streamARN = try scanner.readString()
+                            request.streamARN = scanner.consumeNull() ? nil : try scanner.readString()
                         case "SequenceNumberForOrdering" where single:
-                            request.sequenceNumberForOrdering = try scanner.readString()
+                            request.sequenceNumberForOrdering = scanner.consumeNull() ? nil : try scanner.readString()
                         case "Data", "PartitionKey", "ExplicitHashKey":
                             if single {
                                 try pending.read(field: name, from: &scanner)
