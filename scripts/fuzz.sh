@@ -25,9 +25,12 @@ mkdir -p .build-fuzz/artifacts
 : > "$build_log"
 for target in "${targets[@]}"; do
   echo "== build $target"
-  swift build --scratch-path .build-fuzz --force-resolved-versions -c release --product "$target" \
-    -Xswiftc -sanitize=fuzzer,address -Xswiftc -use-ld=lld 2>&1 | tee -a "$build_log" | grep -E "error|warning: .*/(Sources|Fuzz)/|complete" || true
-  [[ ${PIPESTATUS[0]} -eq 0 ]] || { echo "build of $target failed" >&2; exit 1; }
+  if ! swift build --scratch-path .build-fuzz --force-resolved-versions -c release --product "$target" \
+      -Xswiftc -sanitize=fuzzer,address -Xswiftc -use-ld=lld 2>&1 | tee -a "$build_log" \
+      | { grep -E "error|warning: .*/(Sources|Fuzz)/|complete" || true; }; then
+    echo "build of $target failed" >&2
+    exit 1
+  fi
 done
 if grep -E "^$(pwd)/(Sources|Fuzz)/.*warning:" "$build_log"; then
   echo "the fuzz build printed warnings in Sources/ or Fuzz/" >&2
@@ -47,7 +50,9 @@ failed=()
 for target in "${targets[@]}"; do
   corpus=$work/$target
   mkdir -p "$corpus"
-  cp -n Fuzz/Corpus/"$target"/* "$corpus"/
+  for seed in Fuzz/Corpus/"$target"/*; do
+    [[ -e $corpus/${seed##*/} ]] || cp "$seed" "$corpus"/
+  done
   echo "== fuzz $target for ${seconds}s ($(ls "$corpus" | wc -l) inputs to start from)"
   log=$work/$target.log
   if "$bin/$target" -max_total_time="$seconds" -timeout=10 -detect_leaks=0 -print_final_stats=1 \
