@@ -187,7 +187,7 @@ struct ValidationTests {
         }
     }
 
-    /// Found with Fuzz/FuzzLocalRequest's check against Foundation's JSON reader (the repeated Records member by the
+    /// Found with Fuzz/FuzzLocalRequest's check against Foundation's JSON reader (the repeated members by the
     /// fuzzer itself, the others on crafted inputs): these bodies are valid JSON that AWS reads, and the scanner
     /// refused them or read other records.
     @Test("escaped member names, null members and a repeated Records member are read as AWS's JSON reader reads them")
@@ -206,6 +206,15 @@ struct ValidationTests {
                 server.endpoint, operation: "PutRecord",
                 json: #"{"StreamARN":null,"StreamName":"s","Data":"AAAA","PartitionKey":"k","SequenceNumberForOrdering":null}"#)
             #expect(nullOrdering.status == 200, "\(nullOrdering.body)")
+            // A null member repeating one given before removes it (found by the fuzzer: the hash key was kept).
+            let nullAgain = try await rawKinesis(
+                server.endpoint, operation: "PutRecord",
+                json: #"{"StreamName":"s","Data":"AAAA","PartitionKey":"k","ExplicitHashKey":"12abc","ExplicitHashKey":null}"#)
+            #expect(nullAgain.status == 200, "\(nullAgain.body)")
+            let noKey = try await rawKinesis(
+                server.endpoint, operation: "PutRecords",
+                json: #"{"StreamName":"s","Records":[{"Data":"AAAA","PartitionKey":"k","PartitionKey":null}]}"#)
+            Self.expectError(noKey, type: "ValidationException", messageContains: ["records.1.member.partitionKey", "Member must not be null"])
             // A null stream name is no name at all.
             let nullName = try await rawKinesis(server.endpoint, operation: "PutRecords", json: #"{"StreamName":null,"Records":[{"Data":"AAAA","PartitionKey":"k"}]}"#)
             Self.expectError(nullName, type: "InvalidArgumentException", messageContains: ["Either StreamName or StreamARN must be provided."])
@@ -216,7 +225,7 @@ struct ValidationTests {
                 json: #"{"StreamName":"s","Records":[{"Data":"AAAA","PartitionKey":"a"}],"Records":[{"Data":"AAAA","PartitionKey":"b"},{"Data":"AAAA","PartitionKey":"c"}]}"#)
             #expect(repeated.status == 200, "\(repeated.body)")
             #expect((repeated.object?["Records"] as? [Any])?.count == 2)
-            #expect(server.stats().streams["s"]?.accepted == 5)
+            #expect(server.stats().streams["s"]?.accepted == 6)
             // The fuzzer's input: the records of the first member were kept, although the last one is empty.
             let fuzzed = try await rawKinesis(
                 server.endpoint, operation: "PutRecords",

@@ -104,8 +104,14 @@ package struct PutRecordsRequest {
         var sawNullData = false
 
         mutating func read(field: String, from scanner: inout JSONScanner) throws {
-            if scanner.peek() == 0x6E {  // null members count as absent
+            if scanner.peek() == 0x6E {  // null members count as absent, also when they repeat one given before
                 try scanner.skipValue()
+                switch field {
+                case "Data": data = nil
+                case "PartitionKey": partitionKey = nil
+                case "ExplicitHashKey": explicitHashKey = nil
+                default: break
+                }
                 return
             }
             switch field {
