@@ -225,12 +225,21 @@ struct ValidationTests {
                 json: #"{"StreamName":"s","Records":[{"Data":"AAAA","PartitionKey":"a"}],"Records":[{"Data":"AAAA","PartitionKey":"b"},{"Data":"AAAA","PartitionKey":"c"}]}"#)
             #expect(repeated.status == 200, "\(repeated.body)")
             #expect((repeated.object?["Records"] as? [Any])?.count == 2)
-            #expect(server.stats().streams["s"]?.accepted == 6)
+            // A record that cannot be stored in a replaced member does not count (found by the fuzzer)…
+            let replacedBad = try await rawKinesis(
+                server.endpoint, operation: "PutRecords",
+                json: #"{"StreamName":"s","Records":[{"Data":"AAAA","PPartitionKey":"k"}],"Records":[{"Data":"AAAA","PartitionKey":"0"}]}"#)
+            #expect(replacedBad.status == 200, "\(replacedBad.body)")
+            // …and malformed JSON after such a record is what the answer names.
+            let badThenMalformed = try await rawKinesis(
+                server.endpoint, operation: "PutRecords", json: #"{"StreamName":"s","Records":[{"Data":"AAAA"}],"x":}"#)
+            Self.expectError(badThenMalformed, type: "SerializationException", messageContains: [])
             // The fuzzer's input: the records of the first member were kept, although the last one is empty.
             let fuzzed = try await rawKinesis(
                 server.endpoint, operation: "PutRecords",
                 json: #"{"StamName":"e","Records":[{"Data":"La8\/","PartitionKey":"\u0e09"}],"Oth{}reamName":"e","Records":[]}"#)
             Self.expectError(fuzzed, type: "ValidationException", messageContains: ["at 'records'", "greater than or equal to 1"])
+            #expect(server.stats().streams["s"]?.accepted == 7)
         }
     }
 

@@ -33,6 +33,9 @@ package struct PutRecordsRequest {
             try body.withUnsafeReadableBytes { bytes in
                 var scanner = JSONScanner(bytes)
                 var pending = PendingRecord()
+                // A record of the Records member in force that cannot be stored; thrown once the whole body is read,
+                // since a later Records member replaces it (and malformed JSON further on is reported first).
+                var recordError: ParseError?
                 try scanner.expect(0x7B)
                 if !scanner.consume(0x7D) {
                     repeat {
@@ -42,12 +45,14 @@ package struct PutRecordsRequest {
                         switch name {
                         case "Records" where !single:
                             request.records = []  // a repeated member replaces the earlier one, as in AWS's reader
+                            recordError = nil
                             if scanner.peek() == 0x6E {  // null
                                 try scanner.skipValue()
                                 continue
                             }
                             try scanner.expect(0x5B)
                             if !scanner.consume(0x5D) {
+                                var position = 0
                                 repeat {
                                     var record = PendingRecord()
                                     try scanner.expect(0x7B)
@@ -59,7 +64,12 @@ package struct PutRecordsRequest {
                                         } while scanner.consume(0x2C)
                                         try scanner.expect(0x7D)
                                     }
-                                    try request.records.append(record.finish(index: request.records.count, body: body))
+                                    do throws(ParseError) {
+                                        try request.records.append(record.finish(index: position, body: body))
+                                    } catch {
+                                        recordError = recordError ?? error
+                                    }
+                                    position += 1
                                 } while scanner.consume(0x2C)
                                 try scanner.expect(0x5D)
                             }
@@ -84,6 +94,7 @@ package struct PutRecordsRequest {
                 }
                 scanner.skipWhitespace()
                 guard scanner.isAtEnd else { throw JSONScanner.Failure(message: "trailing bytes after the JSON object") }
+                if let recordError { throw recordError }
                 if single { try request.records.append(pending.finish(index: 0, body: body)) }
             }
         } catch let error as ParseError {
@@ -127,7 +138,7 @@ package struct PutRecordsRequest {
             }
         }
 
-        func finish(index: Int, body: ByteBuffer) throws -> Record {
+        func finish(index: Int, body: ByteBuffer) throws(ParseError) -> Record {
             guard let data else { throw ParseError.missingMember("records.\(index + 1).member.data") }
             guard let partitionKey else { throw ParseError.missingMember("records.\(index + 1).member.partitionKey") }
             let base64: ByteBuffer
