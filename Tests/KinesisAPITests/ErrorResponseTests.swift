@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import NIOHTTP1
 import Testing
@@ -38,6 +39,36 @@ struct ErrorResponseTests {
         #expect(error.retryClass == .fatal)
         let plain = Self.decode(400, #"{"__type":"InvalidSignatureException:http://internal.amazon.com/x#y","message":"m"}"#)
         #expect(plain.code == .invalidSignature)
+    }
+
+    @Test("the Date header: IMF-fixdate read exactly, anything else ignored", arguments: [
+        ("Sun, 06 Nov 1994 08:49:37 GMT", 784_111_777.0),
+        ("Thu, 29 Feb 2024 23:59:60 GMT", 1_709_251_200.0),
+        ("Sat, 01 Jan 2000 00:00:00 GMT", 946_684_800.0),
+        ("Thu, 31 Dec 2026 12:00:00 GMT", 1_798_718_400.0),
+    ])
+    func httpDate(text: String, seconds: Double) {
+        #expect(ErrorResponse.parseHTTPDate(text) == Date(timeIntervalSince1970: seconds))
+    }
+
+    /// Found by Fuzz/FuzzErrorResponse: Foundation's DateFormatter trapped ("Incorrect range") on this Date header,
+    /// so an error answer could crash the client.
+    @Test("a malformed Date header is ignored, never a crash")
+    func malformedDate() {
+        let crashed = Self.decode(
+            400,
+            #"{"__type": "InvalidSignatureException", "Message": "Signature expi- 5 min.)"}"#,
+            headers: [("x-amzn-RequestId", "c9a5b1f4-6d2e-11ee-b962-0242ac120002"), ("Date", "Sun, 02 Nov 1994 08:\u{33F}:37 GMT")]
+        )
+        #expect(crashed.serverDate == nil)
+        #expect(crashed.code == .invalidSignature)
+        for text in [
+            "", "Sun, 06 Nov 1994 08:49:37 PST", "Sun, 06 Nov 1994 08:49:37", "Sun, 32 Nov 1994 08:49:37 GMT",
+            "Sun, 06 Foo 1994 08:49:37 GMT", "Sun, 06 Nov 1994 24:00:00 GMT", "Sunday, 06-Nov-94 08:49:37 GMT",
+            "Sun Nov  6 08:49:37 1994", "Sun, 06 Nov 1994 08:4x:37 GMT", "Sun, 06 Nov 1994 08:49:37 GMT ",
+        ] {
+            #expect(ErrorResponse.parseHTTPDate(text) == nil, "\(text)")
+        }
     }
 
     @Test("normalize", arguments: [

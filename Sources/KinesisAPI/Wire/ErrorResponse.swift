@@ -44,13 +44,39 @@ package enum ErrorResponse {
         return error
     }
 
-    /// `Sun, 06 Nov 1994 08:49:37 GMT`.
+    /// `Sun, 06 Nov 1994 08:49:37 GMT` (IMF-fixdate, the form HTTP servers send), read by hand: Foundation's
+    /// `DateFormatter` traps on some malformed text (a combining mark in the time), and no answer may crash us.
     static func parseHTTPDate(_ text: String) -> Date? {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
-        return formatter.date(from: text)
+        let bytes = Array(text.utf8)
+        guard bytes.count == 29, Array(bytes[3..<5]) == Array(", ".utf8), Array(bytes[25...]) == Array(" GMT".utf8),
+            bytes[7] == 0x20, bytes[11] == 0x20, bytes[16] == 0x20, bytes[19] == 0x3A, bytes[22] == 0x3A,
+            weekdays.contains(String(decoding: bytes[0..<3], as: UTF8.self)),
+            let month = months.firstIndex(of: String(decoding: bytes[8..<11], as: UTF8.self)),
+            let day = digits(bytes[5..<7]), let year = digits(bytes[12..<16]),
+            let hour = digits(bytes[17..<19]), let minute = digits(bytes[20..<22]), let second = digits(bytes[23..<25]),
+            (1...31).contains(day), hour < 24, minute < 60, second <= 60
+        else { return nil }
+        // Days since 1970-01-01 of a proleptic Gregorian date (March-based years, so leap days come last).
+        let y = month < 2 ? year - 1 : year
+        let era = y / 400
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * ((month + 10) % 12) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        let days = era * 146_097 + dayOfEra - 719_468
+        return Date(timeIntervalSince1970: TimeInterval(days * 86_400 + hour * 3600 + minute * 60 + second))
+    }
+
+    private static let weekdays: Set<String> = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+    private static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+    /// The decimal value of ASCII digits, or `nil` if any byte is not one.
+    private static func digits(_ bytes: ArraySlice<UInt8>) -> Int? {
+        var value = 0
+        for byte in bytes {
+            guard (0x30...0x39).contains(byte) else { return nil }
+            value = value * 10 + Int(byte - 0x30)
+        }
+        return value
     }
 
     package static func normalize(_ type: String) -> String {
