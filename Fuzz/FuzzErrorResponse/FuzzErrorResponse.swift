@@ -9,7 +9,8 @@ import NIOHTTP1
 ///
 /// Checks: the status, operation and request id are carried over; the code is never empty; a JSON `__type` (or
 /// `code`) that names something gives a code cut from it with no namespace (`#`) or suffix (`:`) left, and its
-/// `message` is the message; decoding the same answer twice gives the same error.
+/// `message` is the message; a `Date` read is the header's date (Foundation writes it back the same); decoding the
+/// same answer twice gives the same error.
 func fuzzErrorResponse(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let input = Array(UnsafeBufferPointer(start: data, count: size))
     guard input.count >= 2 else { return 0 }
@@ -43,7 +44,24 @@ func fuzzErrorResponse(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
             check(error.message == message, "message \(error.message), body says \(message)")
         }
     }
+    if let date = error.serverDate, let header = headers.first(name: "Date") {
+        // Our reading of the date agrees with Foundation's writing of it (the weekday is not checked, nor leap seconds).
+        check(header.utf8.count == 29 && header.hasSuffix(" GMT"), "a date from \(header.debugDescription)")
+        if !header.contains(":60 ") {
+            let written = httpDateFormatter().string(from: date)
+            check(written.dropFirst(5) == header.dropFirst(5), "\(header) read as \(date), written back \(written)")
+        }
+    }
     let again = ErrorResponse.decode(status: status, headers: headers, body: body, operation: "PutRecords")
     check(again.code == error.code && again.message == error.message && again.serverDate == error.serverDate)
     return 0
+}
+
+/// Writes dates as `Sun, 06 Nov 1994 08:49:37 GMT`.
+func httpDateFormatter() -> DateFormatter {
+    let formatter = DateFormatter()
+    formatter.locale = Locale(identifier: "en_US_POSIX")
+    formatter.timeZone = TimeZone(identifier: "GMT")
+    formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+    return formatter
 }

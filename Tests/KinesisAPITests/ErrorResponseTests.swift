@@ -44,6 +44,7 @@ struct ErrorResponseTests {
     @Test("the Date header: IMF-fixdate read exactly, anything else ignored", arguments: [
         ("Sun, 06 Nov 1994 08:49:37 GMT", 784_111_777.0),
         ("Thu, 29 Feb 2024 23:59:60 GMT", 1_709_251_200.0),
+        ("Tue, 29 Feb 2000 00:00:00 GMT", 951_782_400.0),
         ("Sat, 01 Jan 2000 00:00:00 GMT", 946_684_800.0),
         ("Thu, 31 Dec 2026 12:00:00 GMT", 1_798_718_400.0),
     ])
@@ -66,6 +67,7 @@ struct ErrorResponseTests {
             "", "Sun, 06 Nov 1994 08:49:37 PST", "Sun, 06 Nov 1994 08:49:37", "Sun, 32 Nov 1994 08:49:37 GMT",
             "Sun, 06 Foo 1994 08:49:37 GMT", "Sun, 06 Nov 1994 24:00:00 GMT", "Sunday, 06-Nov-94 08:49:37 GMT",
             "Sun Nov  6 08:49:37 1994", "Sun, 06 Nov 1994 08:4x:37 GMT", "Sun, 06 Nov 1994 08:49:37 GMT ",
+            "Sun, 31 Apr 2024 08:49:37 GMT", "Thu, 29 Feb 2023 08:49:37 GMT", "Mon, 01 Jan 1900 00:00:00 GMT",
         ] {
             #expect(ErrorResponse.parseHTTPDate(text) == nil, "\(text)")
         }

@@ -44,8 +44,9 @@ package enum ErrorResponse {
         return error
     }
 
-    /// `Sun, 06 Nov 1994 08:49:37 GMT` (IMF-fixdate, the form HTTP servers send), read by hand: Foundation's
-    /// `DateFormatter` traps on some malformed text (a combining mark in the time), and no answer may crash us.
+    /// `Sun, 06 Nov 1994 08:49:37 GMT` (IMF-fixdate, the form HTTP servers send; a real date from 1970 on), read by
+    /// hand: Foundation's `DateFormatter` traps on some malformed text (a combining mark in the time), and no answer
+    /// may crash us.
     static func parseHTTPDate(_ text: String) -> Date? {
         let bytes = Array(text.utf8)
         guard bytes.count == 29, Array(bytes[3..<5]) == Array(", ".utf8), Array(bytes[25...]) == Array(" GMT".utf8),
@@ -54,7 +55,7 @@ package enum ErrorResponse {
             let month = months.firstIndex(of: String(decoding: bytes[8..<11], as: UTF8.self)),
             let day = digits(bytes[5..<7]), let year = digits(bytes[12..<16]),
             let hour = digits(bytes[17..<19]), let minute = digits(bytes[20..<22]), let second = digits(bytes[23..<25]),
-            (1...31).contains(day), hour < 24, minute < 60, second <= 60
+            year >= 1970, (1...daysInMonth(month, year: year)).contains(day), hour < 24, minute < 60, second <= 60
         else { return nil }
         // Days since 1970-01-01 of a proleptic Gregorian date (March-based years, so leap days come last).
         let y = month < 2 ? year - 1 : year
@@ -68,6 +69,15 @@ package enum ErrorResponse {
 
     private static let weekdays: Set<String> = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
     private static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+    /// The days of a month (`0` is January).
+    private static func daysInMonth(_ month: Int, year: Int) -> Int {
+        switch month {
+        case 1: year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 29 : 28
+        case 3, 5, 8, 10: 30
+        default: 31
+        }
+    }
 
     /// The decimal value of ASCII digits, or `nil` if any byte is not one.
     private static func digits(_ bytes: ArraySlice<UInt8>) -> Int? {
