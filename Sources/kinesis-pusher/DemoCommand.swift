@@ -210,10 +210,8 @@ struct DemoCommand: AsyncParsableCommand {
         var seen = [Bool](repeating: false, count: expected.count)
         var result = Verification()
         for shard in try await client.listShards(stream: .name("demo")) {
-            var iterator: String? = try await client.getShardIterator(stream: .name("demo"), shardID: shard.shardID, position: .trimHorizon)
-            while let current = iterator {
-                let page = try await client.getRecords(shardIterator: current, limit: 10_000)
-                for stored in page.records {
+            try await client.readShard(shard.shardID, stream: .name("demo")) { records in
+                for stored in records {
                     result.readBack += 1
                     guard let text = String(bytes: stored.data, encoding: .utf8), text.hasPrefix("{\"id\":"),
                         let index = Int(text.dropFirst(6).prefix { $0.isNumber }), index < expected.count
@@ -237,7 +235,6 @@ struct DemoCommand: AsyncParsableCommand {
                     }
                     result.verified += 1
                 }
-                iterator = page.records.isEmpty && (page.millisBehindLatest ?? 0) == 0 ? nil : page.nextShardIterator
             }
         }
         result.missing = seen.filter { !$0 }.count

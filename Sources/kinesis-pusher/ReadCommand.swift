@@ -66,10 +66,8 @@ struct ReadCommand: AsyncParsableCommand {
             var output = Data()
             for shard in shards {
                 let range = shard.hashKeyRange.startingHashKey.value...shard.hashKeyRange.endingHashKey.value
-                var iterator: String? = try await client.getShardIterator(stream: stream, shardID: shard.shardID, position: .trimHorizon)
-                while let current = iterator {
-                    let page = try await client.getRecords(shardIterator: current, limit: 10_000)
-                    for stored in page.records {
+                try await client.readShard(shard.shardID, stream: stream) { records in
+                    for stored in records {
                         summary.kinesis_records += 1
                         var line = Line(
                             shard_id: shard.shardID,
@@ -103,8 +101,6 @@ struct ReadCommand: AsyncParsableCommand {
                         try StandardOutput.write(output)
                         output.removeAll(keepingCapacity: true)
                     }
-                    // A closed shard ends with no next iterator; an open one once a read is empty and caught up.
-                    iterator = page.records.isEmpty && (page.millisBehindLatest ?? 0) == 0 ? nil : page.nextShardIterator
                 }
             }
             try StandardOutput.write(output)
