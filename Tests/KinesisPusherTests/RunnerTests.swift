@@ -435,7 +435,9 @@ struct RunnerTests {
             let task = Task { try await runner.run() }
             for i in 0..<50 { try await runner.send(Record(text: "\(i)", partitionKey: "k\(i)")) }
             let put = Task { try await runner.put(Record(text: "p", partitionKey: "p")) }
-            try await until { runner.stats.inFlight >= 1 }
+            // send returns without suspending when there is room, so wait for the put to be accepted too: shut down
+            // before it, it would be refused at the door instead of failing.
+            try await until { runner.stats.inFlight >= 1 && runner.stats.sent == 51 }
             let start = ContinuousClock.now
             await runner.shutdown()
             let elapsed = seconds(since: start)
