@@ -49,6 +49,9 @@ public final class Runner: Sendable {
     let state: Mutex<ProducerStateMachine>
     let wakeStream: AsyncStream<Void>
     let wakeContinuation: AsyncStream<Void>.Continuation
+    /// The size limits `validate` checks, readable without the state lock (one lock per record is enough).
+    let maxRecordBytes = Atomic(1_048_576)
+    let maxRequestBytes: Atomic<Int>
 
     /// A runner with the seed's two numbers: `bufferSize` records may wait, `maxConcurrentPuts` calls may be in
     /// flight in async mode.
@@ -59,7 +62,9 @@ public final class Runner: Sendable {
     /// A runner with a full configuration.
     public init(configuration: RunnerConfiguration) {
         settings = Mutex(Settings(configuration: configuration))
-        state = Mutex(ProducerStateMachine(limits: .init(configuration), rateLimitPercent: configuration.rateLimitPercent))
+        let limits = ProducerStateMachine.Limits(configuration)
+        state = Mutex(ProducerStateMachine(limits: limits, rateLimitPercent: configuration.rateLimitPercent))
+        maxRequestBytes = Atomic(limits.maxRequestBytes)
         (wakeStream, wakeContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
@@ -84,9 +89,11 @@ public final class Runner: Sendable {
             guard case .notStarted = settings.runState else { return settings.configuration.logger }
             change(&settings.configuration)
             let configuration = settings.configuration
+            let limits = ProducerStateMachine.Limits(configuration)
             state.withLock { state in
-                state = ProducerStateMachine(limits: .init(configuration), rateLimitPercent: configuration.rateLimitPercent)
+                state = ProducerStateMachine(limits: limits, rateLimitPercent: configuration.rateLimitPercent)
             }
+            maxRequestBytes.store(limits.maxRequestBytes, ordering: .relaxed)
             return nil
         }
         logger?.warning("runner options changed after run() started; the change is ignored")
@@ -162,6 +169,7 @@ public final class Runner: Sendable {
             let summary = try await control.describeStreamSummary(stream: stream)
             let shards = try await control.listShards(stream: stream, filter: .atLatest)
             let now = ContinuousClock.now
+            maxRecordBytes.store(summary.maxRecordSizeInKiB * 1024, ordering: .relaxed)
             let effects = state.withLock { state -> ProducerStateMachine.Effects in
                 state.maxRecordBytes = summary.maxRecordSizeInKiB * 1024
                 guard !shards.isEmpty else {
@@ -194,7 +202,8 @@ public final class Runner: Sendable {
 
     /// Checks a record against Kinesis's limits before it may enter the buffer; returns its routing hash.
     func validate(_ record: Record) throws -> UInt128 {
-        let (maxRecordBytes, maxRequestBytes) = state.withLock { ($0.maxRecordBytes, $0.limits.maxRequestBytes) }
+        let maxRecordBytes = maxRecordBytes.load(ordering: .relaxed)
+        let maxRequestBytes = maxRequestBytes.load(ordering: .relaxed)
         let keyLength = record.partitionKey.unicodeScalars.count
         do {
             guard (1...256).contains(keyLength) else {

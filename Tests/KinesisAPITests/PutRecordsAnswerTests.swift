@@ -27,6 +27,11 @@ struct PutRecordsAnswerTests {
             #" { "Records" : [ { "SequenceNumber" : "1" , "ShardId" : null } ] , "EncryptionType" : null }  "#,
             "{\"Records\":[{\"ErrorCode\":\"InternalFailure\",\"ErrorMessage\":\"Ünïcödé ✓\"}],\"FailedRecordCount\":1}\n",
             #"{"Records":[{}],"FailedRecordCount":10}"#,
+            // Shard ids and error codes are shared between entries: each entry still gets its own values.
+            #"{"Records":[{"ShardId":"shardId-000000000001","SequenceNumber":"1"},{"ShardId":"shardId-000000000002","SequenceNumber":"2"},"#
+                + #"{"ShardId":"shardId-000000000001","SequenceNumber":"3"},{"ShardId":"shardId-00000000000","SequenceNumber":"4"},"#
+                + #"{"ErrorCode":"InternalFailure","ErrorMessage":"a"},{"ErrorCode":"InternalFailur","ErrorMessage":"b"},"#
+                + #"{"ErrorCode":"InternalFailure","ErrorMessage":"a"},{"ShardId":"ßhard","SequenceNumber":"5"}],"FailedRecordCount":3}"#,
         ]
     )
     func usual(text: String) throws {

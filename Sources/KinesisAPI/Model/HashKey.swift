@@ -28,8 +28,16 @@ public struct HashKey: Sendable, Hashable, Comparable, Codable, CustomStringConv
 
     /// The hash Kinesis routes a partition key by: MD5 of its UTF-8 bytes, read as a big-endian 128-bit integer.
     public init(partitionKey: String) {
-        let digest = Insecure.MD5.hash(data: Array(partitionKey.utf8))
-        self.value = digest.reduce(UInt128(0)) { ($0 << 8) | UInt128($1) }
+        var key = partitionKey
+        let digest = key.withUTF8 { Insecure.MD5.hash(data: UnsafeRawBufferPointer($0)) }
+        self.init(digest: digest)
+    }
+
+    /// A digest read as a big-endian 128-bit integer.
+    init(digest: Insecure.MD5Digest) {
+        self.value = digest.withUnsafeBytes { bytes in
+            UInt128(bigEndian: bytes.loadUnaligned(as: UInt128.self))
+        }
     }
 
     /// The decimal form, as sent on the wire.

@@ -62,23 +62,58 @@ enum PutRecordsAnswer {
         mutating func entry() -> PutRecordsResult.Entry? {
             guard take(UInt8(ascii: "{")) else { return nil }
             var entry = PutRecordsResult.Entry()
-            var seen: Set<String> = []
             if take(UInt8(ascii: "}")) { return entry }
+            // Keys are matched as bytes and remembered as bits: no String per key, no Set per entry.
+            var seen: UInt8 = 0
             repeat {
-                guard let key = string(), seen.insert(key).inserted, take(UInt8(ascii: ":")), let value = optionalString() else { return nil }
+                guard let key = entryKey(), seen & key.rawValue == 0, take(UInt8(ascii: ":")) else { return nil }
+                seen |= key.rawValue
                 switch key {
-                case "SequenceNumber": entry.sequenceNumber = value
-                case "ShardId": entry.shardID = value
-                case "ErrorCode": entry.errorCode = value
-                case "ErrorMessage": entry.errorMessage = value
-                default: return nil
+                case .shardID:
+                    guard let value = optionalString(interning: true) else { return nil }
+                    entry.shardID = value
+                case .sequenceNumber:
+                    guard let value = optionalString() else { return nil }
+                    entry.sequenceNumber = value
+                case .errorCode:
+                    guard let value = optionalString(interning: true) else { return nil }
+                    entry.errorCode = value
+                case .errorMessage:
+                    guard let value = optionalString() else { return nil }
+                    entry.errorMessage = value
                 }
             } while take(UInt8(ascii: ","))
             return take(UInt8(ascii: "}")) ? entry : nil
         }
 
+        enum EntryKey: UInt8 {
+            case sequenceNumber = 1, shardID = 2, errorCode = 4, errorMessage = 8
+        }
+
+        /// One of the four entry keys, exactly as written (no escapes); `nil` for anything else.
+        mutating func entryKey() -> EntryKey? {
+            guard take(UInt8(ascii: "\"")) else { return nil }
+            let start = index
+            while index < bytes.count, bytes[index] != UInt8(ascii: "\"") {
+                if bytes[index] == UInt8(ascii: "\\") { return nil }
+                index += 1
+            }
+            guard index < bytes.count else { return nil }
+            let key = UnsafeRawBufferPointer(rebasing: bytes[start..<index])
+            index += 1
+            if key.elementsEqual("SequenceNumber".utf8) { return .sequenceNumber }
+            if key.elementsEqual("ShardId".utf8) { return .shardID }
+            if key.elementsEqual("ErrorCode".utf8) { return .errorCode }
+            if key.elementsEqual("ErrorMessage".utf8) { return .errorMessage }
+            return nil
+        }
+
+        /// Shard ids and error codes repeat across an answer's entries: the first of each becomes a String, the
+        /// others share it.
+        var interned: [String] = []
+
         /// A string or `null`; `nil` when neither (or a string this reader leaves to the general path).
-        mutating func optionalString() -> String?? {
+        mutating func optionalString(interning: Bool = false) -> String?? {
             skipSpace()
             if bytes.count - index >= 4, bytes[index] == UInt8(ascii: "n"), bytes[index + 1] == UInt8(ascii: "u"),
                 bytes[index + 2] == UInt8(ascii: "l"), bytes[index + 3] == UInt8(ascii: "l")
@@ -86,21 +121,30 @@ enum PutRecordsAnswer {
                 index += 4
                 return .some(nil)
             }
-            return string().map { .some($0) }
+            return string(interning: interning).map { .some($0) }
         }
 
         /// A string without escapes or control characters, valid UTF-8.
-        mutating func string() -> String? {
+        mutating func string(interning: Bool = false) -> String? {
             guard take(UInt8(ascii: "\"")) else { return nil }
             let start = index
+            var ascii = true
             while index < bytes.count {
                 let byte = bytes[index]
                 if byte == UInt8(ascii: "\"") {
-                    let text = String(validating: UnsafeRawBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+                    let raw = UnsafeRawBufferPointer(rebasing: bytes[start..<index])
                     index += 1
+                    guard ascii else { return String(validating: raw, as: UTF8.self) }
+                    if interning {
+                        for known in interned where known.utf8.elementsEqual(raw) { return known }
+                    }
+                    // ASCII is valid UTF-8 as it stands: no generic validation needed.
+                    let text = String(decoding: raw.assumingMemoryBound(to: UInt8.self), as: UTF8.self)
+                    if interning, interned.count < 16 { interned.append(text) }
                     return text
                 }
                 if byte == UInt8(ascii: "\\") || byte < 0x20 { return nil }
+                ascii = ascii && byte < 0x80
                 index += 1
             }
             return nil

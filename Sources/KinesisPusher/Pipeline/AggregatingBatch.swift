@@ -35,12 +35,13 @@ struct AggregatingBatch {
     private(set) var entries: [Entry] = []
     private(set) var bytes = 0
     private(set) var memberCount = 0
-    /// The aggregate still taking records, by shard.
-    private var open: [String: Int] = [:]
+    /// The aggregate still taking records, by the shard's position in the map (-1: none).
+    private var open: [Int]
     /// Ordered mode: the entry holding each key's records.
     private var entryOfKey: [Int: Int] = [:]
 
-    init(maxEntries: Int, maxBytes: Int, maxSize: Int, maxCount: Int, ordered: Bool) {
+    init(maxEntries: Int, maxBytes: Int, maxSize: Int, maxCount: Int, ordered: Bool, shardCount: Int) {
+        open = Array(repeating: -1, count: shardCount)
         self.maxEntries = maxEntries
         self.maxBytes = maxBytes
         self.maxSize = maxSize
@@ -50,12 +51,13 @@ struct AggregatingBatch {
 
     var isEmpty: Bool { entries.isEmpty }
 
-    func placement(for record: PendingRecord, shard: String?) -> Placement {
+    /// Where `record`, predicted for the map's shard at position `shard`, goes in this call.
+    func placement(for record: PendingRecord, shard: Int?) -> Placement {
         if ordered, let index = entryOfKey[record.orderingKey] {
             guard let shard, open[shard] == index else { return .skip }
             return join(record, entry: index) ?? .skip
         }
-        if let shard, let index = open[shard], let placement = join(record, entry: index) {
+        if let shard, open[shard] >= 0, let placement = join(record, entry: open[shard]) {
             return placement
         }
         guard entries.count < maxEntries else { return .full }
@@ -78,7 +80,7 @@ struct AggregatingBatch {
         return .join(entry: index, bytes: added, increment)
     }
 
-    mutating func place(_ record: PendingRecord, shard: String?, _ placement: Placement) {
+    mutating func place(_ record: PendingRecord, shard: Int?, shardID: String?, _ placement: Placement) {
         switch placement {
         case .join(let index, let added, let increment):
             entries[index].members.append(record)
@@ -86,7 +88,7 @@ struct AggregatingBatch {
             entries[index].billedSize += added
             bytes += added
         case .open(let size, let increment):
-            var entry = Entry(members: [record], shard: shard, billedSize: size)
+            var entry = Entry(members: [record], shard: shardID, billedSize: size)
             // A record too large to share leaves the shard's open aggregate open.
             if let increment, let shard {
                 entry.estimator.add(partitionKey: record.record.partitionKey, explicitHashKey: record.record.explicitHashKey, increment)
@@ -129,6 +131,14 @@ struct AggregatingBatch {
 }
 
 extension AggregatingBatch.Placement {
+    /// Whether the record asked the rate limiter (joined or opened an entry).
+    var takesBudget: Bool {
+        switch self {
+        case .join, .open: true
+        case .skip, .full: false
+        }
+    }
+
     fileprivate var entryIndex: Int? {
         if case .join(let index, _, _) = self { return index }
         return nil

@@ -230,7 +230,11 @@ struct ProducerStateMachine {
         )
         if waiters.isEmpty && hasRoom(for: pending.size) {
             admit(pending)
-            return .accepted(batchReady: ready.count >= limits.maxRecordsPerRequest || readyBytes >= limits.maxRequestBytes)
+            // Only the record that makes a batch full wakes the run loop: it takes batches until none is left, and
+            // every answer wakes it again, so a wake per record after that would be wasted.
+            let fullByCount = ready.count == limits.maxRecordsPerRequest
+            let fullByBytes = readyBytes >= limits.maxRequestBytes && readyBytes - pending.size < limits.maxRequestBytes
+            return .accepted(batchReady: fullByCount || fullByBytes)
         }
         guard mayWait else {
             // `send` tries without waiting first; only `trySend` counts a full buffer as a refusal.
@@ -392,28 +396,32 @@ struct ProducerStateMachine {
             maxBytes: limits.maxRequestBytes,
             maxSize: min(aggregation.maxSize, maxRecordBytes),
             maxCount: aggregation.maxCount,
-            ordered: limits.ordered
+            ordered: limits.ordered,
+            shardCount: map.count
         )
         var skipped: [PendingRecord] = []
-        // Shards whose budget ran out in this call: their records are skipped without asking again.
-        var exhausted: Set<String> = []
+        // Shards (by position in the map) whose budget ran out in this call: their records are skipped without
+        // asking again.
+        var exhausted = Array(repeating: false, count: map.count)
+        var exhaustedCount = 0
         var closedKeys: Set<Int> = []
         var scanned = 0
         let scanLimit = Self.aggregatedRecordsPerCall
         // Stops early once every shard is out of budget.
-        scan: while scanned < scanLimit, exhausted.count < map.count, var record = ready.popFirst() {
+        scan: while scanned < scanLimit, exhaustedCount < map.count, var record = ready.popFirst() {
             scanned += 1
             readyBytes -= record.size
             if limits.ordered, mustPark(record) {
                 park(record)
                 continue
             }
-            let shard = map.shard(for: record.hash)
+            let slot = map.index(for: record.hash)
+            let shard = slot.map { map.entries[$0].shardID }
             var taken = false
-            if !(shard.map { exhausted.contains($0) } ?? false),
+            if !(slot.map { exhausted[$0] } ?? false),
                 !limits.ordered || !closedKeys.contains(record.orderingKey)
             {
-                let placement = builder.placement(for: record, shard: shard)
+                let placement = builder.placement(for: record, shard: slot)
                 switch placement {
                 case .full:
                     ready.prepend(record)
@@ -423,14 +431,16 @@ struct ProducerStateMachine {
                     break
                 case .join(_, let added, _):
                     taken = limiter.take(shard: shard, records: 0, bytes: added, now: now)
-                    if !taken, let shard { exhausted.insert(shard) }
                 case .open(let size, _):
                     taken = limiter.take(shard: shard, records: 1, bytes: size, now: now)
-                    if !taken, let shard { exhausted.insert(shard) }
+                }
+                if !taken, let slot, placement.takesBudget {
+                    exhausted[slot] = true
+                    exhaustedCount += 1
                 }
                 if taken {
                     markSent(&record, shard: shard)
-                    builder.place(record, shard: shard, placement)
+                    builder.place(record, shard: slot, shardID: shard, placement)
                 }
             }
             if !taken {
@@ -439,7 +449,7 @@ struct ProducerStateMachine {
             }
         }
         restore(skipped)
-        lastBatchBudgetLimited = !exhausted.isEmpty
+        lastBatchBudgetLimited = exhaustedCount > 0
         guard !builder.isEmpty else { return nil }
         let packed = builder.finish()
         var records = packed.records
@@ -596,7 +606,8 @@ struct ProducerStateMachine {
                     stats.deliveredKinesisRecords += 1
                     if !entry.isAggregate {
                         let record = members[members.startIndex]
-                        if let map, !map.owns(shardID, record.hash) { refreshRequested = true }
+                        // Landing on the predicted shard proves the map right (a shard's range never changes).
+                        if shardID != record.predictedShard, let map, !map.owns(shardID, record.hash) { refreshRequested = true }
                         deliver(record, shardID: shardID, sequenceNumber: sequenceNumber, subSequence: nil, now: now, into: &effects)
                     } else if shardID == entry.shard {
                         // The predicted shard owns every member (shards never change their range).
@@ -671,8 +682,10 @@ struct ProducerStateMachine {
         now: ContinuousClock.Instant,
         into effects: inout Effects
     ) {
-        var record = record
-        releaseKey(&record)
+        if record.holdsKey {
+            var record = record
+            releaseKey(&record)
+        }
         stats.delivered += 1
         stats.deliveredBytes += record.size
         if subSequence != nil { stats.aggregated += 1 }

@@ -22,6 +22,12 @@ struct ShardMap: Sendable {
 
     /// The shard id owning `hash`, or `nil` when the map has a gap there (a reshard in progress).
     func shard(for hash: UInt128) -> String? {
+        index(for: hash).map { entries[$0].shardID }
+    }
+
+    /// The position in ``entries`` of the shard owning `hash`: for per-shard state kept in arrays, without
+    /// hashing shard ids.
+    func index(for hash: UInt128) -> Int? {
         var low = 0
         var high = entries.count
         while low < high {
@@ -29,7 +35,7 @@ struct ShardMap: Sendable {
             if entries[mid].end < hash { low = mid + 1 } else { high = mid }
         }
         guard low < entries.count, entries[low].start <= hash else { return nil }
-        return entries[low].shardID
+        return low
     }
 
     /// The hash range of `shardID`, if it is a shard of this map.
