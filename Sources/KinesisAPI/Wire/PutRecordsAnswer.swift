@@ -101,11 +101,24 @@ enum PutRecordsAnswer {
             guard index < bytes.count else { return nil }
             let key = UnsafeRawBufferPointer(rebasing: bytes[start..<index])
             index += 1
-            if key.elementsEqual("SequenceNumber".utf8) { return .sequenceNumber }
-            if key.elementsEqual("ShardId".utf8) { return .shardID }
-            if key.elementsEqual("ErrorCode".utf8) { return .errorCode }
-            if key.elementsEqual("ErrorMessage".utf8) { return .errorMessage }
-            return nil
+            // The four keys differ in length: the length picks the candidate, the bytes confirm it.
+            let candidate: (StaticString, EntryKey)
+            switch key.count {
+            case 14: candidate = ("SequenceNumber", .sequenceNumber)
+            case 7: candidate = ("ShardId", .shardID)
+            case 9: candidate = ("ErrorCode", .errorCode)
+            case 12: candidate = ("ErrorMessage", .errorMessage)
+            default: return nil
+            }
+            let expected = UnsafeRawBufferPointer(start: candidate.0.utf8Start, count: candidate.0.utf8CodeUnitCount)
+            return Self.same(key, expected) ? candidate.1 : nil
+        }
+
+        /// Byte equality without the generic `elementsEqual` (a per-byte iterator, measurably slow here).
+        static func same(_ left: UnsafeRawBufferPointer, _ right: UnsafeRawBufferPointer) -> Bool {
+            guard left.count == right.count else { return false }
+            for index in 0..<left.count where left[index] != right[index] { return false }
+            return true
         }
 
         /// Shard ids and error codes repeat across an answer's entries: the first of each becomes a String, the
@@ -136,7 +149,11 @@ enum PutRecordsAnswer {
                     index += 1
                     guard ascii else { return String(validating: raw, as: UTF8.self) }
                     if interning {
-                        for known in interned where known.utf8.elementsEqual(raw) { return known }
+                        for known in interned where known.utf8.count == raw.count {
+                            if known.utf8.withContiguousStorageIfAvailable({ Self.same(UnsafeRawBufferPointer($0), raw) }) == true {
+                                return known
+                            }
+                        }
                     }
                     // ASCII is valid UTF-8 as it stands: no generic validation needed.
                     let text = String(decoding: raw.assumingMemoryBound(to: UInt8.self), as: UTF8.self)
