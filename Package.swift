@@ -194,6 +194,7 @@ let package = Package(
             name: "KinesisAPITests",
             dependencies: [
                 "KinesisAPI",
+                .product(name: "Crypto", package: "swift-crypto"),
                 "AWSCredentials",
                 "AWSSigning",
                 "TestSupport",

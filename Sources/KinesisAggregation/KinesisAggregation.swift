@@ -30,40 +30,10 @@ public enum KinesisAggregation {
 
     /// The aggregate of `records`, in order. Key tables are de-duplicated in insertion order; an explicit hash
     /// key table entry exists only for records that have one.
-    ///
-    /// Sizes are worked out first, so the aggregate is written into one buffer allocated once.
     public static func aggregate(_ records: [UserRecord]) -> [UInt8] {
-        var keys = IndexTable(capacity: records.count)
-        var hashKeys = IndexTable(capacity: 0)
-        var indices: [(key: Int, hashKey: Int?)] = []
-        indices.reserveCapacity(records.count)
-        var bodySize = 0
-        for record in records {
-            let (key, newKey) = keys.index(of: record.partitionKey)
-            if newKey { bodySize += Protobuf.bytesFieldSize(record.partitionKey.utf8.count) }
-            var hashKey: Int?
-            if let explicit = record.explicitHashKey {
-                let (index, newHashKey) = hashKeys.index(of: explicit)
-                if newHashKey { bodySize += Protobuf.bytesFieldSize(explicit.utf8.count) }
-                hashKey = index
-            }
-            indices.append((key, hashKey))
-            bodySize += Protobuf.bytesFieldSize(messageSize(key: key, hashKey: hashKey, dataCount: record.data.count))
-        }
-        var output: [UInt8] = []
-        output.reserveCapacity(magic.count + bodySize + 16)
-        output.append(contentsOf: magic)
-        for key in keys.values { Protobuf.appendBytesField(1, key.utf8, to: &output) }
-        for key in hashKeys.values { Protobuf.appendBytesField(2, key.utf8, to: &output) }
-        for (record, index) in zip(records, indices) {
-            Protobuf.appendLengthPrefix(3, messageSize(key: index.key, hashKey: index.hashKey, dataCount: record.data.count), to: &output)
-            Protobuf.appendVarintField(1, UInt64(index.key), to: &output)
-            if let hashKey = index.hashKey { Protobuf.appendVarintField(2, UInt64(hashKey), to: &output) }
-            Protobuf.appendBytesField(3, record.data, to: &output)
-        }
-        let digest = output.withUnsafeBytes { Insecure.MD5.hash(data: UnsafeRawBufferPointer(rebasing: $0[magic.count...])) }
-        output.append(contentsOf: digest)
-        return output
+        var estimator = SizeEstimator()
+        for record in records { estimator.add(record) }
+        return estimator.aggregate { records[$0].data }
     }
 
     /// Bytes of one `Record` message (without its own tag and length).
@@ -121,9 +91,17 @@ public enum KinesisAggregation {
 
     /// The size `aggregate` would produce, tracked record by record without building it; for filling aggregates up
     /// to a size cap.
+    ///
+    /// It also remembers the key tables and which keys each record uses, so ``aggregate(data:)`` writes the aggregate
+    /// it sized without looking any key up again.
     public struct SizeEstimator: Sendable {
         private var keys: [String: Int] = Dictionary(minimumCapacity: 256)
         private var hashKeys: [String: Int] = [:]
+        /// The key tables in index order.
+        private var keyTable: [String] = []
+        private var hashKeyTable: [String] = []
+        /// Each added record's key index and explicit hash key index (-1: none).
+        private var recordKeys: [(key: Int32, hashKey: Int32)] = []
         /// The aggregate's size so far, magic and MD5 included.
         public private(set) var size = KinesisAggregation.overhead
         /// User records added.
@@ -136,6 +114,8 @@ public enum KinesisAggregation {
             public let bytes: Int
             fileprivate let newKey: Bool
             fileprivate let newHashKey: Bool
+            fileprivate let keyIndex: Int
+            fileprivate let hashKeyIndex: Int?
         }
 
         /// An estimator for an empty aggregate.
@@ -159,8 +139,15 @@ public enum KinesisAggregation {
                 if newHashKey { bytes += Protobuf.bytesFieldSize(explicit.utf8.count) }
                 hashKeyIndex = existing ?? hashKeys.count
             }
-            let message = KinesisAggregation.messageSize(key: existingKey ?? keys.count, hashKey: hashKeyIndex, dataCount: dataCount)
-            return Increment(bytes: bytes + Protobuf.bytesFieldSize(message), newKey: existingKey == nil, newHashKey: newHashKey)
+            let keyIndex = existingKey ?? keys.count
+            let message = KinesisAggregation.messageSize(key: keyIndex, hashKey: hashKeyIndex, dataCount: dataCount)
+            return Increment(
+                bytes: bytes + Protobuf.bytesFieldSize(message),
+                newKey: existingKey == nil,
+                newHashKey: newHashKey,
+                keyIndex: keyIndex,
+                hashKeyIndex: hashKeyIndex
+            )
         }
 
         /// The size after adding `record` (without adding it).
@@ -183,26 +170,41 @@ public enum KinesisAggregation {
         public mutating func add(partitionKey: String, explicitHashKey: String?, _ increment: Increment) {
             size += increment.bytes
             count += 1
-            if increment.newKey { keys[partitionKey] = keys.count }
-            if increment.newHashKey, let explicit = explicitHashKey { hashKeys[explicit] = hashKeys.count }
+            if increment.newKey {
+                keys[partitionKey] = keys.count
+                keyTable.append(partitionKey)
+            }
+            if increment.newHashKey, let explicit = explicitHashKey {
+                hashKeys[explicit] = hashKeys.count
+                hashKeyTable.append(explicit)
+            }
+            recordKeys.append((Int32(increment.keyIndex), increment.hashKeyIndex.map(Int32.init) ?? -1))
         }
-    }
-}
 
-/// Keys in first-seen order with their indices.
-struct IndexTable {
-    private(set) var values: [String] = []
-    private var indices: [String: Int]
-
-    init(capacity: Int) {
-        indices = Dictionary(minimumCapacity: capacity)
-    }
-
-    /// The index of `value`, and whether it was added now.
-    mutating func index(of value: String) -> (index: Int, isNew: Bool) {
-        if let index = indices[value] { return (index, false) }
-        indices[value] = values.count
-        values.append(value)
-        return (values.count - 1, true)
+        /// The aggregate of the records added, in order, exactly ``size`` bytes; `data(i)` is the payload of the
+        /// i-th record added.
+        public func aggregate(data: (Int) -> [UInt8]) -> [UInt8] {
+            var output: [UInt8] = []
+            output.reserveCapacity(size)
+            output.append(contentsOf: KinesisAggregation.magic)
+            for key in keyTable { Protobuf.appendBytesField(1, key.utf8, to: &output) }
+            for key in hashKeyTable { Protobuf.appendBytesField(2, key.utf8, to: &output) }
+            for (index, keys) in recordKeys.enumerated() {
+                let payload = data(index)
+                let hashKey = keys.hashKey >= 0 ? Int(keys.hashKey) : nil
+                Protobuf.appendLengthPrefix(
+                    3,
+                    KinesisAggregation.messageSize(key: Int(keys.key), hashKey: hashKey, dataCount: payload.count),
+                    to: &output
+                )
+                Protobuf.appendVarintField(1, UInt64(keys.key), to: &output)
+                if let hashKey { Protobuf.appendVarintField(2, UInt64(hashKey), to: &output) }
+                Protobuf.appendBytesField(3, payload, to: &output)
+            }
+            let magicCount = KinesisAggregation.magic.count
+            let digest = output.withUnsafeBytes { Insecure.MD5.hash(data: UnsafeRawBufferPointer(rebasing: $0[magicCount...])) }
+            output.append(contentsOf: digest)
+            return output
+        }
     }
 }

@@ -214,10 +214,11 @@ extension Runner: Service {
         }
         return shapes.map { shape in
             let first = batch.records[shape.members.lowerBound]
-            guard shape.isAggregate else {
+            guard shape.isAggregate, let layout = shape.layout else {
                 return PutRecordsEntry(data: first.record.data, partitionKey: first.record.partitionKey, explicitHashKey: first.record.explicitHashKey)
             }
-            let data = KinesisAggregation.aggregate(batch.records[shape.members].map(AggregatingBatch.userRecord))
+            let base = shape.members.lowerBound
+            let data = layout.aggregate { batch.records[base + $0].record.data }
             return PutRecordsEntry(data: data, partitionKey: first.record.partitionKey, explicitHashKey: String(first.hash))
         }
     }

@@ -1,7 +1,9 @@
+import Crypto
 import Foundation
-import KinesisAPI
 import Testing
 import TestSupport
+
+@testable import KinesisAPI
 
 @Suite("HashKey")
 struct HashKeyTests {
@@ -24,6 +26,22 @@ struct HashKeyTests {
     func bigEndian() {
         // MD5("a") = 0cc175b9c0f1b6a831c399e269772661
         #expect(HashKey(partitionKey: "a").value == 0x0cc1_75b9_c0f1_b6a8_31c3_99e2_6977_2661)
+    }
+
+    @Test("the partition key MD5 agrees with swift-crypto's for every length across the block and padding edges")
+    func md5AgreesWithCrypto() {
+        var generator = SystemRandomNumberGenerator()
+        for length in 0...300 {
+            for _ in 0..<4 {
+                let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
+                let expected = Insecure.MD5.hash(data: bytes).reduce(UInt128(0)) { $0 << 8 | UInt128($1) }
+                let ours = bytes.withUnsafeBytes { PartitionKeyMD5.hash($0) }
+                #expect(ours == expected, "length \(length): \(bytes)")
+            }
+        }
+        // RFC 1321's own examples.
+        #expect(HashKey(partitionKey: "").value == 0xd41d_8cd9_8f00_b204_e980_0998_ecf8_427e)
+        #expect(HashKey(partitionKey: "abc").value == 0x9001_5098_3cd2_4fb0_d696_3f7d_28e1_7f72)
     }
 
     @Test("decimal round trip of the extremes")

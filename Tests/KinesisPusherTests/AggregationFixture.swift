@@ -138,7 +138,7 @@ enum Fixture {
             #expect(record.partitionKey == members[0].record.partitionKey, sourceLocation: sourceLocation)
             let explicit = try #require(record.explicitHashKey.flatMap { HashKey(decimal: $0) }, sourceLocation: sourceLocation)
             #expect(explicit.value == members[0].hash && range.contains(explicit.value), sourceLocation: sourceLocation)
-            #expect(KinesisAggregation.deaggregate(record.data) == members.map(AggregatingBatch.userRecord), sourceLocation: sourceLocation)
+            #expect(KinesisAggregation.deaggregate(record.data) == members.map(\.userRecord), sourceLocation: sourceLocation)
         }
         return kinesis
     }
@@ -152,5 +152,12 @@ extension ProducerStateMachine {
         let result = offer(record, id: id, hash: Fixture.hash(record), completion: .handler, resume: nil, mayWait: false, now: now)
         #expect(result.isAccepted, sourceLocation: sourceLocation)
         return id
+    }
+}
+
+extension PendingRecord {
+    /// The user record as an aggregate carries it.
+    var userRecord: KinesisAggregation.UserRecord {
+        .init(partitionKey: record.partitionKey, explicitHashKey: record.explicitHashKey, data: record.data)
     }
 }

@@ -185,7 +185,7 @@ struct AggregationStateMachineTests {
                 #expect(result.attempts == 1)
                 #expect(result.latency == .milliseconds(103))
                 // The sub-sequence number points at this very record inside the aggregate.
-                if entry.isAggregate { #expect(unpacked?[position] == AggregatingBatch.userRecord(member)) }
+                if entry.isAggregate { #expect(unpacked?[position] == member.userRecord) }
             }
             if entry.isAggregate { aggregated += members.count }
         }

@@ -1,5 +1,3 @@
-import Crypto
-
 /// A position on the Kinesis hash ring, `0 … 2^128 − 1`.
 ///
 /// On the wire hash keys are decimal strings; they never fit an `Int64`, so they are kept as `UInt128`.
@@ -29,15 +27,7 @@ public struct HashKey: Sendable, Hashable, Comparable, Codable, CustomStringConv
     /// The hash Kinesis routes a partition key by: MD5 of its UTF-8 bytes, read as a big-endian 128-bit integer.
     public init(partitionKey: String) {
         var key = partitionKey
-        let digest = key.withUTF8 { Insecure.MD5.hash(data: UnsafeRawBufferPointer($0)) }
-        self.init(digest: digest)
-    }
-
-    /// A digest read as a big-endian 128-bit integer.
-    init(digest: Insecure.MD5Digest) {
-        self.value = digest.withUnsafeBytes { bytes in
-            UInt128(bigEndian: bytes.loadUnaligned(as: UInt128.self))
-        }
+        self.value = key.withUTF8 { PartitionKeyMD5.hash(UnsafeRawBufferPointer($0)) }
     }
 
     /// The decimal form, as sent on the wire.

@@ -112,21 +112,13 @@ struct AggregatingBatch {
         for entry in entries {
             let start = records.count
             records += entry.members
-            shapes.append(.init(members: start..<records.count, shard: entry.shard))
+            shapes.append(.init(members: start..<records.count, shard: entry.shard, layout: entry.members.count > 1 ? entry.estimator : nil))
         }
         return (records, shapes)
     }
 
     private static func increment(of record: PendingRecord, in estimator: KinesisAggregation.SizeEstimator) -> KinesisAggregation.SizeEstimator.Increment {
         estimator.increment(partitionKey: record.record.partitionKey, explicitHashKey: record.record.explicitHashKey, dataCount: record.record.data.count)
-    }
-
-    static func userRecord(_ record: PendingRecord) -> KinesisAggregation.UserRecord {
-        KinesisAggregation.UserRecord(
-            partitionKey: record.record.partitionKey,
-            explicitHashKey: record.record.explicitHashKey,
-            data: record.record.data
-        )
     }
 }
 

@@ -1,5 +1,6 @@
 import DequeModule
 import KinesisAPI
+import KinesisAggregation
 
 /// The producer's whole mutable state and every decision about it: intake with backpressure, batch selection
 /// under the rate limiter, per-entry result handling, retries with backoff, expiry, shutdown.
@@ -92,6 +93,8 @@ struct ProducerStateMachine {
             var members: Range<Int>
             /// The shard the map predicted (every member's hash is inside it).
             var shard: String?
+            /// An aggregate's key tables and size, worked out while packing; written outside the lock.
+            var layout: KinesisAggregation.SizeEstimator?
             var isAggregate: Bool { members.count > 1 }
         }
 
