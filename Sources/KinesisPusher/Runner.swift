@@ -46,7 +46,7 @@ public final class Runner: Sendable {
     }
 
     let settings: Mutex<Settings>
-    let state: Mutex<ProducerStateMachine>
+    let state: StateLock<ProducerStateMachine>
     let wakeStream: AsyncStream<Void>
     let wakeContinuation: AsyncStream<Void>.Continuation
     /// The size limits `validate` checks, readable without the state lock (one lock per record is enough).
@@ -63,7 +63,7 @@ public final class Runner: Sendable {
     public init(configuration: RunnerConfiguration) {
         settings = Mutex(Settings(configuration: configuration))
         let limits = ProducerStateMachine.Limits(configuration)
-        state = Mutex(ProducerStateMachine(limits: limits, rateLimitPercent: configuration.rateLimitPercent))
+        state = StateLock(ProducerStateMachine(limits: limits, rateLimitPercent: configuration.rateLimitPercent))
         maxRequestBytes = Atomic(limits.maxRequestBytes)
         (wakeStream, wakeContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }

@@ -14,6 +14,8 @@ struct AggregatingBatch {
         /// Data plus partition key of the Kinesis record this entry becomes (the aggregate's, even while it holds
         /// one record; that one is then sent raw, which is smaller).
         var billedSize: Int
+        /// The UTF-8 length of the aggregate's partition key (its first record's).
+        var keyBytes: Int
     }
 
     enum Placement {
@@ -70,12 +72,16 @@ struct AggregatingBatch {
     }
 
     private func join(_ record: PendingRecord, entry index: Int) -> Placement? {
-        let entry = entries[index]
-        guard entry.estimator.count < maxCount else { return nil }
-        let increment = Self.increment(of: record, in: entry.estimator)
-        let size = entry.estimator.size + increment.bytes + entry.members[0].record.partitionKey.utf8.count
+        // Read in place: a copy of the entry would retain its members and key tables, once per record.
+        guard entries[index].estimator.count < maxCount else { return nil }
+        let increment = entries[index].estimator.increment(
+            partitionKey: record.record.partitionKey,
+            explicitHashKey: record.record.explicitHashKey,
+            dataCount: record.record.data.count
+        )
+        let size = entries[index].estimator.size + increment.bytes + entries[index].keyBytes
         guard size <= maxSize else { return nil }
-        let added = size - entry.billedSize
+        let added = size - entries[index].billedSize
         guard bytes + added <= maxBytes else { return .full }
         return .join(entry: index, bytes: added, increment)
     }
@@ -88,7 +94,7 @@ struct AggregatingBatch {
             entries[index].billedSize += added
             bytes += added
         case .open(let size, let increment):
-            var entry = Entry(members: [record], shard: shardID, billedSize: size)
+            var entry = Entry(members: [record], shard: shardID, billedSize: size, keyBytes: record.record.partitionKey.utf8.count)
             // A record too large to share leaves the shard's open aggregate open.
             if let increment, let shard {
                 entry.estimator.add(partitionKey: record.record.partitionKey, explicitHashKey: record.record.explicitHashKey, increment)
