@@ -133,7 +133,7 @@ enum Fixture {
             let shard = try #require(entry.shard, sourceLocation: sourceLocation)
             let range = try #require(map.range(of: shard), sourceLocation: sourceLocation)
             #expect(members.allSatisfy { range.contains($0.hash) && map.shard(for: $0.hash) == shard }, sourceLocation: sourceLocation)
-            #expect(members.allSatisfy { $0.predictedShard == shard }, sourceLocation: sourceLocation)
+            #expect(members.allSatisfy { batch.shardName(of: $0) == shard }, sourceLocation: sourceLocation)
             #expect(record.billedSize <= maxSize, "aggregate of \(record.billedSize) bytes", sourceLocation: sourceLocation)
             #expect(record.partitionKey == members[0].record.partitionKey, sourceLocation: sourceLocation)
             let explicit = try #require(record.explicitHashKey.flatMap { HashKey(decimal: $0) }, sourceLocation: sourceLocation)

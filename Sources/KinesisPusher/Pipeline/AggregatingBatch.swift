@@ -54,7 +54,7 @@ struct AggregatingBatch {
     var isEmpty: Bool { entries.isEmpty }
 
     /// Where `record`, predicted for the map's shard at position `shard`, goes in this call.
-    func placement(for record: PendingRecord, shard: Int?) -> Placement {
+    mutating func placement(for record: PendingRecord, shard: Int?) -> Placement {
         if ordered, let index = entryOfKey[record.orderingKey] {
             guard let shard, open[shard] == index else { return .skip }
             return join(record, entry: index) ?? .skip
@@ -71,17 +71,21 @@ struct AggregatingBatch {
         return .open(bytes: size, aggregatable ? increment : nil)
     }
 
-    private func join(_ record: PendingRecord, entry index: Int) -> Placement? {
-        // Read in place: a copy of the entry would retain its members and key tables, once per record.
-        guard entries[index].estimator.count < maxCount else { return nil }
-        let increment = entries[index].estimator.increment(
-            partitionKey: record.record.partitionKey,
-            explicitHashKey: record.record.explicitHashKey,
-            dataCount: record.record.data.count
-        )
-        let size = entries[index].estimator.size + increment.bytes + entries[index].keyBytes
-        guard size <= maxSize else { return nil }
-        let added = size - entries[index].billedSize
+    /// Mutating only so the open entry is read in place: through the subscript getter its estimator was copied
+    /// (its key tables retained and released) once per record.
+    private mutating func join(_ record: PendingRecord, entry index: Int) -> Placement? {
+        let (maxCount, maxSize) = (maxCount, maxSize)
+        let measured = { (entry: inout Entry) -> (KinesisAggregation.SizeEstimator.Increment, size: Int, added: Int)? in
+            guard entry.estimator.count < maxCount else { return nil }
+            let increment = entry.estimator.increment(
+                partitionKey: record.record.partitionKey,
+                explicitHashKey: record.record.explicitHashKey,
+                dataCount: record.record.data.count
+            )
+            let size = entry.estimator.size + increment.bytes + entry.keyBytes
+            return size <= maxSize ? (increment, size, size - entry.billedSize) : nil
+        }(&entries[index])
+        guard case let (increment, _, added)? = measured else { return nil }
         guard bytes + added <= maxBytes else { return .full }
         return .join(entry: index, bytes: added, increment)
     }

@@ -41,8 +41,9 @@ struct PendingRecord {
     /// Not to be sent before this (backoff after a failed attempt).
     var notBefore: ContinuousClock.Instant?
     var lastError: KinesisError?
-    /// The shard the map predicted when the record was last sent.
-    var predictedShard: String?
+    /// The shard the map predicted when the record was last sent: its number in the runner's shard names
+    /// (``ProducerStateMachine/shardNames``); -1 for none.
+    var predictedShard: Int32 = -1
     /// Ordered mode: counted in the runner's busy keys (in flight, backing off, or waiting for its aggregate's
     /// shard to be known).
     var holdsKey = false

@@ -84,6 +84,8 @@ struct ProducerStateMachine {
     struct Batch {
         /// The user records; with aggregation, each entry's members lie together, in entry order.
         var records: [PendingRecord]
+        /// The runner's shard names when the batch was packed (``PendingRecord/predictedShard`` indexes them).
+        var shardNames: [String]
         /// The Kinesis records of the call when aggregating; `nil`: one per user record, in order.
         var entries: [Entry]?
         var bytes: Int
@@ -103,11 +105,16 @@ struct ProducerStateMachine {
             if let entries {
                 for (index, entry) in entries.enumerated() { body(index, entry.members, entry.isAggregate, entry.shard) }
             } else {
-                for index in records.indices { body(index, index..<(index + 1), false, records[index].predictedShard) }
+                for index in records.indices { body(index, index..<(index + 1), false, shardName(of: records[index])) }
             }
         }
 
         var kinesisRecordCount: Int { entries?.count ?? records.count }
+
+        /// The shard the map predicted for `record` when it was packed.
+        func shardName(of record: PendingRecord) -> String? {
+            record.predictedShard >= 0 ? shardNames[Int(record.predictedShard)] : nil
+        }
     }
 
     /// An aggregate stored on a shard the map did not predict: delivered only if that shard owns all of its
@@ -140,6 +147,12 @@ struct ProducerStateMachine {
     /// gets fewer concurrent requests instead of a wall of timeouts.
     private(set) var concurrencyLimit: Double
     private(set) var map: ShardMap?
+    /// Every shard id a map has named, numbered in first-seen order: records carry the number, so moving a record
+    /// between buffer, batch and outcome retains no shard id string.
+    private(set) var shardNames: [String] = []
+    private var shardNumbers: [String: Int32] = [:]
+    /// The numbers of the current map's shards, by position in the map.
+    private var mapShardNumbers: [Int32] = []
     private(set) var limiter: RateLimiter
     private(set) var stats = RunnerStats()
     /// Counts by error code, for metrics.
@@ -284,6 +297,7 @@ struct ProducerStateMachine {
     /// Uses `map` from now on, and settles the aggregates that were waiting for it.
     mutating func install(_ map: ShardMap, now: ContinuousClock.Instant) -> Effects {
         self.map = map
+        mapShardNumbers = map.entries.map { number(ofShard: $0.shardID) }
         lastRefresh = now
         limiter.use(map, now: now)
         var effects = Effects()
@@ -291,6 +305,14 @@ struct ProducerStateMachine {
         landed = []
         for aggregate in waiting { settle(aggregate, now: now, waitIfUnknown: false, into: &effects) }
         return effects
+    }
+
+    private mutating func number(ofShard id: String) -> Int32 {
+        if let number = shardNumbers[id] { return number }
+        let number = Int32(shardNames.count)
+        shardNames.append(id)
+        shardNumbers[id] = number
+        return number
     }
 
     mutating func useStreamWideBudget(openShards: Int, now: ContinuousClock.Instant) {
@@ -365,7 +387,8 @@ struct ProducerStateMachine {
                 readyBytes += record.size
                 break
             }
-            let shard = map?.shard(for: record.hash)
+            let slot = map?.index(for: record.hash)
+            let shard = slot.map { map!.entries[$0].shardID }
             if limits.ordered {
                 let key = record.orderingKey
                 if mustPark(record) {
@@ -382,14 +405,14 @@ struct ProducerStateMachine {
                 skipped.append(record)
                 continue
             }
-            markSent(&record, shard: shard)
+            markSent(&record, slot: slot)
             bytes += record.size
             batch.append(record)
         }
         restore(skipped)
         lastBatchBudgetLimited = budgetLimited
         holdKeys(&batch)
-        return batch.isEmpty ? nil : Batch(records: batch, entries: nil, bytes: bytes)
+        return batch.isEmpty ? nil : Batch(records: batch, shardNames: shardNames, entries: nil, bytes: bytes)
     }
 
     /// User records packed per predicted shard into aggregates (see ``AggregatingBatch``).
@@ -442,7 +465,7 @@ struct ProducerStateMachine {
                     exhaustedCount += 1
                 }
                 if taken {
-                    markSent(&record, shard: shard)
+                    markSent(&record, slot: slot)
                     builder.place(record, shard: slot, shardID: shard, placement)
                 }
             }
@@ -457,7 +480,7 @@ struct ProducerStateMachine {
         let packed = builder.finish()
         var records = packed.records
         holdKeys(&records)
-        return Batch(records: records, entries: packed.entries, bytes: builder.bytes)
+        return Batch(records: records, shardNames: shardNames, entries: packed.entries, bytes: builder.bytes)
     }
 
     /// User records looked at for one aggregated call: about 450 KB of 100-byte records, a few milliseconds under
@@ -465,8 +488,8 @@ struct ProducerStateMachine {
     static let aggregatedRecordsPerCall = 4096
 
     /// A record leaves the buffer for a call.
-    private mutating func markSent(_ record: inout PendingRecord, shard: String?) {
-        record.predictedShard = shard
+    private mutating func markSent(_ record: inout PendingRecord, slot: Int?) {
+        record.predictedShard = slot.map { mapShardNumbers[$0] } ?? -1
         record.attempts += 1
         if record.attempts > 1 { stats.retries += 1 }
         bufferedBytes -= record.size
@@ -602,7 +625,7 @@ struct ProducerStateMachine {
         switch answer {
         case .success(let result):
             concurrencyLimit = min(Double(limits.maxInFlight), concurrencyLimit + 1 / concurrencyLimit)
-            let entries = batch.entries ?? batch.records.indices.map { Batch.Entry(members: $0..<($0 + 1), shard: batch.records[$0].predictedShard) }
+            let entries = batch.entries ?? batch.records.indices.map { Batch.Entry(members: $0..<($0 + 1), shard: batch.shardName(of: batch.records[$0])) }
             for (entry, answer) in zip(entries, result.records) {
                 let members = batch.records[entry.members]
                 if answer.succeeded, let shardID = answer.shardID, let sequenceNumber = answer.sequenceNumber {
@@ -610,7 +633,7 @@ struct ProducerStateMachine {
                     if !entry.isAggregate {
                         let record = members[members.startIndex]
                         // Landing on the predicted shard proves the map right (a shard's range never changes).
-                        if shardID != record.predictedShard, let map, !map.owns(shardID, record.hash) { refreshRequested = true }
+                        if shardID != batch.shardName(of: record), let map, !map.owns(shardID, record.hash) { refreshRequested = true }
                         deliver(record, shardID: shardID, sequenceNumber: sequenceNumber, subSequence: nil, now: now, into: &effects)
                     } else if shardID == entry.shard {
                         // The predicted shard owns every member (shards never change their range).
@@ -659,7 +682,7 @@ struct ProducerStateMachine {
                 if error.retryClass == .throttled {
                     stats.throttled += batch.records.count
                     tally.throttledRecords[error.code.rawValue, default: 0] += batch.records.count
-                    for shard in Set(batch.records.map(\.predictedShard)) { limiter.throttled(shard: shard, now: now) }
+                    for shard in Set(batch.records.map(batch.shardName)) { limiter.throttled(shard: shard, now: now) }
                 }
                 for record in batch.records { retry(record, after: error, now: now, into: &effects) }
             } else {
