@@ -39,10 +39,10 @@ struct CheckCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = aws.makeLogger()
-        let httpClient = HTTPClient(
-            eventLoopGroupProvider: .singleton,
-            configuration: KinesisClient.httpConfiguration(.init(connectTimeout: .milliseconds(1500), requestTimeout: .seconds(3)))
-        )
+        var httpConfiguration = KinesisClient.httpConfiguration(.init(connectTimeout: .milliseconds(1500), requestTimeout: .seconds(3)))
+        // A diagnosis: a refused connection is the answer, not something to retry until the connect timeout.
+        httpConfiguration.connectionPool.retryConnectionEstablishment = false
+        let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
         var endpoint: String?
         do {
             let client = try aws.makeClient(httpClient: httpClient, logger: logger) { configuration in
