@@ -11,7 +11,7 @@ import Darwin
 /// A pthread mutex that spins a little before sleeping (glibc's adaptive kind) instead of `Synchronization.Mutex`,
 /// whose Linux form is a priority-inheritance futex: under the sender/run-loop contention of a busy producer, every
 /// collision there went through the kernel's rt-mutex path, which cost about a tenth of the producer's CPU.
-final class StateLock<Value>: @unchecked Sendable {
+final class StateLock<Value: Sendable>: @unchecked Sendable {
     private var value: Value
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
 
