@@ -224,6 +224,25 @@ struct StateMachineTests {
         #expect(m.isIdle)
     }
 
+    @Test("without a shard map, a per-record throttle is counted for the shard Kinesis names in its message")
+    func throttledShardFromMessage() {
+        var m = Self.machine { $0.metricsPerShard = true }
+        for i in 0..<3 { _ = m.offerTest(Self.record(i), now: Self.t0) }
+        let now = Self.t0 + .milliseconds(100)
+        let batch = m.nextBatch(now: now).0!
+        let throttle = "ProvisionedThroughputExceededException"
+        let answer = PutRecordsResult(records: [
+            .init(errorCode: throttle, errorMessage: "Rate exceeded for shard shardId-000000000003 in stream s under account 123456789012."),
+            .init(errorCode: throttle, errorMessage: "Rate exceeded for shard shardId-000000000003 in stream s under account 123456789012."),
+            .init(errorCode: throttle, errorMessage: "Rate exceeded"),
+        ])
+        _ = m.complete(batch, with: .success(answer), now: now)
+        #expect(m.stats.throttled == 3)
+        #expect(m.tally.throttledByShard == ["shardId-000000000003": 2])
+        #expect(ProducerStateMachine.throttledShard(in: "Rate exceeded for shard shardId-1") == "shardId-1")
+        #expect(ProducerStateMachine.throttledShard(in: "Rate exceeded for shard ") == nil)
+    }
+
     @Test("request-level answers: retryable errors retry the whole batch, others reject it")
     func requestLevelErrors() {
         var m = Self.machine {

@@ -657,8 +657,10 @@ struct ProducerStateMachine {
                     if error.retryClass == .throttled {
                         stats.throttled += members.count
                         tally.throttledRecords[code.rawValue, default: 0] += members.count
-                        if limits.countsPerShard, let shard = entry.shard { tally.throttledByShard[shard, default: 0] += members.count }
-                        limiter.throttled(shard: entry.shard, now: now)
+                        // Without a prediction (no shard map yet) the shard Kinesis names in its message is counted.
+                        let shard = entry.shard ?? Self.throttledShard(in: error.message)
+                        if limits.countsPerShard, let shard { tally.throttledByShard[shard, default: 0] += members.count }
+                        limiter.throttled(shard: shard, now: now)
                     } else {
                         tally.failedAttempts[code.rawValue, default: 0] += members.count
                     }
@@ -762,6 +764,14 @@ struct ProducerStateMachine {
     }
 
     /// Errors after which no PutRecords to this stream can succeed: stop instead of spinning until the TTL.
+    /// The shard in Kinesis's per-record throttle message, "Rate exceeded for shard shardId-… in stream … under
+    /// account …"; `nil` when the message does not have that form.
+    static func throttledShard(in message: String) -> String? {
+        guard let marker = message.firstRange(of: "for shard ") else { return nil }
+        let shard = message[marker.upperBound...].prefix { $0 != " " }
+        return shard.isEmpty ? nil : String(shard)
+    }
+
     static func isStreamFatal(_ error: KinesisError) -> Bool {
         if error.code == .credentials || error.code == .resourceNotFound || error.code == .accessDenied { return true }
         let codes: Set<String> = [
