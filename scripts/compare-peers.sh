@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Peer comparison: KinesisPusher's Runner against boto3 (put_records loop), aiokpl and async-kinesis, each pushing the
-# same records to its own `kinesis-pusher local --no-shard-limits`; records/s, CPU per record, records per CPU-second,
-# delivery checked on the server. Writes docs/benchmarks.md, docs/benchmarks.json and docs/benchmarks.png.
-# Usage: scripts/compare-peers.sh [--rounds N] [--quick]   (KINESIS_PUSHER_BIN names a release binary to use;
+# same records to its own `kinesis-pusher local --no-shard-limits` (the contender pinned to CPU 0, the server to CPU 1);
+# records/s, CPU per record, records per CPU-second, delivery checked on the server. Writes docs/benchmarks.md, docs/benchmarks.json and docs/benchmarks.png.
+# Usage: scripts/compare-peers.sh [--rounds N] [--quick] [--no-pin]   (KINESIS_PUSHER_BIN names a release binary to use;
 # otherwise it is built). The peers go into a private venv, .venv-peers/; one that cannot be installed gets a row
 # saying so. Takes about 5 minutes on 2 cores.
 set -euo pipefail

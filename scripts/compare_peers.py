@@ -5,7 +5,8 @@ contender pushes the same generated records (100-byte or 1 KiB, 1000 partition k
 aggregation where it has it, and reports its own CPU seconds and wall time from the first record until every record
 is acknowledged. Delivery is checked on the server, not taken from the contender: `GET /_admin/stats` (accepted
 Kinesis records) and, for aggregated runs, `GET /_admin/records?deaggregate=true` (user records, and those the KCL
-would drop). Writes docs/benchmarks.md, docs/benchmarks.json and docs/benchmarks.png.
+would drop). On 2 or more CPUs the contender runs pinned to CPU 0 and its server to CPU 1 (`--no-pin` turns that
+off). Writes docs/benchmarks.md, docs/benchmarks.json and docs/benchmarks.png.
 """
 
 import argparse
@@ -17,6 +18,7 @@ import os
 import platform
 import resource
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -112,12 +114,22 @@ def children_cpu_seconds():
     return usage.ru_utime + usage.ru_stime
 
 
+# With --pin (the default on 2 or more CPUs with taskset), every contender runs on CPU 0 and its server on CPU 1: the
+# contender's records per CPU-second are then its records per second on one core, and contenders that spread over
+# threads (spinning, handing work between threads) are measured on the same footing as single-threaded ones.
+PIN = {"on": False}
+
+
+def pinned(command, cpu):
+    return ["taskset", "-c", str(cpu)] + command if PIN["on"] else command
+
+
 class Server:
     """One `kinesis-pusher local` process with a 4-shard stream, limits off, on a free loopback port."""
 
     def __init__(self, binary):
         self.process = subprocess.Popen(
-            [binary, "local", "--port", "0", "--stream", f"{STREAM}:4", "--no-shard-limits"],
+            pinned([binary, "local", "--port", "0", "--stream", f"{STREAM}:4", "--no-shard-limits"], 1),
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         ready, _, _ = select.select([self.process.stdout], [], [], 20)
         line = self.process.stdout.readline() if ready else ""
@@ -174,7 +186,7 @@ def measure_once(args, contender, size, aggregate):
         sink_before = process_cpu_seconds(server.process.pid)
         children_before, wall_before = children_cpu_seconds(), time.monotonic()
         try:
-            run = subprocess.run(contender.command(args, server.endpoint, server.process.pid, size, aggregate, records),
+            run = subprocess.run(pinned(contender.command(args, server.endpoint, server.process.pid, size, aggregate, records), 0),
                                  capture_output=True, text=True, timeout=args.timeout)
         except subprocess.TimeoutExpired:
             return {"error": f"timed out after {args.timeout} s"}
@@ -302,7 +314,10 @@ def write_markdown(path, results, info, contenders_list, args):
         f"Linux {info['kernel']}, Python {info['python']}; median of {args.rounds} run(s) per row by CPU per record. "
         f"The machine is shared: load average {fmt(info['load_average'], '{:.1f}')} at the start and "
         f"{fmt(info['load_average_end'], '{:.1f}')} at the end, which slows wall times and records/s far more than "
-        "CPU per record. Regenerate with `scripts/compare-peers.sh`.",
+        "CPU per record. Regenerate with `scripts/compare-peers.sh`."
+        + (" Every contender ran pinned to CPU 0 and its server to CPU 1 (`taskset`), so a contender's records per "
+           "CPU-second are also its records per second on one core." if info.get("pinned") else
+           " Contenders and servers were not pinned to CPUs."),
         "",
         "Each row pushes the same records — 100-byte or 1 KiB payloads, 1000 partition keys round-robin (async-kinesis "
         "aggregated takes no keys: its KPL processor puts every record under key `a`) — into its own "
@@ -417,6 +432,8 @@ def main():
     parser.add_argument("--rounds", type=int, default=5, help="runs per row; the median by CPU per record is kept")
     parser.add_argument("--timeout", type=int, default=240, help="seconds one contender run may take")
     parser.add_argument("--quick", action="store_true", help="a tenth of the records, one round (a smoke test)")
+    parser.add_argument("--no-pin", action="store_true",
+                        help="do not pin contenders to CPU 0 and their servers to CPU 1 (pinned by default when possible)")
     parser.add_argument("--report-only", action="store_true",
                         help="measure nothing: write benchmarks.md and .png again from the --out folder's benchmarks.json")
     args = parser.parse_args()
@@ -434,6 +451,8 @@ def main():
         parser.error("--bin is required")
     git_version()  # fixed now: others may commit while it runs
     info = machine()
+    PIN["on"] = not args.no_pin and (os.cpu_count() or 1) >= 2 and shutil.which("taskset") is not None
+    info["pinned"] = PIN["on"]
     results = []
     started = time.monotonic()
     for size in SIZES:

@@ -55,16 +55,17 @@ struct AggregateBench: AsyncParsableCommand {
             var aggregates: [[UInt8]] = []
             var members: [KinesisAggregation.UserRecord] = []
             var estimator = KinesisAggregation.SizeEstimator()
+            // As the Runner packs: the estimator that sized an aggregate also writes it.
             for user in users {
                 if !members.isEmpty, estimator.size(adding: user) + members[0].partitionKey.utf8.count > maxSize {
-                    aggregates.append(KinesisAggregation.aggregate(members))
+                    aggregates.append(estimator.aggregate { members[$0].data })
                     members.removeAll(keepingCapacity: true)
                     estimator = KinesisAggregation.SizeEstimator()
                 }
                 estimator.add(user)
                 members.append(user)
             }
-            if !members.isEmpty { aggregates.append(KinesisAggregation.aggregate(members)) }
+            if !members.isEmpty { aggregates.append(estimator.aggregate { members[$0].data }) }
             return aggregates
         }
         let packed = pack()
