@@ -68,19 +68,12 @@ enum PutRecordsAnswer {
             repeat {
                 guard let key = entryKey(), seen & key.rawValue == 0, take(UInt8(ascii: ":")) else { return nil }
                 seen |= key.rawValue
+                guard let value = optionalString(interning: key == .shardID || key == .errorCode) else { return nil }
                 switch key {
-                case .shardID:
-                    guard let value = optionalString(interning: true) else { return nil }
-                    entry.shardID = value
-                case .sequenceNumber:
-                    guard let value = optionalString() else { return nil }
-                    entry.sequenceNumber = value
-                case .errorCode:
-                    guard let value = optionalString(interning: true) else { return nil }
-                    entry.errorCode = value
-                case .errorMessage:
-                    guard let value = optionalString() else { return nil }
-                    entry.errorMessage = value
+                case .shardID: entry.shardID = value
+                case .sequenceNumber: entry.sequenceNumber = value
+                case .errorCode: entry.errorCode = value
+                case .errorMessage: entry.errorMessage = value
                 }
             } while take(UInt8(ascii: ","))
             return take(UInt8(ascii: "}")) ? entry : nil
