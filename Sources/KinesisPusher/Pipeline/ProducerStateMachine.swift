@@ -763,7 +763,6 @@ struct ProducerStateMachine {
         }
     }
 
-    /// Errors after which no PutRecords to this stream can succeed: stop instead of spinning until the TTL.
     /// The shard in Kinesis's per-record throttle message, "Rate exceeded for shard shardId-… in stream … under
     /// account …"; `nil` when the message does not have that form.
     static func throttledShard(in message: String) -> String? {
@@ -772,6 +771,7 @@ struct ProducerStateMachine {
         return shard.isEmpty ? nil : String(shard)
     }
 
+    /// Errors after which no PutRecords to this stream can succeed: stop instead of spinning until the TTL.
     static func isStreamFatal(_ error: KinesisError) -> Bool {
         if error.code == .credentials || error.code == .resourceNotFound || error.code == .accessDenied { return true }
         let codes: Set<String> = [
