@@ -85,15 +85,7 @@ enum PutRecordsAnswer {
 
         /// One of the four entry keys, exactly as written (no escapes); `nil` for anything else.
         mutating func entryKey() -> EntryKey? {
-            guard take(UInt8(ascii: "\"")) else { return nil }
-            let start = index
-            while index < bytes.count, bytes[index] != UInt8(ascii: "\"") {
-                if bytes[index] == UInt8(ascii: "\\") { return nil }
-                index += 1
-            }
-            guard index < bytes.count else { return nil }
-            let key = UnsafeRawBufferPointer(rebasing: bytes[start..<index])
-            index += 1
+            guard let key = rawString()?.bytes else { return nil }
             // The four keys differ in length: the length picks the candidate, the bytes confirm it.
             let candidate: (StaticString, EntryKey)
             switch key.count {
@@ -132,6 +124,24 @@ enum PutRecordsAnswer {
 
         /// A string without escapes or control characters, valid UTF-8.
         mutating func string(interning: Bool = false) -> String? {
+            guard case let (raw, ascii)? = rawString() else { return nil }
+            guard ascii else { return String(validating: raw, as: UTF8.self) }
+            if interning {
+                for known in interned where known.utf8.count == raw.count {
+                    if known.utf8.withContiguousStorageIfAvailable({ Self.same(UnsafeRawBufferPointer($0), raw) }) == true {
+                        return known
+                    }
+                }
+            }
+            // ASCII is valid UTF-8 as it stands: no generic validation needed.
+            let text = String(decoding: raw.assumingMemoryBound(to: UInt8.self), as: UTF8.self)
+            if interning, interned.count < 16 { interned.append(text) }
+            return text
+        }
+
+        /// The bytes between the quotes of a string without escapes or control characters, and whether they are
+        /// all ASCII; `nil` for anything else.
+        mutating func rawString() -> (bytes: UnsafeRawBufferPointer, ascii: Bool)? {
             guard take(UInt8(ascii: "\"")) else { return nil }
             let start = index
             var ascii = true
@@ -140,18 +150,7 @@ enum PutRecordsAnswer {
                 if byte == UInt8(ascii: "\"") {
                     let raw = UnsafeRawBufferPointer(rebasing: bytes[start..<index])
                     index += 1
-                    guard ascii else { return String(validating: raw, as: UTF8.self) }
-                    if interning {
-                        for known in interned where known.utf8.count == raw.count {
-                            if known.utf8.withContiguousStorageIfAvailable({ Self.same(UnsafeRawBufferPointer($0), raw) }) == true {
-                                return known
-                            }
-                        }
-                    }
-                    // ASCII is valid UTF-8 as it stands: no generic validation needed.
-                    let text = String(decoding: raw.assumingMemoryBound(to: UInt8.self), as: UTF8.self)
-                    if interning, interned.count < 16 { interned.append(text) }
-                    return text
+                    return (raw, ascii)
                 }
                 if byte == UInt8(ascii: "\\") || byte < 0x20 { return nil }
                 ascii = ascii && byte < 0x80
