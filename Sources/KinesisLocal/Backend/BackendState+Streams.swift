@@ -151,6 +151,7 @@ extension BackendState {
         if let scaling = try p.string("ScalingType"), scaling != "UNIFORM_SCALING" {
             throw .validation("ScalingType must be UNIFORM_SCALING.")
         }
+        try checkShardCountBounds(stream: streams[name]!, target: target)
         let current = try updateShardCount(stream: name, target: target, now: now)
         var writer = JSONObjectWriter()
         writer.field("StreamName", name)
@@ -158,6 +159,29 @@ extension BackendState {
         writer.field("CurrentShardCount", current)
         writer.field("TargetShardCount", target)
         return writer.finish()
+    }
+
+    /// UpdateShardCount's default limits, as Kinesis answers them: a provisioned stream only, at most double and
+    /// at least half the open shards in one call, at most 10000 shards. (``KinesisLocal/reshard(stream:shardCount:)``
+    /// and the admin endpoint skip these, so tests can reshard in one step; the ten-a-day limit is not kept.)
+    func checkShardCountBounds(stream: LocalStream, target: Int) throws(AWSErrorReply) {
+        guard target >= 1 else {
+            throw .validation("1 validation error detected: Value '\(target)' at 'targetShardCount' failed to satisfy constraint: Member must have value greater than or equal to 1")
+        }
+        guard stream.mode == "PROVISIONED" else {
+            throw .validation("Request is invalid. Stream \(stream.name) under account \(account) is in On-Demand mode.")
+        }
+        let open = stream.openShardIndices.count
+        let counts = "Current open shard count: \(open), Target shard count: \(target)"
+        if target > 10_000 {
+            throw AWSErrorReply(status: 400, type: "LimitExceededException", message: "Target shard count or number of open shards cannot be greater than 10000. \(counts)")
+        }
+        if target > open * 2 {
+            throw AWSErrorReply(status: 400, type: "LimitExceededException", message: "UpdateShardCount cannot scale up over double your current open shard count. \(counts)")
+        }
+        if target * 2 < open {
+            throw AWSErrorReply(status: 400, type: "LimitExceededException", message: "UpdateShardCount cannot scale down below half your current open shard count. \(counts)")
+        }
     }
 
     static func write(_ shard: LocalShard, into object: inout JSONObjectWriter) {
