@@ -20,6 +20,10 @@ extension KinesisLocal {
         /// After this many requests signed with one access key, that key's requests get `ExpiredTokenException`
         /// (of every operation): fresh credentials (a new key id) work again. `nil` disables it.
         public var expiredTokenAfterRequests: Int?
+        /// Per record, not random: a record whose data, read as UTF-8, is one of these always fails with
+        /// `InternalFailure` (a poison record, for testing what a producer does with a record that never goes
+        /// through while the records around it do).
+        public var poisonRecords: [String]
         /// The generator's seed.
         public var seed: UInt64
 
@@ -33,6 +37,7 @@ extension KinesisLocal {
             dropConnectionRate: Double = 0,
             addedLatencyMilliseconds: Int = 0,
             expiredTokenAfterRequests: Int? = nil,
+            poisonRecords: [String] = [],
             seed: UInt64 = 1
         ) {
             self.recordInternalFailureRate = recordInternalFailureRate
@@ -43,6 +48,7 @@ extension KinesisLocal {
             self.dropConnectionRate = dropConnectionRate
             self.addedLatencyMilliseconds = addedLatencyMilliseconds
             self.expiredTokenAfterRequests = expiredTokenAfterRequests
+            self.poisonRecords = poisonRecords
             self.seed = seed
         }
 
@@ -58,6 +64,7 @@ extension KinesisLocal {
                 dropConnectionRate: try c.decodeIfPresent(Double.self, forKey: .dropConnectionRate) ?? 0,
                 addedLatencyMilliseconds: try c.decodeIfPresent(Int.self, forKey: .addedLatencyMilliseconds) ?? 0,
                 expiredTokenAfterRequests: try c.decodeIfPresent(Int.self, forKey: .expiredTokenAfterRequests),
+                poisonRecords: try c.decodeIfPresent([String].self, forKey: .poisonRecords) ?? [],
                 seed: try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? 1
             )
         }

@@ -135,6 +135,9 @@ extension BackendState {
         if random.chance(faults.recordInternalFailureRate) {
             return .failed(code: "InternalFailure", message: "Internal service failure.")
         }
+        if !poisonBase64.isEmpty, poisonBase64.contains(String(buffer: record.base64)) {
+            return .failed(code: "InternalFailure", message: "Internal service failure.")
+        }
         let throttle = Admission.failed(
             code: "ProvisionedThroughputExceededException",
             message: "Rate exceeded for shard \(stream.shards[shard].id) in stream \(stream.name) under account \(account)."

@@ -13,7 +13,12 @@ struct BackendState {
     var maxRequestBytes: Int
     var retention: KinesisLocal.Configuration.Retention
     var random: SeededRandom
-    var faults: KinesisLocal.Faults
+    var faults: KinesisLocal.Faults {
+        didSet { poisonBase64 = Self.base64Set(faults.poisonRecords) }
+    }
+    /// ``KinesisLocal/Faults/poisonRecords`` as the base64 text requests carry, so a record is checked without
+    /// decoding it.
+    private(set) var poisonBase64: Set<String> = []
     var requestCount = 0
     /// Requests seen per access key id, for the "ExpiredTokenException after N requests" fault.
     var requestsPerAccessKey: [String: Int] = [:]
@@ -31,7 +36,12 @@ struct BackendState {
         maxRequestBytes = configuration.maxRequestBytes
         retention = configuration.retention
         faults = configuration.faults
+        poisonBase64 = Self.base64Set(configuration.faults.poisonRecords)
         random = SeededRandom(seed: configuration.faults.seed)
+    }
+
+    static func base64Set(_ texts: [String]) -> Set<String> {
+        Set(texts.map { Data($0.utf8).base64EncodedString() })
     }
 
     /// Puts `faults` in force and reseeds the generator. The per-key request counts behind
