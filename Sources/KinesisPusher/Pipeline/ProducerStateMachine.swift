@@ -835,9 +835,12 @@ struct ProducerStateMachine {
 
     private mutating func fail(_ record: PendingRecord, _ error: ProducerError, into effects: inout Effects) {
         var record = record
+        let heldKey = record.holdsKey
+        // A record that held its key frees the next one here; unparking again would move a second record ahead
+        // of the first.
         releaseKey(&record)
-        // A key head that expired before being sent frees its key's next record.
-        if limits.ordered { unpark(record.orderingKey) }
+        // A key head that expired before being sent (it held no key) frees its key's next record.
+        if limits.ordered && !heldKey { unpark(record.orderingKey) }
         stats.failed += 1
         if error.code == .expired { tally.expired += 1 }
         effects.outcomes.append(Outcome(record: record, result: .failure(error)))
