@@ -1,0 +1,101 @@
+import KinesisAPI
+import Testing
+import TestSupport
+
+@testable import KinesisPusher
+
+/// Ordered aggregated mode when a key's oldest head expires while more of its heads wait in the buffer and more of
+/// its records are still parked (over the 512 moved at once): the state machine alone, since the run loop leaves
+/// no way to hold the heads in the buffer at will.
+@Suite("ProducerStateMachine: ordered heads expiring in the buffer")
+struct OrderedExpiryStateMachineTests {
+    static func record(_ key: String, _ index: Int) -> Record { Record(text: "\(key)/\(index)", partitionKey: key) }
+
+    static func names(_ batch: ProducerStateMachine.Batch, key: String) -> [Int] {
+        batch.records.filter { $0.record.partitionKey == key }.compactMap {
+            String(decoding: $0.record.data, as: UTF8.self).split(separator: "/").last.flatMap { Int($0) }
+        }
+    }
+
+    @Test("an expired head frees its key only after the key's other waiting heads: the parked records stay behind them")
+    func expiredHeadKeepsOrder() throws {
+        let t0 = Fixture.t0
+        var m = Fixture.machine(map: try Fixture.evenMap(1), aggregation: .init()) {
+            $0.ordering = .perPartitionKey
+            $0.isAsync = true
+            $0.maxConcurrentPuts = 2
+            $0.recordTTL = .seconds(1)
+            $0.retryBaseDelay = .milliseconds(100)
+            $0.retryMaxDelay = .milliseconds(100)
+        }
+        m.offerRouted(Self.record("k", 0), now: t0)
+        let first = try #require(m.nextBatch(now: t0 + .milliseconds(100)).0)
+        #expect(Self.names(first, key: "k") == [0])
+
+        // While k/0 is in flight, 600 more of k arrive (they park) and j/0 takes the second slot.
+        let later = t0 + .milliseconds(500)
+        for i in 1...600 { m.offerRouted(Self.record("k", i), now: later) }
+        m.offerRouted(Self.record("j", 0), now: later)
+        let flushed = later + .milliseconds(100)
+        let other = try #require(m.nextBatch(now: flushed).0)
+        #expect(other.records.map(\.record.partitionKey) == ["j"])
+        // k/0 fails (an entry error, so the in-flight limit stays 2) and backs off; m/0 takes its slot.
+        _ = m.complete(first, with: .success(Fixture.answer(first, failure: { _ in "InternalFailure" })), now: flushed)
+        m.offerRouted(Self.record("m", 0), now: later)
+        let third = try #require(m.nextBatch(now: flushed).0)
+        #expect(third.records.map(\.record.partitionKey) == ["m"])
+
+        // k/0's retry comes due: k's 512 oldest (k/0 … k/511) go to the buffer as heads, k/512 … k/600 stay
+        // parked. Both slots are busy, so the heads wait there.
+        #expect(m.nextBatch(now: flushed + .milliseconds(150)).0 == nil)
+        // k/0's time to live runs out while it waits.
+        let expired = m.nextBatch(now: t0 + .milliseconds(1010))
+        #expect(expired.0 == nil)
+        #expect(expired.1.outcomes.map { (try? $0.result.get()) == nil } == [true])
+        #expect(m.stats.failed == 1)
+
+        _ = m.complete(other, with: .success(Fixture.answer(other)), now: t0 + .milliseconds(1010))
+        _ = m.complete(third, with: .success(Fixture.answer(third)), now: t0 + .milliseconds(1010))
+        var sent: [Int] = []
+        var now = t0 + .milliseconds(1020)
+        while let batch = m.nextBatch(now: now).0 {
+            sent += Self.names(batch, key: "k")
+            _ = m.complete(batch, with: .success(Fixture.answer(batch)), now: now)
+            now += .milliseconds(1)
+        }
+        #expect(sent == Array(1...600), "k went out as \(sent.prefix(3)) … (\(sent.count) records)")
+    }
+
+    @Test("a key's call completing while some of its heads still wait in the buffer (its aggregate was full) leaves the parked records behind them")
+    func completionWithHeadsWaiting() throws {
+        let t0 = Fixture.t0
+        var m = Fixture.machine(map: try Fixture.evenMap(1), aggregation: .init(maxCount: 5)) {
+            $0.ordering = .perPartitionKey
+            $0.isAsync = true
+            $0.maxConcurrentPuts = 2
+        }
+        m.offerRouted(Self.record("k", 0), now: t0)
+        let first = try #require(m.nextBatch(now: t0 + .milliseconds(100)).0)
+        var sent = Self.names(first, key: "k")
+        let later = t0 + .milliseconds(500)
+        for i in 1...600 { m.offerRouted(Self.record("k", i), now: later) }
+        m.offerRouted(Self.record("j", 0), now: later)
+        let now = later + .milliseconds(100)
+        let other = try #require(m.nextBatch(now: now).0)
+        #expect(other.records.map(\.record.partitionKey) == ["j"])
+        // k/0 is stored: k/1 … k/512 go to the buffer as heads; the next call takes five of them (a full aggregate).
+        _ = m.complete(first, with: .success(Fixture.answer(first)), now: now)
+        let five = try #require(m.nextBatch(now: now).0)
+        #expect(Self.names(five, key: "k") == Array(1...5))
+        sent += Self.names(five, key: "k")
+        // Both slots are busy; when the five are stored, k/6 … k/512 still wait in the buffer.
+        #expect(m.nextBatch(now: now).0 == nil)
+        _ = m.complete(five, with: .success(Fixture.answer(five)), now: now)
+        _ = m.complete(other, with: .success(Fixture.answer(other)), now: now)
+        while let batch = m.nextBatch(now: now).0 {
+            sent += Self.names(batch, key: "k")
+            _ = m.complete(batch, with: .success(Fixture.answer(batch)), now: now)
+        }
+        #expect(sent == Array(0...600), "k went out as \(sent.prefix(8)) … (\(sent.count) records)")
+    }
+}
