@@ -141,8 +141,9 @@ struct ProducerStateMachine {
     /// oldest go back to the front of the buffer, marked ``PendingRecord/isKeyHead``, once the key is free.
     private var parked: [Int: Deque<PendingRecord>] = [:]
     private var parkedCount = 0
-    /// Ordered mode: heads (records unparked to the front) per key not yet sent, failed or parked again. While a
-    /// key has some, its parked records stay parked: moved to the front, newer records would overtake them.
+    /// Ordered aggregated mode: heads (records unparked to the front) per key not yet sent, failed or parked
+    /// again. While a key has some, its parked records stay parked: moved to the front, newer records would
+    /// overtake them. (Without aggregation a key has one head at a time, and nothing unparks it before it leaves.)
     private var waitingHeads: [Int: Int] = [:]
     private(set) var inFlightRequests = 0
     /// Calls allowed in flight now: halved when a call times out, fails or is throttled as a whole, grown back by
@@ -541,6 +542,7 @@ struct ProducerStateMachine {
     private mutating func headLeft(_ record: inout PendingRecord) {
         guard record.isKeyHead else { return }
         record.isKeyHead = false
+        guard limits.aggregation != nil else { return }
         let key = record.orderingKey
         if let count = waitingHeads[key], count > 1 { waitingHeads[key] = count - 1 } else { waitingHeads[key] = nil }
     }
@@ -565,7 +567,7 @@ struct ProducerStateMachine {
     /// one without aggregation (a call carries one record per key), an aggregate's worth with it. Moving them
     /// all would shuffle a hot key's whole backlog on every call.
     private mutating func unpark(_ key: Int) {
-        guard busyKeys[key] == nil, waitingHeads[key] == nil, var waiting = parked[key] else { return }
+        guard busyKeys[key] == nil, limits.aggregation == nil || waitingHeads[key] == nil, var waiting = parked[key] else { return }
         let count = min(waiting.count, limits.aggregation == nil ? 1 : 512)
         var heads: [PendingRecord] = []
         heads.reserveCapacity(count)
@@ -576,7 +578,7 @@ struct ProducerStateMachine {
         }
         parked[key] = waiting.isEmpty ? nil : waiting
         parkedCount -= count
-        waitingHeads[key] = count
+        if limits.aggregation != nil { waitingHeads[key] = count }
         for record in heads.reversed() {
             ready.prepend(record)
             readyBytes += record.size
