@@ -141,10 +141,6 @@ struct ProducerStateMachine {
     /// oldest go back to the front of the buffer, marked ``PendingRecord/isKeyHead``, once the key is free.
     private var parked: [Int: Deque<PendingRecord>] = [:]
     private var parkedCount = 0
-    /// Ordered aggregated mode: heads (records unparked to the front) per key not yet sent, failed or parked
-    /// again. While a key has some, its parked records stay parked: moved to the front, newer records would
-    /// overtake them. (Without aggregation a key has one head at a time, and nothing unparks it before it leaves.)
-    private var waitingHeads: [Int: Int] = [:]
     private(set) var inFlightRequests = 0
     /// Calls allowed in flight now: halved when a call times out, fails or is throttled as a whole, grown back by
     /// about one per round of successful calls (AIMD), never above `limits.maxInFlight`. An overloaded endpoint
@@ -493,7 +489,6 @@ struct ProducerStateMachine {
 
     /// A record leaves the buffer for a call.
     private mutating func markSent(_ record: inout PendingRecord, slot: Int?) {
-        headLeft(&record)
         record.predictedShard = slot.map { mapShardNumbers[$0] } ?? -1
         record.attempts += 1
         if record.attempts > 1 { stats.retries += 1 }
@@ -537,21 +532,11 @@ struct ProducerStateMachine {
         busyKeys[record.orderingKey] != nil || (!record.isKeyHead && parked[record.orderingKey] != nil)
     }
 
-    /// Ordered mode: a head leaves the front of the buffer (sent, failed or parked again); once its key has none
-    /// left, the key's parked records may follow.
-    private mutating func headLeft(_ record: inout PendingRecord) {
-        guard record.isKeyHead else { return }
-        record.isKeyHead = false
-        guard limits.aggregation != nil else { return }
-        let key = record.orderingKey
-        if let count = waitingHeads[key], count > 1 { waitingHeads[key] = count - 1 } else { waitingHeads[key] = nil }
-    }
-
     /// Ordered mode: sets aside a record whose key is busy (it already left `ready` and `readyBytes`).
     /// Kept in acceptance order (ids grow with it): a head parked again goes back before newer records.
     private mutating func park(_ record: PendingRecord) {
         var record = record
-        headLeft(&record)
+        record.isKeyHead = false
         parkedCount += 1
         var waiting = parked.removeValue(forKey: record.orderingKey) ?? []
         if let last = waiting.last, last.id > record.id {
@@ -567,7 +552,7 @@ struct ProducerStateMachine {
     /// one without aggregation (a call carries one record per key), an aggregate's worth with it. Moving them
     /// all would shuffle a hot key's whole backlog on every call.
     private mutating func unpark(_ key: Int) {
-        guard busyKeys[key] == nil, limits.aggregation == nil || waitingHeads[key] == nil, var waiting = parked[key] else { return }
+        guard busyKeys[key] == nil, var waiting = parked[key] else { return }
         let count = min(waiting.count, limits.aggregation == nil ? 1 : 512)
         var heads: [PendingRecord] = []
         heads.reserveCapacity(count)
@@ -578,7 +563,6 @@ struct ProducerStateMachine {
         }
         parked[key] = waiting.isEmpty ? nil : waiting
         parkedCount -= count
-        if limits.aggregation != nil { waitingHeads[key] = count }
         for record in heads.reversed() {
             ready.prepend(record)
             readyBytes += record.size
@@ -852,7 +836,6 @@ struct ProducerStateMachine {
     private mutating func fail(_ record: PendingRecord, _ error: ProducerError, into effects: inout Effects) {
         var record = record
         let heldKey = record.holdsKey
-        headLeft(&record)
         // A record that held its key frees the next one here; unparking again would move a second record ahead
         // of the first.
         releaseKey(&record)
