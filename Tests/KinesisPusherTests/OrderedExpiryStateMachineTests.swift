@@ -8,14 +8,9 @@ import TestSupport
 /// wait there and more of its records are parked: the state machine alone, since the run loop leaves no way to hold
 /// the heads in the buffer at will.
 ///
-/// KNOWN BUG, left for the producer-core rebuild: `unpark` moves parked records to the front whenever the key has
-/// nothing in flight, so when a waiting head expires (`fail` unparks) or the key's call completes (`releaseKey`
-/// unparks) while older heads still wait, the newer parked records go out first. A per-key count of waiting heads
-/// that blocks `unpark` fixes these two cases but breaks the retry case (a retried record, older than the waiting
-/// heads, must go before them: OrderedStateMachineTests' randomized test then fails about 1 run in 5), so the
-/// fix needs the heads' ids, not a count. The expectations below are the guarantee; `withKnownIssue` keeps the
-/// suite green until the rebuild, and fails once the bug is gone, so the marker cannot outlive it.
-@Suite("ProducerStateMachine: ordered aggregated heads waiting in the buffer (known bug)")
+/// Both paths once let the newer parked records go first (k/512 … before k/1 …): `unpark` moved parked records to
+/// the front whenever the key had nothing in flight, also while older heads still waited there.
+@Suite("ProducerStateMachine: ordered aggregated heads waiting in the buffer")
 struct OrderedExpiryStateMachineTests {
     static func record(_ key: String, _ index: Int) -> Record { Record(text: "\(key)/\(index)", partitionKey: key) }
 
@@ -25,7 +20,7 @@ struct OrderedExpiryStateMachineTests {
         }
     }
 
-    @Test("an expired head must free its key only after the key's other waiting heads: the parked records stay behind them (known bug)")
+    @Test("an expired head must free its key only after the key's other waiting heads: the parked records stay behind them")
     func expiredHeadKeepsOrder() throws {
         let t0 = Fixture.t0
         var m = Fixture.machine(map: try Fixture.evenMap(1), aggregation: .init()) {
@@ -71,13 +66,10 @@ struct OrderedExpiryStateMachineTests {
             _ = m.complete(batch, with: .success(Fixture.answer(batch)), now: now)
             now += .milliseconds(1)
         }
-        withKnownIssue("ordered aggregated: parked records overtake heads still waiting in the buffer (expired head)") {
-            #expect(sent == Array(1...600), "k went out as \(sent.prefix(3)) … (\(sent.count) records)")
-        }
-        #expect(Set(sent) == Set(1...600) && sent.count == 600, "every record of k once")
+        #expect(sent == Array(1...600), "k went out as \(sent.prefix(3)) … (\(sent.count) records)")
     }
 
-    @Test("a key's call completing while some of its heads still wait in the buffer (its aggregate was full) must leave the parked records behind them (known bug)")
+    @Test("a key's call completing while some of its heads still wait in the buffer (its aggregate was full) must leave the parked records behind them")
     func completionWithHeadsWaiting() throws {
         let t0 = Fixture.t0
         var m = Fixture.machine(map: try Fixture.evenMap(1), aggregation: .init(maxCount: 5)) {
@@ -107,9 +99,40 @@ struct OrderedExpiryStateMachineTests {
             sent += Self.names(batch, key: "k")
             _ = m.complete(batch, with: .success(Fixture.answer(batch)), now: now)
         }
-        withKnownIssue("ordered aggregated: parked records overtake heads still waiting in the buffer (call completed)") {
-            #expect(sent == Array(0...600), "k went out as \(sent.prefix(8)) … (\(sent.count) records)")
+        #expect(sent == Array(0...600), "k went out as \(sent.prefix(8)) … (\(sent.count) records)")
+    }
+
+    @Test("a retry of the key that comes due while its newer heads wait in the buffer goes before them, the newest parked records after")
+    func retryBeforeWaitingHeads() throws {
+        let t0 = Fixture.t0
+        var m = Fixture.machine(map: try Fixture.evenMap(1), aggregation: .init(maxCount: 5)) {
+            $0.ordering = .perPartitionKey
+            $0.isAsync = true
+            $0.maxConcurrentPuts = 2
+            $0.retryBaseDelay = .milliseconds(100)
+            $0.retryMaxDelay = .milliseconds(100)
         }
-        #expect(Set(sent) == Set(0...600) && sent.count == 601, "every record of k once")
+        m.offerRouted(Self.record("k", 0), now: t0)
+        let first = try #require(m.nextBatch(now: t0 + .milliseconds(100)).0)
+        var sent = Self.names(first, key: "k")
+        let later = t0 + .milliseconds(500)
+        for i in 1...600 { m.offerRouted(Self.record("k", i), now: later) }
+        m.offerRouted(Self.record("j", 0), now: later)
+        let now = later + .milliseconds(100)
+        let other = try #require(m.nextBatch(now: now).0)
+        _ = m.complete(first, with: .success(Fixture.answer(first)), now: now)
+        let five = try #require(m.nextBatch(now: now).0)
+        #expect(Self.names(five, key: "k") == Array(1...5))
+        // The five fail and back off while k/6 … k/512 wait in the buffer; no call looks at the buffer meanwhile.
+        _ = m.complete(five, with: .success(Fixture.answer(five, failure: { _ in "InternalFailure" })), now: now)
+        var at = now + .milliseconds(150)
+        _ = m.complete(other, with: .success(Fixture.answer(other)), now: at)
+        while let batch = m.nextBatch(now: at).0 {
+            sent += Self.names(batch, key: "k")
+            _ = m.complete(batch, with: .success(Fixture.answer(batch)), now: at)
+            at += .milliseconds(1)
+        }
+        #expect(m.stats.retries == 5)
+        #expect(sent == Array(0...600), "k went out as \(sent.prefix(8)) … (\(sent.count) records)")
     }
 }

@@ -141,6 +141,12 @@ struct ProducerStateMachine {
     /// oldest go back to the front of the buffer, marked ``PendingRecord/isKeyHead``, once the key is free.
     private var parked: [Int: Deque<PendingRecord>] = [:]
     private var parkedCount = 0
+    /// Ordered aggregated mode: per key, its heads (records unparked to the front) not yet sent, failed or parked
+    /// again, and the newest one's id. The waiting heads are the newest of those unparked (heads leave from the
+    /// front), so a parked record older than that id is older than all of them (a retry, a head parked again) and
+    /// must go before them, and one newer must wait behind them. Without aggregation a key has one head at a time
+    /// and nothing unparks it before it leaves.
+    private var waitingHeads: [Int: (count: Int, newest: UInt64)] = [:]
     private(set) var inFlightRequests = 0
     /// Calls allowed in flight now: halved when a call times out, fails or is throttled as a whole, grown back by
     /// about one per round of successful calls (AIMD), never above `limits.maxInFlight`. An overloaded endpoint
@@ -489,6 +495,7 @@ struct ProducerStateMachine {
 
     /// A record leaves the buffer for a call.
     private mutating func markSent(_ record: inout PendingRecord, slot: Int?) {
+        headLeft(&record)
         record.predictedShard = slot.map { mapShardNumbers[$0] } ?? -1
         record.attempts += 1
         if record.attempts > 1 { stats.retries += 1 }
@@ -532,11 +539,19 @@ struct ProducerStateMachine {
         busyKeys[record.orderingKey] != nil || (!record.isKeyHead && parked[record.orderingKey] != nil)
     }
 
+    /// Ordered mode: a head leaves the front of the buffer (sent, failed or parked again).
+    private mutating func headLeft(_ record: inout PendingRecord) {
+        guard record.isKeyHead else { return }
+        record.isKeyHead = false
+        guard limits.aggregation != nil, let waiting = waitingHeads[record.orderingKey] else { return }
+        waitingHeads[record.orderingKey] = waiting.count > 1 ? (waiting.count - 1, waiting.newest) : nil
+    }
+
     /// Ordered mode: sets aside a record whose key is busy (it already left `ready` and `readyBytes`).
     /// Kept in acceptance order (ids grow with it): a head parked again goes back before newer records.
     private mutating func park(_ record: PendingRecord) {
         var record = record
-        record.isKeyHead = false
+        headLeft(&record)
         parkedCount += 1
         var waiting = parked.removeValue(forKey: record.orderingKey) ?? []
         if let last = waiting.last, last.id > record.id {
@@ -553,7 +568,11 @@ struct ProducerStateMachine {
     /// all would shuffle a hot key's whole backlog on every call.
     private mutating func unpark(_ key: Int) {
         guard busyKeys[key] == nil, var waiting = parked[key] else { return }
-        let count = min(waiting.count, limits.aggregation == nil ? 1 : 512)
+        var count = min(waiting.count, limits.aggregation == nil ? 1 : 512)
+        // Heads still waiting in front: only parked records older than them may join them there.
+        let waitingAhead = limits.aggregation == nil ? nil : waitingHeads[key]
+        if let waitingAhead { count = min(count, waiting.prefix(count).prefix { $0.id < waitingAhead.newest }.count) }
+        guard count > 0 else { return }
         var heads: [PendingRecord] = []
         heads.reserveCapacity(count)
         for _ in 0..<count {
@@ -563,6 +582,9 @@ struct ProducerStateMachine {
         }
         parked[key] = waiting.isEmpty ? nil : waiting
         parkedCount -= count
+        if limits.aggregation != nil {
+            waitingHeads[key] = ((waitingAhead?.count ?? 0) + count, max(waitingAhead?.newest ?? 0, heads[heads.count - 1].id))
+        }
         for record in heads.reversed() {
             ready.prepend(record)
             readyBytes += record.size
@@ -836,6 +858,7 @@ struct ProducerStateMachine {
     private mutating func fail(_ record: PendingRecord, _ error: ProducerError, into effects: inout Effects) {
         var record = record
         let heldKey = record.holdsKey
+        headLeft(&record)
         // A record that held its key frees the next one here; unparking again would move a second record ahead
         // of the first.
         releaseKey(&record)
