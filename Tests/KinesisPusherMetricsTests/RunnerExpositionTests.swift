@@ -18,7 +18,7 @@ struct RunnerExpositionTests {
             let metrics = PrometheusMetrics()
             let endpoint = MetricsEndpoint(metrics: metrics, access: .basic(user: "prom", password: "pw"))
             let metricsServer = try await MetricsServer.start(endpoint: endpoint, port: 0)
-            let runner = try makeRunner(server, factory: metrics.factory) { $0.isAsync = true }
+            let runner = try makeRunner(server, factory: metrics.factory) { unpaced(&$0); $0.isAsync = true }
             let count = 2000
             let scrapes = try await withHTTPClient { client in
                 let (scrapes, run) = try await withRunning(runner) { () -> (mid: Exposition, all: [Exposition]) in
@@ -129,6 +129,7 @@ struct RunnerExpositionTests {
             let metrics = PrometheusMetrics()
             let failures = Counted()
             let runner = try makeRunner(server, factory: metrics.factory) {
+                unpaced(&$0)
                 $0.maxAttempts = maxAttempts
                 $0.failureHandler = { _ in failures.add() }
             }
@@ -169,6 +170,7 @@ struct RunnerExpositionTests {
         try await withServer(local(shards: 3, faults: faults)) { server in
             let metrics = PrometheusMetrics()
             let runner = try makeRunner(server, factory: metrics.factory) {
+                unpaced(&$0)
                 $0.rateLimitPercent = 100
                 $0.isAsync = true
             }
@@ -216,7 +218,7 @@ struct RunnerExpositionTests {
     func perShard() async throws {
         try await withServer(local(shards: 3, faults: .init(recordThrottleRate: 0.2, seed: 4))) { server in
             let metrics = PrometheusMetrics()
-            let runner = try makeRunner(server, factory: metrics.factory, perShard: true)
+            let runner = try makeRunner(server, factory: metrics.factory, perShard: true, unpaced)
             let count = 600
             let (_, run) = try await withRunning(runner) {
                 // Throttles count by the shard predicted from the shard map: start once the map is known.
@@ -251,7 +253,7 @@ struct RunnerExpositionTests {
         #expect(check.status == 0, "\(check.output)")
         try await withServer(local(shards: 1)) { server in
             let metrics = PrometheusMetrics()
-            let runner = try makeRunner(server, factory: metrics.factory)
+            let runner = try makeRunner(server, factory: metrics.factory, unpaced)
             let (_, run) = try await withRunning(runner) {
                 for i in 0..<50 { try await runner.send(Record(text: "\(i)", partitionKey: "k\(i)")) }
             }

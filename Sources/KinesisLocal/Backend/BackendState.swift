@@ -1,3 +1,4 @@
+import Backoff
 import DequeModule
 import Foundation
 import KinesisAPI
@@ -12,7 +13,7 @@ struct BackendState {
     var shardLimits: ShardLimits
     var maxRequestBytes: Int
     var retention: KinesisLocal.Configuration.Retention
-    var random: SeededRandom
+    var random: SplitMix64
     var faults: KinesisLocal.Faults
     var requestCount = 0
     /// Requests seen per access key id, for the "ExpiredTokenException after N requests" fault.
@@ -31,7 +32,7 @@ struct BackendState {
         maxRequestBytes = configuration.maxRequestBytes
         retention = configuration.retention
         faults = configuration.faults
-        random = SeededRandom(seed: configuration.faults.seed)
+        random = SplitMix64(seed: configuration.faults.seed)
     }
 
     /// Puts `faults` in force and reseeds the generator. The per-key request counts behind
@@ -40,7 +41,7 @@ struct BackendState {
     mutating func replaceFaults(_ next: KinesisLocal.Faults) {
         if next.expiredTokenAfterRequests != faults.expiredTokenAfterRequests { requestsPerAccessKey = [:] }
         faults = next
-        random = SeededRandom(seed: next.seed)
+        random = SplitMix64(seed: next.seed)
     }
 
     func arn(_ name: String) -> String { "arn:aws:kinesis:\(region):\(account):stream/\(name)" }
