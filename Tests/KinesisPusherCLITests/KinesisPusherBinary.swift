@@ -12,7 +12,8 @@ enum KinesisPusherBinary {
             }
             return URL(fileURLWithPath: override)
         }
-        let candidates = productsDirectories().map { $0.appendingPathComponent("kinesis-pusher") }
+        var seen: Set<String> = []
+        let candidates = productsDirectories().map { $0.appendingPathComponent("kinesis-pusher") }.filter { seen.insert($0.path).inserted }
         if let found = candidates.first(where: { fileManager.isExecutableFile(atPath: $0.path) }) { return found }
         throw Missing(
             description: "kinesis-pusher executable not found (looked at \(candidates.map(\.path).joined(separator: ", "))); "

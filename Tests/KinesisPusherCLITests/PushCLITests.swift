@@ -1,5 +1,7 @@
+import AWSCredentials
 import AWSSigning
 import Foundation
+import KinesisAPI
 import KinesisLocal
 import Testing
 import TestSupport
@@ -251,6 +253,33 @@ struct PushCLITests {
                 let stored = try storedLines(server)
                 #expect(stored.count == summary.delivered)
                 #expect(Set(stored).isSubset(of: Set(lines)) && Set(stored).count == stored.count)
+            }
+        }
+    }
+
+    @Test("the stream deleted mid-push: non-zero exit naming the stream, a report, every record read accounted for")
+    func streamDeletedMidPush() async throws {
+        try await withServer(cliServer()) { server in
+            try await withCLISandbox { sandbox in
+                let child = try CLIProcess(push(server, ["--report", "json"]), environment: sandbox.environment(), input: .pipe)
+                let feeder = try await LineFeeder.feed(child, server: server) {
+                    try await withKinesisClient(url: server.endpoint, credentials: StaticCredentialProvider(TestKeys.test)) { client in
+                        try await client.deleteStream(stream: .name("s"))
+                    }
+                }
+                let outcome = try await child.wait()
+                let accepted = try #require(feeder.acceptedAtAction, "no records reached the server within 20 s: \(outcome.stderr)")
+
+                #expect(!outcome.killedBySignal && outcome.status == 1, "\(outcome.description): \(outcome.stderr)")
+                #expect(outcome.stderrLines.contains { $0.hasPrefix("error: stream 's' not found") }, "\(outcome.stderr)")
+                let (fields, summary) = try PushReportJSON.parse(outcome.stdout)
+                #expect(fields == PushReportJSON.fields)
+                #expect(summary.sent <= feeder.written)
+                // The records stored before the delete were delivered; the ones read after it failed.
+                #expect(summary.delivered >= accepted, "\(accepted) stored before the delete: \(summary)")
+                #expect(summary.failed >= 1, "\(summary)")
+                #expect(summary.delivered + summary.failed == summary.sent)
+                #expect(server.stats().streams["s"] == nil, "the stream is gone")
             }
         }
     }

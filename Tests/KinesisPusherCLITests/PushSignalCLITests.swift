@@ -15,30 +15,10 @@ struct PushSignalCLITests {
         try await withServer(cliServer()) { server in
             try await withCLISandbox { sandbox in
                 let child = try CLIProcess(push(server, ["--report", "json"]), environment: sandbox.environment(), input: .pipe)
-                var written = 0
-                var acceptedAtSignal: Int?
-                let deadline = ContinuousClock.now + .seconds(20)
-                // Lines keep coming before and after the signal (the push notices the shutdown at its next line),
-                // until the child exits or stops reading (its pipe stays full).
-                feeding: while !child.hasExited && ContinuousClock.now < deadline {
-                    let batch = (written + 1...written + 10).map { "record-\($0)\n" }.joined()
-                    do {
-                        guard try await child.writeInput(Array(batch.utf8), timeout: acceptedAtSignal == nil ? .seconds(10) : .milliseconds(300))
-                        else { break feeding }
-                    } catch is CLIProcess.Failure where acceptedAtSignal != nil {
-                        break feeding
-                    }
-                    written += 10
-                    let accepted = server.stats().streams["s"]?.accepted ?? 0
-                    if acceptedAtSignal == nil, accepted >= 50 {
-                        // Records on the server: the push is past its pre-flight, its signal handlers are in place.
-                        child.send(signal)
-                        acceptedAtSignal = accepted
-                    }
-                    try await Task.sleep(for: .milliseconds(5))
-                }
+                let feeder = try await LineFeeder.feed(child, server: server) { child.send(signal) }
+                let written = feeder.written
                 let outcome = try await child.wait()
-                let accepted = try #require(acceptedAtSignal, "no records reached the server within 20 s: \(outcome.stderr)")
+                let accepted = try #require(feeder.acceptedAtAction, "no records reached the server within 20 s: \(outcome.stderr)")
 
                 // Today: a signal ends the push with exit status 1 (not "killed by signal"), after the flush.
                 #expect(!outcome.killedBySignal && outcome.status == 1, "\(outcome.description): \(outcome.stderr)")
