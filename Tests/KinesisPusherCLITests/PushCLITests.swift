@@ -106,6 +106,30 @@ struct PushCLITests {
         }
     }
 
+    @Test("every record throttled until --record-ttl passes: exit 1, all failed, nothing stored")
+    func everyRecordExpires() async throws {
+        try await withServer(cliServer(faults: .init(recordThrottleRate: 1))) { server in
+            try await withCLISandbox { sandbox in
+                let input = try sandbox.file("in.txt", lines: (1...20).map { "record-\($0)" })
+                let outcome = try await CLIProcess.run(
+                    push(server, ["--report", "json", "--record-ttl", "300ms", input.path]),
+                    environment: sandbox.environment()
+                )
+
+                #expect(!outcome.killedBySignal && outcome.status == 1, "\(outcome.description): \(outcome.stderr)")
+                let (fields, summary) = try PushReportJSON.parse(outcome.stdout)
+                #expect(fields == PushReportJSON.fields)
+                #expect(summary.sent == 20)
+                #expect(summary.delivered == 0)
+                #expect(summary.failed == 20)
+                #expect(summary.recovered == 0 && summary.kinesis_records == 0)
+                #expect(summary.throttled >= 20 && summary.throttled == summary.retries + 20, "every attempt throttled: \(summary)")
+                #expect(summary.throttled == server.stats().streams["s"]?.throttled)
+                #expect(try storedLines(server).isEmpty)
+            }
+        }
+    }
+
     @Test("NDJSON with malformed lines: each named by its line number, every other line delivered", arguments: ["file", "stdin"])
     func malformedNDJSONLines(source: String) async throws {
         try await withServer(cliServer()) { server in
