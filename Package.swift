@@ -250,6 +250,18 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The CLI's contract, run as child processes of the built `kinesis-pusher` against an in-process KinesisLocal.
+        .testTarget(
+            name: "KinesisPusherCLITests",
+            dependencies: [
+                "KinesisLocal",
+                "KinesisAPI",
+                "AWSCredentials",
+                "AWSSigning",
+                "TestSupport",
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "KinesisPusherMetricsTests",
             dependencies: [
