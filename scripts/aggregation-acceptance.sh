@@ -1,18 +1,19 @@
 #!/usr/bin/env bash
 # Aggregation and ordered mode, end to end through `kinesis-pusher local` with per-shard limits on:
 #  1. RECORDS records of 100 bytes (NDJSON, 1000 partition keys) pushed with --aggregate to a 4-shard stream, resharded
-#     to 8 shards in the middle (when half the bytes are in); read back the way the KCL reads (aggregates holding a
+#     to 8 shards mid-run (once a quarter of the bytes are in); read back the way the KCL reads (aggregates holding a
 #     record outside their shard are dropped whole): every record must be there; the same push without
 #     aggregation on a second stream, same reshard; prints the time ratio.
 #  2. Ordered mode (async) under 20 % injected record throttling (a second server, limits off, so the throttles are
-#     the injected ones), with and without aggregation, resharded in the middle: reading each shard back (parents
+#     the injected ones), with and without aggregation, resharded mid-run: reading each shard back (parents
 #     before children) must show every partition key's records in send order. The same push without --ordered
 #     is timed beside them, for the cost of ordering (its order violations are printed, not checked; missing
 #     records and duplicates are).
 # Every reshard must happen during its push, and the run proves it: the reshard is ordered once the server's stats
-# show half the bytes stored (polled every 10 ms; the run fails if the push ends first), and the read-back must
-# find records on the 4 parent shards (stored before the reshard) and on the 8 children (after it). Each stream has
-# no other writer, so both being non-empty means the push was running on both sides of the reshard.
+# show a quarter of the bytes stored (a watcher started before the push polls them every 10 ms; a quarter leaves
+# room for a watcher slowed by a busy machine; the run fails if the push ends first), and the read-back must find
+# records on the 4 parent shards (stored before the reshard) and on the 8 children (after it). Each stream has no
+# other writer, so both being non-empty means the push was running on both sides of the reshard.
 # Duplicates in the KCL view (read --deaggregate) must be at most MAX_DUPLICATES = 0: nothing in these runs can
 # legitimately duplicate. There are no injected drops, 500s or latency, so no call is stored by the server and
 # then timed out or failed on the client; throttled entries are not stored; the aggregates that land on a child
@@ -53,40 +54,49 @@ with open(path, "w") as f:
         head = f'{{"key":"{key}","seq":{n},"i":{i},"pad":"'
         f.write(head + "x" * (100 - len(head) - 2) + '"}\n')
 PY
-half_bytes=$(( $(wc -c <"$work/records.ndjson") / 2 ))
+quarter_bytes=$(( $(wc -c <"$work/records.ndjson") / 4 ))
 
-# push STREAM LABEL FLAGS...: pushes the file and, once the server's stats show half its bytes stored, reshards
-# STREAM to 8 shards; exits the script if the push ended first (no reshard during it) or exited non-zero.
+# push STREAM LABEL FLAGS...: pushes the file and, once the server's stats show a quarter of its bytes stored, reshards
+# STREAM to 8 shards; exits the script if the push ended first (no reshard during it) or exited non-zero. The
+# watcher starts before the push (a short push could end before a watcher started after it got going).
 push() {
   local stream=$1 label=$2; shift 2
-  "$bin" push --stream "$stream" --endpoint "$endpoint" --format ndjson --partition-key-field key --async \
-    --report json "$@" "$work/records.ndjson" >"$work/$label.json" 2>"$work/$label.err" &
-  local push_pid=$! resharded=0
-  python3 - "$endpoint" "$stream" "$half_bytes" "$push_pid" "$label" <<'PY' || resharded=$?
-import json, sys, time, urllib.request
-endpoint, stream, half, pid, label = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
-def running():  # the push is the shell's child: once it exits it is a zombie until the shell waits for it
-    try:
-        return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-accepted = 0
-while running():
+  local ready=$work/$label.ready done=$work/$label.done
+  python3 - "$endpoint" "$stream" "$quarter_bytes" "$label" "$ready" "$done" <<'PY' &
+import json, os, sys, time, urllib.request
+endpoint, stream, quarter, label, ready, done = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5], sys.argv[6]
+def stored():
     with urllib.request.urlopen(endpoint + "/_admin/stats", timeout=10) as answer:
-        accepted = json.load(answer)["streams"][stream]["acceptedBytes"]
-    if accepted >= half:
+        return json.load(answer)["streams"][stream]["acceptedBytes"]
+stored()
+open(ready, "w").close()
+deadline = time.monotonic() + 900
+while time.monotonic() < deadline:
+    ended = os.path.exists(done)  # read before the stats: a reshard ordered below happened while the push ran
+    accepted = stored()
+    if ended:
+        print(f"FAIL {label}: the push ended ({accepted} bytes stored) before the watcher saw a quarter of them: no reshard during it", flush=True)
+        sys.exit(1)
+    if accepted >= quarter:
         request = urllib.request.Request(endpoint + "/_admin/reshard", method="POST",
                                          data=json.dumps({"stream": stream, "shardCount": 8}).encode())
         with urllib.request.urlopen(request, timeout=10) as answer:
             result = json.load(answer)
         print(f"  {label}: resharded {stream} {result['previousOpenShards']} -> {result['openShards']} shards "
-              f"with {accepted} of the push's {2 * half} bytes stored", flush=True)
+              f"with {accepted} of the push's {4 * quarter} bytes stored", flush=True)
         sys.exit(0 if result["openShards"] == "8" else 1)
     time.sleep(0.01)
-print(f"FAIL {label}: the push ended ({accepted} bytes stored) before half its bytes were in: no reshard during it", flush=True)
+print(f"FAIL {label}: no reshard within 900 s", flush=True)
 sys.exit(1)
 PY
-  wait $push_pid || { echo "FAIL $label: push exited non-zero"; cat "$work/$label.err"; exit 1; }
+  local watcher=$! resharded=0 status=0
+  for _ in $(seq 300); do [[ -e $ready ]] && break; kill -0 $watcher 2>/dev/null || break; sleep 0.1; done
+  [[ -e $ready ]] || { echo "FAIL $label: the reshard watcher did not start"; kill $watcher 2>/dev/null; exit 1; }
+  "$bin" push --stream "$stream" --endpoint "$endpoint" --format ndjson --partition-key-field key --async \
+    --report json "$@" "$work/records.ndjson" >"$work/$label.json" 2>"$work/$label.err" || status=$?
+  touch "$done"
+  wait $watcher || resharded=$?
+  (( status == 0 )) || { echo "FAIL $label: push exited $status"; cat "$work/$label.err"; exit 1; }
   (( resharded == 0 )) || exit 1
   python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print('  %s: %d delivered in %.2f s (%d records/s), %d Kinesis records, %d aggregated, %d reaggregated, %d throttled' % (sys.argv[2], r['delivered'], r['elapsed_s'], r['records_per_s'], r['kinesis_records'], r['aggregated'], r['reaggregated'], r['throttled']))" "$work/$label.json" "$label"
 }
@@ -141,7 +151,7 @@ PY
 }
 
 failures=0
-echo "1. $records records of 100 bytes, 4 shards with limits on, reshard to 8 in the middle"
+echo "1. $records records of 100 bytes, 4 shards with limits on, reshard to 8 mid-run"
 push agg aggregated --aggregate
 verify agg aggregated || failures=$((failures + 1))
 push raw unaggregated
@@ -158,10 +168,10 @@ print(("ok   " if ratio >= 10 else "FAIL ") + "aggregation at least 10x faster")
 sys.exit(0 if ratio >= 10 else 1)
 PY
 
-echo "2. ordered mode (async) under 20 % injected record throttling, $ordered_records records, reshard to 8 in the middle"
+echo "2. ordered mode (async) under 20 % injected record throttling, $ordered_records records, reshard to 8 mid-run"
 head -n "$ordered_records" "$work/records.ndjson" >"$work/ordered.ndjson" && mv "$work/ordered.ndjson" "$work/records.ndjson"
 endpoint=http://127.0.0.1:$port2
-half_bytes=$(( $(wc -c <"$work/records.ndjson") / 2 ))
+quarter_bytes=$(( $(wc -c <"$work/records.ndjson") / 4 ))
 push ordered-plain ordered-plain --ordered --no-rate-limit
 verify ordered-plain ordered-plain ordered || failures=$((failures + 1))
 push ordered-aggregated ordered-aggregated --ordered --aggregate --no-rate-limit
