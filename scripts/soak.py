@@ -146,8 +146,8 @@ def faults_check(endpoint, seconds, period, faults_json, chaos_summary, credenti
       credential_process must have been called at least ceil((requests - expired) / expiredTokenAfterRequests) times, and
       that must be at least 2 per push (each push's key expired at least once);
     - ExpiredTokenException answers: a push's odd-numbered keys (1 h lifetime) end only by expiring on the server,
-      so the server must have answered it at least sum over pushes of (ceil(calls / 2) - 1) times, and at least once
-      per push."""
+      so the server must have answered it at least sum over pushes of (ceil(calls / 2) - 1) times, and at least as
+      many times as there are pushes."""
     base = json.loads(faults_json)
     base_latency, expire_after = base["addedLatencyMilliseconds"], base["expiredTokenAfterRequests"]
     plan = schedule(seconds, period, base_latency)
@@ -179,7 +179,7 @@ def faults_check(endpoint, seconds, period, faults_json, chaos_summary, credenti
           f"({', '.join(str(n) for n in calls.values())}), each a new access key; want >= {want_calls} "
           f"({served} requests served, at most {limit} per key; 2 per push at least)")
     print(f"  KinesisLocal answered ExpiredTokenException {stats['expiredTokens']} times; want >= {want_expired} "
-          f"(each push's 1-hour keys but its last, 1 per push at least)")
+          f"(each push's 1-hour keys but its last; as many as there are pushes at least)")
     if len(calls) != len(streams):
         problems.append(f"credential_process called by {len(calls)} push processes, want {len(streams)}")
     if sum(calls.values()) < want_calls:
