@@ -20,6 +20,19 @@ wait_for_url() {
   return 1
 }
 
+# wait_for_status URL STATUS [SECONDS]: returns once URL answers HTTP STATUS (e.g. 401 from an endpoint behind
+# Basic Auth; default within 10 s); otherwise says so and fails.
+wait_for_status() {
+  local url=$1 want=$2 seconds=${3:-10}
+  local deadline=$(( $(date +%s) + seconds ))
+  while (( $(date +%s) < deadline )); do
+    [[ $(curl -s --max-time 1 -o /dev/null -w '%{http_code}' "$url" || true) == "$want" ]] && return 0
+    sleep 0.05
+  done
+  echo "$url did not answer $want within $seconds s" >&2
+  return 1
+}
+
 # wait_for_local ENDPOINT [LOG...]: returns once KinesisLocal's admin endpoint answers (fails after 20 s).
 wait_for_local() { local endpoint=$1; shift; wait_for_url "$endpoint/_admin/stats" 20 "$@"; }
 

@@ -41,7 +41,7 @@ printf 'pa55-word' >"$work/password"
   --metrics-textfile "$work/final.prom" "$work/input.txt" >"$work/report.json" 2>"$work/push.log" &
 push=$!
 url="http://127.0.0.1:$metrics_port/metrics"
-for _ in $(seq 1 200); do [[ $(curl -s -o /dev/null -w '%{http_code}' "$url" || true) == 401 ]] && break; sleep 0.05; done
+wait_for_status "$url" 401 10 || true  # the checks below say what it answered
 none=$(curl -s -o /dev/null -w '%{http_code}' "$url") || true
 wrong=$(curl -s -o /dev/null -w '%{http_code}' -u prom:wrong "$url") || true
 right=$(curl -s -o "$work/live.prom" -w '%{http_code}' -u prom:pa55-word "$url") || true
