@@ -159,6 +159,17 @@ var promtool: String? {
     return path
 }
 
+/// `promtool check metrics` must accept `exposition`. Without `PROMTOOL` the check is skipped, except in CI, where
+/// a missing promtool is a failure (`.ci/run` installs it).
+func expectPromtoolAccepts(_ exposition: [UInt8], sourceLocation: SourceLocation = #_sourceLocation) throws {
+    guard let promtool else {
+        if TestEnvironment.isCI { Issue.record("PROMTOOL is not set: CI must check the exposition with promtool", sourceLocation: sourceLocation) }
+        return
+    }
+    let check = try promtoolCheck(promtool, exposition)
+    #expect(check.status == 0, "promtool check metrics: \(check.output)", sourceLocation: sourceLocation)
+}
+
 /// Runs `promtool check metrics` with `exposition` on stdin; returns its exit status and output.
 func promtoolCheck(_ promtool: String, _ exposition: [UInt8]) throws -> (status: Int32, output: String) {
     let process = Process()
