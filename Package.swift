@@ -35,6 +35,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
+        // Exponential backoff with full jitter and the seeded generator it draws from: the one retry rule.
+        .target(name: "Backoff", swiftSettings: swiftSettings),
         // SigV4: canonical request, string to sign, signing-key cache. Pure value types, no I/O.
         .target(
             name: "AWSSigning",
@@ -45,6 +47,7 @@ let package = Package(
         .target(
             name: "AWSCredentials",
             dependencies: [
+                "Backoff",
                 "AWSSigning",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -57,6 +60,7 @@ let package = Package(
         .target(
             name: "KinesisAPI",
             dependencies: [
+                "Backoff",
                 "AWSSigning",
                 "AWSCredentials",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -78,6 +82,7 @@ let package = Package(
         .target(
             name: "KinesisPusher",
             dependencies: [
+                "Backoff",
                 "KinesisAPI",
                 "KinesisAggregation",
                 "AWSCredentials",
@@ -121,6 +126,7 @@ let package = Package(
         .target(
             name: "KinesisLocal",
             dependencies: [
+                "Backoff",
                 "AWSSigning",
                 "KinesisAPI",
                 "KinesisAggregation",
@@ -162,6 +168,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
+                "Backoff",
                 "AWSSigning",
                 "AWSCredentials",
                 "KinesisAPI",
@@ -172,13 +179,15 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
             path: "Tests/TestSupport",
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "AWSSigningTests", dependencies: ["AWSSigning"], swiftSettings: swiftSettings),
-        .testTarget(name: "KinesisAggregationTests", dependencies: ["KinesisAggregation"], swiftSettings: swiftSettings),
-        .testTarget(name: "LineInputTests", dependencies: ["LineInput"], swiftSettings: swiftSettings),
+        .testTarget(name: "BackoffTests", dependencies: ["Backoff", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "AWSSigningTests", dependencies: ["AWSSigning", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "KinesisAggregationTests", dependencies: ["KinesisAggregation", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "LineInputTests", dependencies: ["LineInput", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "AWSCredentialsTests",
             dependencies: [
@@ -193,6 +202,7 @@ let package = Package(
         .testTarget(
             name: "KinesisAPITests",
             dependencies: [
+                "Backoff",
                 "KinesisAPI",
                 .product(name: "Crypto", package: "swift-crypto"),
                 "AWSCredentials",
@@ -208,6 +218,7 @@ let package = Package(
         .testTarget(
             name: "KinesisLocalTests",
             dependencies: [
+                "Backoff",
                 "KinesisLocal",
                 "KinesisAPI",
                 "AWSCredentials",
@@ -225,6 +236,7 @@ let package = Package(
         .testTarget(
             name: "KinesisPusherTests",
             dependencies: [
+                "Backoff",
                 "KinesisPusher",
                 "KinesisLocal",
                 "KinesisAPI",
@@ -235,6 +247,18 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The CLI's contract, run as child processes of the built `kinesis-pusher` against an in-process KinesisLocal.
+        .testTarget(
+            name: "KinesisPusherCLITests",
+            dependencies: [
+                "KinesisLocal",
+                "KinesisAPI",
+                "AWSCredentials",
+                "AWSSigning",
+                "TestSupport",
             ],
             swiftSettings: swiftSettings
         ),

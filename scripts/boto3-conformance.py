@@ -1279,6 +1279,8 @@ def main():
     finally:
         if server is not None:
             server.stop()
+    if report.passed == 0 and report.failed == 0:
+        report.fail("no check ran")
     print(f"{report.passed} passed, {report.failed} failed", flush=True)
     return 1 if report.failed else 0
 

@@ -16,8 +16,16 @@ seconds=${1:-60}
 shift || true
 targets=("$@")
 if [[ ${#targets[@]} -eq 0 ]]; then
-  targets=(FuzzPutRecordsResponse FuzzErrorResponse FuzzSharedConfig FuzzLineInput FuzzAggregation FuzzLocalRequest)
+  # Every target: each Fuzz/<target>/ with a main.swift (a list kept by hand would skip a new one silently).
+  for main in Fuzz/*/main.swift; do target=${main#Fuzz/}; targets+=("${target%/main.swift}"); done
+  if [[ ${#targets[@]} -eq 0 ]]; then echo "no Fuzz/*/main.swift found" >&2; exit 1; fi
 fi
+for target in "${targets[@]}"; do
+  if [[ ! -d Fuzz/Corpus/$target ]] || ! compgen -G "Fuzz/Corpus/$target/*" >/dev/null; then
+    echo "$target has no seed corpus in Fuzz/Corpus/$target/" >&2
+    exit 1
+  fi
+done
 
 export KINESIS_PUSHER_FUZZ=1
 build_log=.build-fuzz/build.log
@@ -58,6 +66,13 @@ for target in "${targets[@]}"; do
   if "$bin/$target" -max_total_time="$seconds" -timeout=10 -detect_leaks=0 -print_final_stats=1 \
       -artifact_prefix=.build-fuzz/artifacts/"$target"- "$corpus" > "$log" 2>&1; then
     grep -E "^(#[0-9]+\s+DONE|Done [0-9]+ runs|stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb))" "$log" || true
+    # A clean exit that ran nothing (no final stats, or zero inputs executed) is a failure too.
+    runs=$(sed -nE 's/^stat::number_of_executed_units: *([0-9]+).*/\1/p' "$log" | tail -n 1)
+    if [[ -z $runs || $runs == 0 ]]; then
+      echo "$target exited 0 but executed ${runs:-no} inputs" >&2
+      failed+=("$target")
+      tail -n 20 "$log"
+    fi
   else
     failed+=("$target")
     tail -n 60 "$log"

@@ -89,35 +89,105 @@ def get(endpoint, path):
         return json.load(answer)
 
 
-def chaos(endpoint, seconds, period, faults_json, *streams):
-    """Every `period` seconds: a latency spike at a quarter of it (every third spike longer than the client's 6 s
-    request timeout, so stored records are sent again) and, at half of it, every stream resharded 4 → 8 → 4 ….
-    Every other fault stays on throughout. Logs each change."""
+def schedule(seconds, period, base_latency):
+    """The fault controller's plan for a run of `seconds`: every `period` seconds a latency spike at a quarter of it
+    (every third spike, the first included, longer than the client's 6 s request timeout, so stored records are sent
+    again) and its end, and at half of it every stream resharded 4 -> 8 -> 4 .... Events due at or after `seconds` are
+    left out. A list of (at, kind, value, k), in time order."""
     seconds, period = float(seconds), float(period)
-    base = json.loads(faults_json)
     events = []
     for k in range(int(seconds // period) + 1):
         start = k * period
         long_spike = k % 3 == 0
         spike_ms, spike_s = (7000, 0.4 * period) if long_spike else (1500, 0.15 * period)
         events.append((start + 0.25 * period, "spike", spike_ms, k))
-        events.append((start + 0.25 * period + spike_s, "spike", base["addedLatencyMilliseconds"], k))
+        events.append((start + 0.25 * period + spike_s, "spike", base_latency, k))
         events.append((start + 0.5 * period, "reshard", 8 if k % 2 == 0 else 4, k))
+    return [event for event in sorted(events) if event[0] < seconds]
+
+
+def chaos(endpoint, seconds, period, faults_json, summary_path, *streams):
+    """Applies `schedule` (every other fault stays on throughout) and logs each change. Every request to the server
+    must succeed and take: a latency change must be echoed back, a reshard must answer the shard count it was asked
+    for. Writes {"planned": n, "applied": n, "failed": [...]} to `summary_path`; exits 1 if anything failed."""
+    base = json.loads(faults_json)
+    plan = schedule(seconds, period, base["addedLatencyMilliseconds"])
+    applied, failed = 0, []
     t0 = time.monotonic()
-    for at, kind, value, k in sorted(events):
-        if at >= seconds:
-            break
+    for at, kind, value, k in plan:
         time.sleep(max(0, at - (time.monotonic() - t0)))
         try:
             if kind == "spike":
-                post(endpoint, "/_admin/faults", dict(base, addedLatencyMilliseconds=value, seed=base["seed"] + k))
+                answer = post(endpoint, "/_admin/faults", dict(base, addedLatencyMilliseconds=value, seed=base["seed"] + k))
+                if answer.get("addedLatencyMilliseconds") != value:
+                    raise ValueError(f"the server answered {answer}")
                 print(f"{at:7.1f} s  latency {value} ms", flush=True)
             else:
                 for stream in streams:
                     answer = post(endpoint, "/_admin/reshard", {"stream": stream, "shardCount": value})
+                    if answer.get("openShards") != str(value):
+                        raise ValueError(f"the server answered {answer}")
                     print(f"{at:7.1f} s  reshard {stream} {answer['previousOpenShards']} -> {answer['openShards']}", flush=True)
-        except OSError as error:
+            applied += 1
+        except (OSError, ValueError) as error:
+            failed.append(f"{at:.1f} s {kind} {value}: {error}")
             print(f"{at:7.1f} s  {kind} failed: {error}", flush=True)
+    with open(summary_path, "w") as f:
+        json.dump({"planned": len(plan), "applied": applied, "failed": failed}, f)
+    sys.exit(1 if failed or applied != len(plan) else 0)
+
+
+def faults_check(endpoint, seconds, period, faults_json, chaos_summary, credentials_log, *streams):
+    """Fails when a fault that the run should have had did not happen, each against what the run length implies:
+    - the controller: every planned change applied, none failed (its summary), and at least one spike of each
+      length and one reshard planned (a run too short for them fails);
+    - reshards, on the server: each stream has 4 + the sum of the reshard targets shards, and the last target open;
+    - credentials: an access key serves at most `expire_after` requests before ExpiredTokenException, so the
+      credential_process must have been called at least ceil((requests - expired) / expiredTokenAfterRequests) times, and
+      that must be at least 2 per push (each push's key expired at least once);
+    - ExpiredTokenException answers: a push's odd-numbered keys (1 h lifetime) end only by expiring on the server,
+      so the server must have answered it at least sum over pushes of (ceil(calls / 2) - 1) times, and at least as
+      many times as there are pushes."""
+    base = json.loads(faults_json)
+    base_latency, expire_after = base["addedLatencyMilliseconds"], base["expiredTokenAfterRequests"]
+    plan = schedule(seconds, period, base_latency)
+    spikes = [e for e in plan if e[1] == "spike" and e[2] != base_latency]
+    reshards = [e for e in plan if e[1] == "reshard"]
+    summary = json.load(open(chaos_summary)) if os.path.exists(chaos_summary) else {"planned": 0, "applied": 0, "failed": ["no summary: the controller did not finish"]}
+    stats = get(endpoint, "/_admin/stats")
+    problems = []
+    print(f"  fault controller: {summary['applied']} of {len(plan)} planned changes applied "
+          f"({len(spikes)} spikes: {sum(1 for e in spikes if e[2] == 7000)} of 7 s, {sum(1 for e in spikes if e[2] == 1500)} of 1.5 s; "
+          f"{len(reshards)} reshard rounds over {len(streams)} streams), {len(summary['failed'])} failed")
+    if summary["failed"] or summary["applied"] != len(plan) or summary["planned"] != len(plan):
+        problems.append(f"controller: {summary['applied']} of {len(plan)} changes applied; failed: {summary['failed']}")
+    if not any(e[2] == 7000 for e in spikes) or not any(e[2] == 1500 for e in spikes) or not reshards:
+        problems.append(f"a {seconds} s run with a {period} s period is too short for a spike of each length and a reshard")
+    want_shards = 4 + sum(e[2] for e in reshards)
+    want_open = reshards[-1][2] if reshards else 4
+    for stream in streams:
+        s = stats["streams"][stream]
+        print(f"  {stream}: {len(s['shards'])} shards ({s['openShards']} open) after the reshards; want {want_shards} ({want_open} open)")
+        if len(s["shards"]) != want_shards or s["openShards"] != want_open:
+            problems.append(f"{stream} has {len(s['shards'])} shards ({s['openShards']} open), want {want_shards} ({want_open} open)")
+    calls = Counter(line.split()[1] for line in open(credentials_log)) if os.path.exists(credentials_log) else Counter()
+    limit = int(expire_after)
+    served = stats["requests"] - stats["expiredTokens"]
+    want_calls = max(2 * len(streams), -(-served // limit))
+    want_expired = max(len(streams), sum(-(-n // 2) - 1 for n in calls.values()))
+    print(f"  credentials: {sum(calls.values())} credential_process calls over {len(calls)} push processes "
+          f"({', '.join(str(n) for n in calls.values())}), each a new access key; want >= {want_calls} "
+          f"({served} requests served, at most {limit} per key; 2 per push at least)")
+    print(f"  KinesisLocal answered ExpiredTokenException {stats['expiredTokens']} times; want >= {want_expired} "
+          f"(each push's 1-hour keys but its last; as many as there are pushes at least)")
+    if len(calls) != len(streams):
+        problems.append(f"credential_process called by {len(calls)} push processes, want {len(streams)}")
+    if sum(calls.values()) < want_calls:
+        problems.append(f"{sum(calls.values())} credential_process calls, want >= {want_calls}")
+    if stats["expiredTokens"] < want_expired:
+        problems.append(f"{stats['expiredTokens']} ExpiredTokenException answers, want >= {want_expired}")
+    print(("  ok   faults applied" if not problems else "  FAIL faults applied: " + "; ".join(problems)))
+    sys.exit(1 if problems else 0)
 
 
 def mem(pid, out_path):
@@ -197,15 +267,6 @@ def verify(label, count_file, read_out, read_summary, report, mem_file, seconds,
     sys.exit(0 if ok else 1)
 
 
-def credentials_report(endpoint, log_path):
-    """What the credential_process handed out and what KinesisLocal refused."""
-    calls = Counter(line.split()[1] for line in open(log_path))
-    stats = get(endpoint, "/_admin/stats")
-    print(f"  credentials: {sum(calls.values())} credential_process calls over {len(calls)} push processes "
-          f"({', '.join(str(n) for n in calls.values())}), each a new access key; "
-          f"KinesisLocal answered ExpiredTokenException {stats['expiredTokens']} times")
-
-
 def stats_watch(endpoint, stream, seconds, out_path):
     """The stream's accepted and throttled counts every second for `seconds`: lines of 'seconds accepted throttled'."""
     t0 = time.monotonic()
@@ -267,6 +328,6 @@ def many(endpoint, stream, samples_path, warmup, gate, read_out, *producers):
 if __name__ == "__main__":
     commands = {
         "gen": gen, "gen-fast": gen_fast, "creds": creds, "chaos": chaos, "mem": mem, "verify": verify,
-        "credentials-report": credentials_report, "stats-watch": stats_watch, "many": many,
+        "faults-check": faults_check, "stats-watch": stats_watch, "many": many,
     }
     commands[sys.argv[1]](*sys.argv[2:])

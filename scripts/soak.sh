@@ -8,7 +8,10 @@
 #     again), a reshard every period (4 → 8 → 4 …), and credentials that expire: the pushes get theirs from a
 #     credential_process that hands out a new access key each call, alternately valid for an hour (KinesisLocal's
 #     --expire-token-after ends it first: ExpiredTokenException, refresh, retry) and for a few minutes (the cache
-#     refreshes it in the background). Records never expire (--record-ttl never). Afterwards every stream is read
+#     refreshes it in the background). Records never expire (--record-ttl never). The run fails if a fault that the
+#     run length implies did not happen: a controller request failed, a spike or reshard was not applied (each
+#     stream's shard count is checked on the server), or fewer credential_process calls or ExpiredTokenException
+#     answers than the requests served imply (soak.py faults-check says how). Afterwards every stream is read
 #     back KCL-style; per mode: sent, delivered, duplicates, lost (must be 0), order violations (ordered mode:
 #     must be 0), and the push's RSS sampled every second (must stay flat: last third's peak within 20 % of the
 #     first third's).
@@ -81,7 +84,7 @@ for mode in "${modes[@]}"; do
   python3 "$here/soak.py" mem "${push_pid[$mode]}" "$work/$mode.mem" &
   pids+=($!)
 done
-python3 "$here/soak.py" chaos "$endpoint" "$seconds" "$period" "$faults" "${modes[@]/#/soak-}" >"$work/chaos.log" &
+python3 "$here/soak.py" chaos "$endpoint" "$seconds" "$period" "$faults" "$work/chaos.json" "${modes[@]/#/soak-}" >"$work/chaos.log" &
 chaos_pid=$!
 pids+=($chaos_pid)
 declare -A push_status
@@ -90,11 +93,17 @@ for mode in "${modes[@]}"; do
   wait "${push_pid[$mode]}" || status=$?
   push_status[$mode]=$status
 done
-kill "$chaos_pid" 2>/dev/null || true
-wait "$chaos_pid" 2>/dev/null || true
+# The controller's last change is due before the generators stop, so it has finished (or is finishing) by now.
+chaos_status=0
+wait "$chaos_pid" || chaos_status=$?
+if (( chaos_status != 0 )); then
+  echo "  FAIL fault controller exited $chaos_status:"; grep failed "$work/chaos.log" || tail -n 5 "$work/chaos.log"
+  failures=$((failures + 1))
+fi
+# Checked before the read-back, whose requests would count against the credentials' bound.
+python3 "$here/soak.py" faults-check "$endpoint" "$seconds" "$period" "$faults" "$work/chaos.json" \
+  "$work/credentials.log" "${modes[@]/#/soak-}" || failures=$((failures + 1))
 curl -sf -X POST "$endpoint/_admin/faults" -d '{}' >/dev/null  # faults off for the read-back
-echo "  faults applied: $(grep -c latency "$work/chaos.log") latency changes ($(grep -c 'latency 7000' "$work/chaos.log") spikes of 7 s, $(grep -c 'latency 1500' "$work/chaos.log") of 1.5 s), $(grep -c reshard "$work/chaos.log") reshards (4 streams)"
-python3 "$here/soak.py" credentials-report "$endpoint" "$work/credentials.log"
 for mode in "${modes[@]}"; do
   "$bin" read --stream "soak-$mode" --endpoint "$endpoint" --deaggregate --summary-file "$work/$mode.read.json" \
     >"$work/$mode.out" 2>"$work/$mode.read.err"

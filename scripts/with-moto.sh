@@ -2,18 +2,15 @@
 # Runs a command with two moto_server instances on free loopback ports:
 #   KINESIS_PUSHER_MOTO_URL       signature checking off (moto's default)
 #   KINESIS_PUSHER_MOTO_AUTH_URL  signature checking on after 3 free calls (INITIAL_NO_AUTH_ACTION_COUNT)
-# The servers stop when the command ends; the command's exit status is returned.
-# Usage: scripts/with-moto.sh swift test
+# What it needs it installs: when moto_server or a Python module the tests and scripts import is missing, it
+# creates .venv-tests/ (a private virtual environment, gitignored) with them (scripts/lib.sh ensure_test_python);
+# the command runs with that venv first on PATH. The servers stop when the command ends; the command's exit
+# status is returned.
+# Usage: scripts/with-moto.sh swift test --no-parallel
 set -euo pipefail
-
-if ! command -v moto_server >/dev/null 2>&1; then
-  echo "moto_server not found: pip install 'moto[server]'" >&2
-  exit 2
-fi
-
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+ensure_test_python
 
 logdir=$(mktemp -d)
 pids=()
@@ -30,24 +27,12 @@ start_moto() { # port, extra env
   pids+=($!)
 }
 
-wait_for() { # url
-  for _ in $(seq 1 100); do
-    if python3 -c "import urllib.request, sys; urllib.request.urlopen(sys.argv[1], timeout=1)" "$1" 2>/dev/null; then
-      return 0
-    fi
-    sleep 0.2
-  done
-  echo "moto_server did not start at $1; its log:" >&2
-  cat "$logdir"/*.log >&2
-  return 1
-}
-
 port=$(free_port)
 auth_port=$(free_port)
 start_moto "$port" MOTO_PORT="$port"
 start_moto "$auth_port" INITIAL_NO_AUTH_ACTION_COUNT=3 MOTO_PORT="$auth_port"
-wait_for "http://127.0.0.1:$port/moto-api/"
-wait_for "http://127.0.0.1:$auth_port/moto-api/"
+wait_for_url "http://127.0.0.1:$port/moto-api/" 20 "$logdir/moto-$port.log"
+wait_for_url "http://127.0.0.1:$auth_port/moto-api/" 20 "$logdir/moto-$auth_port.log"
 
 export KINESIS_PUSHER_MOTO_URL="http://127.0.0.1:$port"
 export KINESIS_PUSHER_MOTO_AUTH_URL="http://127.0.0.1:$auth_port"

@@ -26,16 +26,23 @@ public final class CachingCredentialProvider: CredentialProvider {
     ///   - expiryMargin: How long before expiry credentials are no longer handed out (default 10 seconds).
     ///   - logger: Where background refresh failures are reported.
     ///   - now: The wall clock; replaceable in tests.
+    ///   - jitterSeed: Seeds the jitter of the backoff after failed refreshes, so a test can replay it; `nil`
+    ///     (the default) seeds it from the system.
     public init(
         _ base: any CredentialProvider,
         refreshWindow: Duration = .seconds(300),
         expiryMargin: Duration = .seconds(10),
         logger: Logger,
-        now: @escaping @Sendable () -> Date = { Date() }
+        now: @escaping @Sendable () -> Date = { Date() },
+        jitterSeed: UInt64? = nil
     ) {
         self.base = base
         self.state = Mutex(
-            CredentialCacheStateMachine(refreshWindow: refreshWindow.seconds, expiryMargin: expiryMargin.seconds)
+            CredentialCacheStateMachine(
+                refreshWindow: refreshWindow.seconds,
+                expiryMargin: expiryMargin.seconds,
+                jitterSeed: jitterSeed
+            )
         )
         self.now = now
         self.logger = logger

@@ -1,4 +1,5 @@
 import AWSSigning
+import Backoff
 import Foundation
 
 /// The pure decision logic of ``CachingCredentialProvider``: when to serve the cached identity, when to refresh in
@@ -14,10 +15,15 @@ struct CredentialCacheStateMachine {
     private var waiters: [CheckedContinuation<AWSCredentialIdentity, any Error>] = []
     private var consecutiveFailures = 0
     private var retryNotBefore: Date?
+    /// 1 s, 2 s, 4 s … capped at 60 s after consecutive failed refreshes, so a failing source is not hammered.
+    private static let refreshBackoff = ExponentialBackoff(base: .seconds(1), cap: .seconds(60))
+    /// Draws the jitter of that backoff; seeded so a test can replay it.
+    private var jitter: SplitMix64
 
-    init(refreshWindow: TimeInterval, expiryMargin: TimeInterval) {
+    init(refreshWindow: TimeInterval, expiryMargin: TimeInterval, jitterSeed: UInt64? = nil) {
         self.refreshWindow = refreshWindow
         self.expiryMargin = expiryMargin
+        self.jitter = SplitMix64(seed: jitterSeed)
     }
 
     enum RequestAction {
@@ -68,9 +74,9 @@ struct CredentialCacheStateMachine {
             return (woken, result)
         case .failure:
             consecutiveFailures += 1
-            // 1 s, 2 s, 4 s … capped at 60 s, with full jitter, so a failing source is not hammered.
-            let cap = min(60, pow(2, Double(min(consecutiveFailures - 1, 6))))
-            retryNotBefore = now.addingTimeInterval(Double.random(in: cap / 2...cap))
+            // Between half the ceiling and the ceiling: spread out, yet never sooner than half.
+            let ceiling = Self.refreshBackoff.ceiling(afterAttempt: consecutiveFailures).seconds
+            retryNotBefore = now.addingTimeInterval(Double.random(in: ceiling / 2...ceiling, using: &jitter))
             // Callers that waited still get the old identity while it is valid: a transient failure is not fatal.
             if let identity, !isExpired(identity, now: now) {
                 return (woken, .success(identity))

@@ -1,4 +1,5 @@
 import AWSCredentials
+import Backoff
 
 extension KinesisClient {
     /// How a ``KinesisClient`` reaches Kinesis.
@@ -54,21 +55,24 @@ extension KinesisClient {
             public var baseDelay: Duration
             /// The largest backoff. Default 2 seconds.
             public var maxDelay: Duration
+            /// Seeds the generator that draws the jitter, so a run can be replayed; `nil` (the default) seeds it
+            /// from the system.
+            public var jitterSeed: UInt64?
 
             /// Creates retry settings; every parameter has the documented default.
-            public init(maxAttempts: Int = 3, baseDelay: Duration = .milliseconds(50), maxDelay: Duration = .seconds(2)) {
+            public init(
+                maxAttempts: Int = 3,
+                baseDelay: Duration = .milliseconds(50),
+                maxDelay: Duration = .seconds(2),
+                jitterSeed: UInt64? = nil
+            ) {
                 self.maxAttempts = max(1, maxAttempts)
                 self.baseDelay = baseDelay
                 self.maxDelay = maxDelay
+                self.jitterSeed = jitterSeed
             }
 
-            /// The backoff before attempt `attempt + 1` (attempt counts from 1): random in `0 … min(max, base × 2^(attempt−1))`.
-            public func delay(afterAttempt attempt: Int) -> Duration {
-                let ceiling = min(maxDelay, baseDelay * (1 << min(attempt - 1, 20)))
-                let nanoseconds = ceiling.components.seconds * 1_000_000_000 + ceiling.components.attoseconds / 1_000_000_000
-                guard nanoseconds > 0 else { return .zero }
-                return .nanoseconds(Int64.random(in: 0...nanoseconds))
-            }
+            var backoff: ExponentialBackoff { ExponentialBackoff(base: baseDelay, cap: maxDelay) }
         }
 
         /// A configuration for `region` and its standard endpoint (or `endpoint` when given).

@@ -1,6 +1,7 @@
 import AWSCredentials
 import AWSSigning
 import AsyncHTTPClient
+import Backoff
 import Foundation
 import Logging
 import NIOCore
@@ -27,6 +28,8 @@ public final class KinesisClient: Sendable {
     private let clockOffset = Mutex<TimeInterval>(0)
     /// Our clock; replaceable in tests.
     private let now: @Sendable () -> Date
+    /// Draws the retry jitter (seeded by ``Configuration/Retry/jitterSeed``).
+    private let jitter: Mutex<SplitMix64>
 
     /// Creates a client.
     ///
@@ -55,6 +58,7 @@ public final class KinesisClient: Sendable {
     ) {
         self.now = now
         self.configuration = configuration
+        self.jitter = Mutex(SplitMix64(seed: configuration.retry.jitterSeed))
         self.credentialProvider = credentialProvider
         self.logger = logger
         self.signer = SigV4Signer(service: "kinesis", region: configuration.region)
@@ -145,7 +149,7 @@ public final class KinesisClient: Sendable {
                 guard error.retryClass.isRetryable, error.retryClass != .refreshCredentials,
                     attempt < configuration.retry.maxAttempts
                 else { throw error }
-                let delay = configuration.retry.delay(afterAttempt: attempt)
+                let delay = jitter.withLock { configuration.retry.backoff.delay(afterAttempt: attempt, using: &$0) }
                 logger.debug(
                     "retrying",
                     metadata: [

@@ -31,7 +31,7 @@ extension Runner: Service {
         let logger = configuration.logger
 
         var dataConfiguration = clientConfiguration
-        dataConfiguration.retry = .init(maxAttempts: 1)  // the runner retries per record, with deadlines
+        dataConfiguration.retry.maxAttempts = 1  // the runner retries per record, with deadlines
         let ownedHTTPClient = configuration.httpClient == nil
             ? HTTPClient(
                 eventLoopGroupProvider: .singleton,

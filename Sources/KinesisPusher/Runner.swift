@@ -63,7 +63,7 @@ public final class Runner: Sendable {
     public init(configuration: RunnerConfiguration) {
         settings = Mutex(Settings(configuration: configuration))
         let limits = ProducerStateMachine.Limits(configuration)
-        state = StateLock(ProducerStateMachine(limits: limits, rateLimitPercent: configuration.rateLimitPercent))
+        state = StateLock(ProducerStateMachine(limits: limits, rateLimitPercent: configuration.rateLimitPercent, jitterSeed: configuration.jitterSeed))
         maxRequestBytes = Atomic(limits.maxRequestBytes)
         (wakeStream, wakeContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
@@ -91,7 +91,7 @@ public final class Runner: Sendable {
             let configuration = settings.configuration
             let limits = ProducerStateMachine.Limits(configuration)
             state.withLock { state in
-                state = ProducerStateMachine(limits: limits, rateLimitPercent: configuration.rateLimitPercent)
+                state = ProducerStateMachine(limits: limits, rateLimitPercent: configuration.rateLimitPercent, jitterSeed: configuration.jitterSeed)
             }
             maxRequestBytes.store(limits.maxRequestBytes, ordering: .relaxed)
             return nil
@@ -108,7 +108,7 @@ public final class Runner: Sendable {
     /// and friends, then the profile). Credentials come from the default chain for `aws.profile`, unless
     /// ``withCredentialProvider(_:)`` set a provider.
     public func configure(_ aws: AWSConfig) throws {
-        let clientConfiguration = try KinesisClient.Configuration.resolve(
+        var clientConfiguration = try KinesisClient.Configuration.resolve(
             region: aws.region,
             profile: aws.profile,
             endpoint: aws.endpoint
@@ -118,6 +118,7 @@ public final class Runner: Sendable {
                 throw ProducerError(.notRunning, message: "configure(_:) must come before run()")
             }
             let configuration = settings.configuration
+            clientConfiguration.retry.jitterSeed = configuration.jitterSeed
             let httpClient = configuration.httpClient ?? .shared
             let credentials = settings.explicitCredentialProvider
                 ?? DefaultCredentialChain.make(profile: aws.profile, httpClient: httpClient, logger: configuration.logger)

@@ -314,8 +314,11 @@ final class InputService: Service, Sendable {
         return Record(data: line, partitionKey: partitionKey ?? String(random.next() as UInt64, radix: 36))
     }
 
+    /// One line on standard error; on a terminal, first clearing the progress line it would otherwise run into
+    /// (a log file or a script reading standard error gets the plain line).
     private func report(_ message: String) {
-        FileHandle.standardError.write(Data("\r\u{1B}[K\(message)\n".utf8))
+        let clear = isatty(2) == 1 ? "\r\u{1B}[K" : ""
+        FileHandle.standardError.write(Data("\(clear)\(message)\n".utf8))
     }
 }
 

@@ -204,7 +204,7 @@ struct ContainerCredentialTests {
 struct TestEnvironmentTests {
     @Test("in CI the moto servers are configured, so integration tests cannot be skipped silently")
     func motoConfiguredInCI() {
-        if Moto.isCI {
+        if TestEnvironment.isCI {
             #expect(Moto.isAvailable, "KINESIS_PUSHER_MOTO_URL must be set in CI (scripts/with-moto.sh)")
             #expect(Moto.isAuthAvailable, "KINESIS_PUSHER_MOTO_AUTH_URL must be set in CI (scripts/with-moto.sh)")
         }

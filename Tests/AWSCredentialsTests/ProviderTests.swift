@@ -8,18 +8,6 @@ import Testing
 
 let testLogger = Logger(label: "test")
 
-func withHTTPClient<T>(_ body: (HTTPClient) async throws -> T) async throws -> T {
-    let client = HTTPClient(eventLoopGroupProvider: .singleton)
-    do {
-        let result = try await body(client)
-        try await client.shutdown()
-        return result
-    } catch {
-        try? await client.shutdown()
-        throw error
-    }
-}
-
 @Suite("Environment provider")
 struct EnvironmentProviderTests {
     @Test("both keys and a session token")

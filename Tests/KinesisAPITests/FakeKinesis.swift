@@ -11,9 +11,6 @@ enum FakeKinesis {
     typealias Request = LoopbackHTTPServer.Request
     typealias Response = LoopbackHTTPServer.Response
 
-    /// Fast retries so the tests do not wait on backoff.
-    static let fastRetry = KinesisClient.Configuration.Retry(maxAttempts: 3, baseDelay: .milliseconds(1), maxDelay: .milliseconds(5))
-
     /// Starts a server with `handler`, builds a client for it, runs `body`, and tears both down.
     static func run<T>(
         credentials: any CredentialProvider = StaticCredentialProvider(TestKeys.example),
@@ -122,12 +119,6 @@ enum FakeKinesis {
             let wanted = try? JSONSerialization.jsonObject(with: Data(expected.utf8)) as? NSDictionary
         else { return false }
         return actual.isEqual(wanted)
-    }
-
-    /// `shardId-000000000003` for 3.
-    static func shardID(_ index: Int) -> String {
-        let digits = String(index)
-        return "shardId-" + String(repeating: "0", count: max(0, 12 - digits.count)) + digits
     }
 
     /// A shard as Kinesis lists it.

@@ -181,19 +181,4 @@ struct RetryConfigurationTests {
         #expect(KinesisClient.Configuration.Retry(maxAttempts: -5).maxAttempts == 1)
         #expect(KinesisClient.Configuration.Retry().maxAttempts == 3)
     }
-
-    @Test("backoff stays within base × 2^(attempt−1), capped at maxDelay")
-    func backoffBounds() {
-        let retry = KinesisClient.Configuration.Retry(maxAttempts: 10, baseDelay: .milliseconds(50), maxDelay: .milliseconds(300))
-        for attempt in 1...30 {
-            let ceiling = min(Duration.milliseconds(300), .milliseconds(50) * (1 << min(attempt - 1, 20)))
-            for _ in 0..<50 {
-                let delay = retry.delay(afterAttempt: attempt)
-                #expect(delay >= .zero && delay <= ceiling, "attempt \(attempt): \(delay)")
-            }
-        }
-        // Full jitter: not always the same value.
-        #expect(Set((0..<50).map { _ in retry.delay(afterAttempt: 3) }).count > 1)
-        #expect(KinesisClient.Configuration.Retry(baseDelay: .zero).delay(afterAttempt: 1) == .zero)
-    }
 }

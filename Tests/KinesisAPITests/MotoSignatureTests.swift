@@ -104,7 +104,7 @@ struct MotoSignatureTests {
 
             let single = PutRecordsEntry(data: Array("signed".utf8), partitionKey: "pk-1")
             let put = try await client.putRecord(single, stream: stream)
-            #expect(put.shardID == FakeKinesis.shardID(1))  // reference §7: pk-1 → shard 1 of 2
+            #expect(put.shardID == shardID(1))  // reference §7: pk-1 → shard 1 of 2
             let batch = roundTripBatch()
             let result = try await client.putRecords(batch, stream: stream)
             #expect(result.failedRecordCount == 0)

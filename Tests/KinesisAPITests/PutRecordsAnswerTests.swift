@@ -1,3 +1,4 @@
+import Backoff
 import Foundation
 import NIOCore
 import Testing

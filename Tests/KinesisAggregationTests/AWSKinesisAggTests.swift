@@ -1,10 +1,11 @@
 import Foundation
 import KinesisAggregation
 import Testing
+import TestSupport
 
 /// Cross-checks with AWS's own Python library (PyPI `aws-kinesis-agg`, installed by `.ci/run`): its deaggregator
 /// reads our aggregates, and ours reads its aggregates, record for record.
-@Suite("Compatibility with aws-kinesis-agg", .enabled(if: AWSKinesisAgg.isAvailable || AWSKinesisAgg.isCI))
+@Suite("Compatibility with aws-kinesis-agg", .enabled(if: AWSKinesisAgg.isAvailable || TestEnvironment.isCI))
 struct AWSKinesisAggTests {
     static func sample() -> [KinesisAggregation.UserRecord] {
         (0..<120).map { index in
@@ -74,8 +75,6 @@ struct AWSKinesisAggTests {
 }
 
 enum AWSKinesisAgg {
-    static var isCI: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
-
     static let isAvailable: Bool = (try? run("import aws_kinesis_agg.deaggregator, aws_kinesis_agg.aggregator", input: [])) != nil
 
     /// Runs a Python program with `input` on standard input; returns standard output, or throws on a non-zero exit.

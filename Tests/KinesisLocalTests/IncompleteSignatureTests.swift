@@ -63,7 +63,7 @@ struct IncompleteSignatureTests {
 
     @Test("the untouched request passes, so each refusal below is the bent header's doing")
     func control() async throws {
-        try await withLocal(Self.configuration) { server in
+        try await withServer(Self.configuration) { server in
             let answer = try await Self.send(server.endpoint, try Self.signedHeaders(server.endpoint))
             #expect(answer.status == 200, "\(answer.body)")
             #expect((answer.object?["Shards"] as? [Any])?.count == 1)
@@ -72,7 +72,7 @@ struct IncompleteSignatureTests {
 
     @Test("no Authorization header: 400 MissingAuthenticationTokenException")
     func missingAuthorization() async throws {
-        try await withLocal(Self.configuration) { server in
+        try await withServer(Self.configuration) { server in
             let headers = Self.replacing("Authorization", in: try Self.signedHeaders(server.endpoint), with: nil)
             let answer = try await Self.send(server.endpoint, headers)
             #expect(answer.status == 400)
@@ -87,7 +87,7 @@ struct IncompleteSignatureTests {
         "a four-part credential scope", "a scope not ending in aws4_request", "an empty access key id",
     ])
     func malformedAuthorization(_ bend: String) async throws {
-        try await withLocal(Self.configuration) { server in
+        try await withServer(Self.configuration) { server in
             let headers = try Self.signedHeaders(server.endpoint)
             let good = try Self.authorization(of: headers)
             let parts = good.dropFirst("AWS4-HMAC-SHA256 ".count).components(separatedBy: ", ")
@@ -119,7 +119,7 @@ struct IncompleteSignatureTests {
 
     @Test("X-Amz-Date missing, unparseable, or of another day than the credential scope: 400 IncompleteSignatureException")
     func badDate() async throws {
-        try await withLocal(Self.configuration) { server in
+        try await withServer(Self.configuration) { server in
             let headers = try Self.signedHeaders(server.endpoint)
             let amzDate = try #require(headers.first { $0.name == "X-Amz-Date" }?.value)
             let yesterday = try #require(
@@ -140,7 +140,7 @@ struct IncompleteSignatureTests {
 
     @Test("a header named in SignedHeaders but absent from the request: 400 IncompleteSignatureException naming it")
     func signedHeaderMissing() async throws {
-        try await withLocal(Self.configuration) { server in
+        try await withServer(Self.configuration) { server in
             let headers = try Self.signedHeaders(server.endpoint, extra: [("X-Custom-Signed", "1")])
             #expect(try Self.authorization(of: headers).contains("x-custom-signed"))
             // Sent as signed, it passes: the refusal below is about the header's absence.

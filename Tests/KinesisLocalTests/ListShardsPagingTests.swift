@@ -15,7 +15,7 @@ struct ListShardsPagingTests {
 
     @Test("MaxResults pages; follow-ups carry only NextToken (and MaxResults)")
     func pages() async throws {
-        try await withLocal(.init(streams: [.init(name: "s", shardCount: 5)])) { server in
+        try await withServer(.init(streams: [.init(name: "s", shardCount: 5)])) { server in
             let first = try await rawKinesis(server.endpoint, operation: "ListShards", json: #"{"StreamName":"s","MaxResults":2}"#)
             #expect(first.status == 200)
             #expect(Self.ids(first) == [shardID(0), shardID(1)])
@@ -51,7 +51,7 @@ struct ListShardsPagingTests {
 
     @Test("NextToken with StreamName, StreamARN, ShardFilter or ExclusiveStartShardId: InvalidArgumentException")
     func rejectedCombinations() async throws {
-        try await withLocal(.init(streams: [.init(name: "s", shardCount: 3)])) { server in
+        try await withServer(.init(streams: [.init(name: "s", shardCount: 3)])) { server in
             let first = try await rawKinesis(server.endpoint, operation: "ListShards", json: #"{"StreamName":"s","MaxResults":1}"#)
             let token = try #require(first.object?["NextToken"] as? String)
             let combos: [(String, String)] = [
@@ -79,7 +79,7 @@ struct ListShardsPagingTests {
 
     @Test("the client pages against KinesisLocal; repeating the stream on follow-ups (moto's way) is refused")
     func clientPaging() async throws {
-        try await withLocal(.init(streams: [.init(name: "s", shardCount: 7)])) { server in
+        try await withServer(.init(streams: [.init(name: "s", shardCount: 7)])) { server in
             try await withClient(url: server.endpoint) { client in
                 let shards = try await client.listShards(stream: .name("s"), filter: .atLatest, pageSize: 3)
                 #expect(shards.map(\.shardID) == (0..<7).map { shardID($0) })
@@ -98,7 +98,7 @@ struct ListShardsPagingTests {
 
     @Test("AT_LATEST lists only open shards, across pages, after a reshard")
     func atLatest() async throws {
-        try await withLocal(.init(streams: [.init(name: "s", shardCount: 3)])) { server in
+        try await withServer(.init(streams: [.init(name: "s", shardCount: 3)])) { server in
             try server.reshard(stream: "s", shardCount: 5)
             let first = try await rawKinesis(
                 server.endpoint,
@@ -130,7 +130,7 @@ struct ListShardsPagingTests {
 
     @Test("MaxResults above 1000 still returns at most 1000 shards per page")
     func pageCap() async throws {
-        try await withLocal(.init(streams: [.init(name: "big", shardCount: 1001)])) { server in
+        try await withServer(.init(streams: [.init(name: "big", shardCount: 1001)])) { server in
             let first = try await rawKinesis(server.endpoint, operation: "ListShards", json: #"{"StreamName":"big","MaxResults":5000}"#)
             #expect(Self.ids(first).count == 1000)
             let token = try #require(first.object?["NextToken"] as? String)

@@ -1,3 +1,4 @@
+import Backoff
 import Foundation
 import KinesisAPI
 import KinesisLocal
@@ -44,7 +45,7 @@ struct ReadBackTests {
     @Test("concurrent writers on several event loops: every record stored once, per-shard order matches sequence numbers")
     func concurrentWriters() async throws {
         let configuration = KinesisLocal.Configuration(streams: [.init(name: "s", shardCount: 2)], shardLimits: .off, threads: 2)
-        try await withLocal(configuration) { server in
+        try await withServer(configuration) { server in
             let written = try await withThrowingTaskGroup(of: [(String, String, String)].self) { group in
                 for writer in 0..<6 {
                     group.addTask {

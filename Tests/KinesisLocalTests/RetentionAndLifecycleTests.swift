@@ -125,8 +125,8 @@ struct LifecycleTests {
 
     @Test("two servers on port 0 get different ports; a taken port is a clear error")
     func ports() async throws {
-        try await withLocal { first in
-            try await withLocal { second in
+        try await withServer { first in
+            try await withServer { second in
                 #expect(first.port != second.port)
                 await #expect(throws: (any Error).self) {
                     let clash = try await KinesisLocal.start(.init(port: first.port))

@@ -1,3 +1,4 @@
+import Backoff
 import Foundation
 import KinesisAPI
 import KinesisLocal
@@ -54,8 +55,10 @@ struct ShardLimitTests {
             let sustained = Double(m.accepted - 1000) / m.elapsed
             print("KinesisLocal records limit: \(m.accepted) accepted, \(m.throttled) throttled in \(String(format: "%.2f", m.elapsed)) s → \(String(format: "%.0f", rate)) records/s overall, \(String(format: "%.0f", sustained)) records/s after the burst")
             #expect(m.otherFailures.isEmpty, "\(m.otherFailures.prefix(3))")
-            #expect(rate >= 900 && rate <= 1100 + 1000 / m.elapsed, "\(rate) records/s")
-            #expect(sustained >= 900 && sustained <= 1100, "\(sustained) records/s after the burst")
+            // Never above the limit; below it only by what a loaded machine costs (ShardLimitSimulationTests checks
+            // the rate exactly, on simulated time).
+            #expect(rate >= 800 && rate <= 1100 + 1000 / m.elapsed, "\(rate) records/s")
+            #expect(sustained >= 800 && sustained <= 1100, "\(sustained) records/s after the burst")
             #expect(m.throttled > m.accepted, "the client offered more than twice the limit")
             #expect(m.throttleMessages == ["Rate exceeded for shard \(shardID(1)) in stream s under account 123456789012."])
             let stats = try #require(server.stats().streams["s"])
@@ -84,8 +87,8 @@ struct ShardLimitTests {
             let sustained = Double(m.acceptedBytes - Int(mib)) / m.elapsed / mib
             print("KinesisLocal bytes limit: \(m.accepted) records (\(m.acceptedBytes) bytes) accepted, \(m.throttled) throttled in \(String(format: "%.2f", m.elapsed)) s → \(String(format: "%.3f", rate)) MiB/s overall, \(String(format: "%.3f", sustained)) MiB/s after the burst")
             #expect(m.otherFailures.isEmpty, "\(m.otherFailures.prefix(3))")
-            #expect(rate >= 0.9 && rate <= 1.1 + 1 / m.elapsed, "\(rate) MiB/s")
-            #expect(sustained >= 0.85 && sustained <= 1.1, "\(sustained) MiB/s after the burst")
+            #expect(rate >= 0.8 && rate <= 1.1 + 1 / m.elapsed, "\(rate) MiB/s")
+            #expect(sustained >= 0.75 && sustained <= 1.1, "\(sustained) MiB/s after the burst")
             #expect(m.throttled > m.accepted, "the client offered more than the limit")
             #expect(m.throttleMessages == ["Rate exceeded for shard \(shardID(0)) in stream s under account 123456789012."])
             #expect(server.stats().streams["s"]?.acceptedBytes == m.acceptedBytes)

@@ -47,7 +47,7 @@ struct SignatureTests {
 
     @Test("a correctly signed client passes every operation (with and without a session token)")
     func correctlySigned() async throws {
-        try await withLocal(Self.configuration) { server in
+        try await withServer(Self.configuration) { server in
             try await withClient(url: server.endpoint, credentials: StaticCredentialProvider(Self.identity(Self.key)), retry: noRetry) { client in
                 try await Self.exerciseEveryOperation(client)
             }
@@ -60,7 +60,7 @@ struct SignatureTests {
 
     @Test("a wrong secret: InvalidSignatureException")
     func wrongSecret() async throws {
-        try await withLocal(Self.configuration) { server in
+        try await withServer(Self.configuration) { server in
             let wrong = Self.identity(Self.key, secret: Self.key.secretAccessKey + "x")
             try await withClient(url: server.endpoint, credentials: StaticCredentialProvider(wrong), retry: noRetry) { client in
                 let error = await kinesisError { _ = try await client.putRecords([PutRecordsEntry(data: [1], partitionKey: "k")], stream: .name("s")) }
@@ -75,7 +75,7 @@ struct SignatureTests {
 
     @Test("an unknown access key: UnrecognizedClientException")
     func unknownKey() async throws {
-        try await withLocal(Self.configuration) { server in
+        try await withServer(Self.configuration) { server in
             let unknown = AWSCredentialIdentity(accessKeyID: "AKIAUNKNOWNUNKNOWN00", secretAccessKey: Self.key.secretAccessKey)
             try await withClient(url: server.endpoint, credentials: StaticCredentialProvider(unknown), retry: noRetry) { client in
                 let error = await kinesisError { _ = try await client.listShards(stream: .name("s")) }
@@ -88,7 +88,7 @@ struct SignatureTests {
 
     @Test("a configured session token is required, and must match")
     func sessionTokenRequired() async throws {
-        try await withLocal(Self.configuration) { server in
+        try await withServer(Self.configuration) { server in
             for token in [nil, "wrong-token"] as [String?] {
                 let identity = AWSCredentialIdentity(
                     accessKeyID: Self.sessionKey.accessKeyID,
@@ -111,7 +111,7 @@ struct SignatureTests {
 
     @Test("clock skew, a missing Authorization and an unconfigured key are refused")
     func rawRefusals() async throws {
-        try await withLocal(Self.configuration) { server in
+        try await withServer(Self.configuration) { server in
             let good = try await rawKinesis(server.endpoint, operation: "ListShards", json: #"{"StreamName":"s"}"#, credentials: Self.identity(Self.key))
             #expect(good.status == 200, "\(good.body)")
 

@@ -11,23 +11,8 @@ import Synchronization
 import Testing
 import TestSupport
 
-/// Fast retries so tests do not wait on backoff.
-let fastRetry = KinesisClient.Configuration.Retry(maxAttempts: 3, baseDelay: .milliseconds(1), maxDelay: .milliseconds(5))
 /// No retries: the test sees the first answer.
 let noRetry = KinesisClient.Configuration.Retry(maxAttempts: 1)
-
-/// Starts a KinesisLocal on port 0, runs `body`, and stops the server (also when `body` throws).
-func withLocal<T>(
-    _ configuration: KinesisLocal.Configuration = .init(),
-    _ body: (KinesisLocal) async throws -> T
-) async throws -> T {
-    let server = try await KinesisLocal.start(configuration)
-    return try await withCleanup {
-        try await body(server)
-    } cleanup: {
-        try await server.stop()
-    }
-}
 
 /// A client for `url` with this target's defaults (fast retries, short timeouts), shut down after `body`.
 func withClient<T>(
@@ -54,44 +39,17 @@ func withLocalClient<T>(
     retry: KinesisClient.Configuration.Retry = fastRetry,
     _ body: (KinesisLocal, KinesisClient) async throws -> T
 ) async throws -> T {
-    try await withLocal(configuration) { server in
+    try await withServer(configuration) { server in
         try await withClient(url: server.endpoint, credentials: credentials, retry: retry) { client in
             try await body(server, client)
         }
     }
 }
 
-func shardID(_ ordinal: Int) -> String {
-    let digits = String(ordinal)
-    return "shardId-" + String(repeating: "0", count: max(0, 12 - digits.count)) + digits
-}
-
 /// An explicit hash key in the middle of shard `index` of an even split into `count`.
 func hashKeyInside(shard index: Int, of count: Int) -> String {
     let range = evenSplit(count)[index]
     return String(range.startingHashKey.value + (range.endingHashKey.value - range.startingHashKey.value) / 2)
-}
-
-/// Reads one shard from `position` until an empty page or the end of a closed shard; at most `maxReads` calls.
-func readShard(
-    _ client: KinesisClient,
-    stream: StreamIdentifier,
-    shardID: String,
-    position: ShardIteratorPosition = .trimHorizon,
-    limit: Int? = nil,
-    maxReads: Int = 50
-) async throws -> [GetRecordsResult.Record] {
-    var records: [GetRecordsResult.Record] = []
-    var iterator: String? = try await client.getShardIterator(stream: stream, shardID: shardID, position: position)
-    var reads = 0
-    while let current = iterator, reads < maxReads {
-        reads += 1
-        let page = try await client.getRecords(shardIterator: current, limit: limit)
-        records += page.records
-        if page.records.isEmpty { break }
-        iterator = page.nextShardIterator
-    }
-    return records
 }
 
 // MARK: - Raw HTTP
@@ -164,26 +122,4 @@ func admin(_ server: KinesisLocal, _ method: HTTPMethod, _ path: String, json: S
         request.body = .bytes(ByteBuffer(string: json))
     }
     return try await rawHTTP(request)
-}
-
-/// Hands out one identity until `invalidate()` is called, then the next one.
-final class RotatingCredentialProvider: CredentialProvider {
-    let name = "rotating test credentials"
-    private let identities: [AWSCredentialIdentity]
-    private let index = Mutex(0)
-
-    init(_ identities: [AWSCredentialIdentity]) {
-        precondition(!identities.isEmpty)
-        self.identities = identities
-    }
-
-    func credentials(logger: Logger) async throws -> AWSCredentialIdentity {
-        index.withLock { identities[min($0, identities.count - 1)] }
-    }
-
-    func invalidate() {
-        index.withLock { $0 += 1 }
-    }
-
-    var invalidations: Int { index.withLock { $0 } }
 }

@@ -22,7 +22,7 @@ struct UpdateShardCountBoundsTests {
 
     @Test("over double, under half and over 10000: LimitExceededException with both counts; nothing changes")
     func refusals() async throws {
-        try await withLocal(.init(streams: [.init(name: "s", shardCount: 4)])) { server in
+        try await withServer(.init(streams: [.init(name: "s", shardCount: 4)])) { server in
             for (target, message) in [
                 (9, "UpdateShardCount cannot scale up over double your current open shard count. Current open shard count: 4, Target shard count: 9"),
                 (1, "UpdateShardCount cannot scale down below half your current open shard count. Current open shard count: 4, Target shard count: 1"),
@@ -44,7 +44,7 @@ struct UpdateShardCountBoundsTests {
 
     @Test("the bounds themselves are allowed: exactly double, exactly half, and odd counts round in the caller's favour")
     func boundsAllowed() async throws {
-        try await withLocal(.init(streams: [.init(name: "s", shardCount: 3)])) { server in
+        try await withServer(.init(streams: [.init(name: "s", shardCount: 3)])) { server in
             // 3 → 6 (double), 6 → 3 (half), 3 → 2 (2 ≥ 1.5), 2 → 1 (half), 1 → 2 (double).
             for (current, target) in [(3, 6), (6, 3), (3, 2), (2, 1), (1, 2)] {
                 let answer = try await Self.update(server, to: target)
@@ -69,7 +69,7 @@ struct UpdateShardCountBoundsTests {
 
     @Test("an on-demand stream cannot be scaled with UpdateShardCount; the admin reshard still can")
     func onDemand() async throws {
-        try await withLocal(.init(streams: [.init(name: "od", onDemand: true), .init(name: "s", shardCount: 2)])) { server in
+        try await withServer(.init(streams: [.init(name: "od", onDemand: true), .init(name: "s", shardCount: 2)])) { server in
             let answer = try await Self.update(server, stream: "od", to: 5)
             #expect(answer.status == 400)
             #expect(answer.errorType == "ValidationException")

@@ -30,7 +30,7 @@ struct ValidationTests {
 
     @Test("0 and 501 records: ValidationException on 'records'")
     func recordCount() async throws {
-        try await withLocal(Self.configuration) { server in
+        try await withServer(Self.configuration) { server in
             let none = try await rawKinesis(server.endpoint, operation: "PutRecords", body: Self.body(records: 0))
             Self.expectError(none, type: "ValidationException", messageContains: [
                 "1 validation error detected", "at 'records'", "Member must have length greater than or equal to 1",
@@ -157,7 +157,7 @@ struct ValidationTests {
 
     @Test("malformed JSON and malformed base64: SerializationException")
     func malformedBodies() async throws {
-        try await withLocal(Self.configuration) { server in
+        try await withServer(Self.configuration) { server in
             for json in [#"{"StreamName":"s","Records":[{"Data":"AA==","PartitionKey":"k"}"#, "not json", #"{"StreamName":"s"} trailing"#, #"{"StreamName":"s","Records":5}"#] {
                 let answer = try await rawKinesis(server.endpoint, operation: "PutRecords", json: json)
                 Self.expectError(answer, type: "SerializationException", messageContains: [])
@@ -192,7 +192,7 @@ struct ValidationTests {
     /// refused them or read other records.
     @Test("escaped member names, null members and a repeated Records member are read as AWS's JSON reader reads them")
     func jsonReaderConformance() async throws {
-        try await withLocal(Self.configuration) { server in
+        try await withServer(Self.configuration) { server in
             let escaped = try await rawKinesis(
                 server.endpoint, operation: "PutRecords",
                 json: #"{"Stream\u004eame":"s","Reco\u0072ds":[{"D\u0061ta":"AAAA","Partition\u004bey":"k"}]}"#)
@@ -248,7 +248,7 @@ struct ValidationTests {
     /// the server.
     @Test("a body nested a million levels deep: SerializationException, and the server keeps serving")
     func deepNesting() async throws {
-        try await withLocal(Self.configuration) { server in
+        try await withServer(Self.configuration) { server in
             let deep = String(repeating: "[", count: 1_000_000)
             let putRecords = try await rawKinesis(server.endpoint, operation: "PutRecords", json: #"{"StreamName":"s","Records":[],"x":"# + deep)
             Self.expectError(putRecords, type: "SerializationException", messageContains: ["nesting deeper than 512 levels"])
@@ -271,7 +271,7 @@ struct ValidationTests {
 
     @Test("unknown operations, wrong methods and CBOR are refused")
     func protocolErrors() async throws {
-        try await withLocal(Self.configuration) { server in
+        try await withServer(Self.configuration) { server in
             let unknown = try await rawKinesis(server.endpoint, operation: "FlyToTheMoon", json: "{}")
             #expect(unknown.status == 400)
             #expect(unknown.errorType == "UnknownOperationException")

@@ -49,6 +49,7 @@ struct AdaptiveConcurrencyTests {
             let metrics = TestMetrics()
             let runner = try makeRunner(server, factory: metrics) {
                 $0.isAsync = true
+                $0.rateLimitPercent = nil
                 $0.maxConcurrentPuts = 8
                 $0.maxRecordsPerRequest = 10
                 // One attempt per record: each failing put below is exactly one failed call.

@@ -164,9 +164,9 @@ struct MetricsServerTests {
             let started = ContinuousClock.now
             await group.triggerGracefulShutdown()
             try await tasks.next()  // run() returned without error
-            #expect(ContinuousClock.now - started < .seconds(2))
-            #expect(try await scraper.closed(within: .seconds(2)), "a kept-alive connection still open after the shutdown")
-            #expect(try await idle.closed(within: .seconds(2)), "an idle connection still open after the shutdown")
+            #expect(ContinuousClock.now - started < .seconds(5))
+            #expect(try await scraper.closed(within: .seconds(5)), "a kept-alive connection still open after the shutdown")
+            #expect(try await idle.closed(within: .seconds(5)), "an idle connection still open after the shutdown")
         }
         await #expect(throws: (any Error).self) { _ = try await RawConnection(port: server.port) }
     }
@@ -187,8 +187,7 @@ struct MetricsServerTests {
         let server = try await MetricsServer.start(endpoint: MetricsEndpoint(metrics: Self.metrics()), port: 0)
         let idle = try await RawConnection(port: server.port)
         let task = Task { try await server.run() }
-        try await Task.sleep(for: .milliseconds(20))
-        task.cancel()
+        task.cancel()  // whether run() has started yet or not
         try await task.value
         #expect(try await idle.closed(within: .seconds(2)))
         await #expect(throws: (any Error).self) { _ = try await RawConnection(port: server.port) }

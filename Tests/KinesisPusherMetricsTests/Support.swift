@@ -11,53 +11,12 @@ import NIOHTTP1
 import Testing
 import TestSupport
 
-/// A runner for stream "s" of `server`, with explicit credentials, quick retries, and `factory` for its metrics
-/// (`configureWithMetrics`); with `factory` nil, plain `configure`.
-func makeRunner(
-    _ server: KinesisLocal,
-    factory: (any MetricsFactory)?,
-    perShard: Bool = false,
-    _ change: (inout RunnerConfiguration) -> Void = { _ in }
-) throws -> Runner {
-    var configuration = RunnerConfiguration(bufferSize: 1000, maxConcurrentPuts: 4)
+/// The metrics tests' runner settings: quicker retries than `makeRunner`'s, and no client-side pacing (their
+/// servers have no limits).
+func unpaced(_ configuration: inout RunnerConfiguration) {
     configuration.retryBaseDelay = .milliseconds(5)
     configuration.retryMaxDelay = .milliseconds(50)
     configuration.rateLimitPercent = nil
-    change(&configuration)
-    var runner = Runner(configuration: configuration).withCredentialProvider(StaticCredentialProvider(TestKeys.test))
-    let aws = AWSConfig(region: "us-east-1", profile: nil, streamName: "s", endpoint: server.endpoint)
-    if let factory {
-        runner = runner.withMetricsFactory(factory, perShard: perShard)
-        try runner.configureWithMetrics(aws)
-    } else {
-        try runner.configure(aws)
-    }
-    return runner
-}
-
-/// One stream "s" with `shards` shards, no per-shard limits unless asked.
-func local(shards: Int = 2, limits: KinesisLocal.Configuration.ShardLimits = .off, faults: KinesisLocal.Faults = .init())
-    -> KinesisLocal.Configuration
-{
-    .init(streams: [.init(name: "s", shardCount: shards)], shardLimits: limits, faults: faults)
-}
-
-struct TimeoutError: Error {}
-
-/// Polls `condition` every few milliseconds until it holds, or records an issue and throws after `timeout`.
-func until(
-    timeout: Duration = .seconds(10),
-    sourceLocation: SourceLocation = #_sourceLocation,
-    _ condition: () async throws -> Bool
-) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while try await !condition() {
-        if ContinuousClock.now >= deadline {
-            Issue.record("condition not met within \(timeout)", sourceLocation: sourceLocation)
-            throw TimeoutError()
-        }
-        try await Task.sleep(for: .milliseconds(5))
-    }
 }
 
 // MARK: - The Prometheus text exposition, parsed
@@ -200,6 +159,17 @@ var promtool: String? {
     return path
 }
 
+/// `promtool check metrics` must accept `exposition`. Without `PROMTOOL` the check is skipped, except in CI, where
+/// a missing promtool is a failure (`.ci/run` installs it).
+func expectPromtoolAccepts(_ exposition: [UInt8], sourceLocation: SourceLocation = #_sourceLocation) throws {
+    guard let promtool else {
+        if TestEnvironment.isCI { Issue.record("PROMTOOL is not set: CI must check the exposition with promtool", sourceLocation: sourceLocation) }
+        return
+    }
+    let check = try promtoolCheck(promtool, exposition)
+    #expect(check.status == 0, "promtool check metrics: \(check.output)", sourceLocation: sourceLocation)
+}
+
 /// Runs `promtool check metrics` with `exposition` on stdin; returns its exit status and output.
 func promtoolCheck(_ promtool: String, _ exposition: [UInt8]) throws -> (status: Int32, output: String) {
     let process = Process()
@@ -233,17 +203,6 @@ struct HTTPAnswer {
     var status: Int
     var headers: HTTPHeaders
     var body: [UInt8]
-}
-
-/// Runs `body` with an HTTP client of its own, shut down afterwards.
-@discardableResult
-func withHTTPClient<T>(_ body: (HTTPClient) async throws -> T) async throws -> T {
-    let client = HTTPClient(eventLoopGroupProvider: .singleton)
-    return try await withCleanup {
-        try await body(client)
-    } cleanup: {
-        try await client.shutdown()
-    }
 }
 
 /// `method path` on 127.0.0.1:`port`, with `authorization` as the `Authorization` header when given.

@@ -13,7 +13,7 @@ struct TestMetricsTests {
     func injectedFactory() async throws {
         try await withServer(local(shards: 2, faults: .init(recordInternalFailureRate: 0.2, seed: 5))) { server in
             let metrics = TestMetrics()
-            let runner = try makeRunner(server, factory: metrics)
+            let runner = try makeRunner(server, factory: metrics, unpaced)
             let count = 300
             let (_, run) = try await withRunning(runner) {
                 for i in 0..<count { try await runner.send(Record(text: "\(i)", partitionKey: "k\(i)")) }
@@ -54,6 +54,7 @@ struct TestMetricsTests {
         try await withServer(local(shards: 2)) { server in
             let metrics = TestMetrics()
             let runner = try makeRunner(server, factory: metrics) { configuration in
+                unpaced(&configuration)
                 configuration.bufferSize = 5000
                 // Calls wait for 2500 records (half the buffer) rather than a 100 ms flush, however slow the machine.
                 configuration.flushInterval = .milliseconds(500)

@@ -10,12 +10,6 @@ import TestSupport
 enum Fixture {
     static let t0 = ContinuousClock.now
 
-    /// `shardId-000000000007`, as Kinesis and KinesisLocal name shards.
-    static func shardID(_ index: Int) -> String {
-        let digits = String(index)
-        return "shardId-" + String(repeating: "0", count: max(0, 12 - digits.count)) + digits
-    }
-
     /// Open shards over `ranges`, named `shardID(firstIndex)`, `shardID(firstIndex + 1)`, …
     static func map(_ ranges: [Shard.HashKeyRange], firstIndex: Int = 0) throws -> ShardMap {
         ShardMap(openShards: try shards(ranges.enumerated().map { index, range in

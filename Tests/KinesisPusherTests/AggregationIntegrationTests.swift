@@ -209,7 +209,7 @@ struct AggregationIntegrationTests {
             let keysPerProducer = 40
             let rounds = 20
             let total = producers * keysPerProducer * rounds
-            _ = try await withRunning(runner) {
+            try await withRunning(runner) {
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     // Each producer sends its keys' records round by round: a key's records in index order.
                     for producer in 0..<producers {
@@ -224,7 +224,7 @@ struct AggregationIntegrationTests {
                     try await group.waitForAll()
                 }
                 try await until(timeout: .seconds(20)) { runner.stats.delivered + runner.stats.failed == total }
-            }
+            }.run.get()
             let view = KCLView(try await readShards(server))
             var order: [String: [Int]] = [:]
             for item in view.items { order[item.partitionKey, default: []].append(Int(String(decoding: item.data, as: UTF8.self)) ?? -1) }

@@ -1,3 +1,4 @@
+import Backoff
 import KinesisAPI
 import KinesisAggregation
 import Testing
@@ -258,12 +259,12 @@ struct AggregationStateMachineTests {
                 $0.ordering = ordered ? .perPartitionKey : .none
                 $0.isAsync = true
             }
-            for key in Fixture.keys(60, routedTo: Fixture.shardID(0), by: map, prefix: "zero-") { machine.offerRouted(Record(text: key, partitionKey: key)) }
-            for key in Fixture.keys(5, routedTo: Fixture.shardID(1), by: map, prefix: "one-") { machine.offerRouted(Record(text: key, partitionKey: key)) }
+            for key in Fixture.keys(60, routedTo: shardID(0), by: map, prefix: "zero-") { machine.offerRouted(Record(text: key, partitionKey: key)) }
+            for key in Fixture.keys(5, routedTo: shardID(1), by: map, prefix: "one-") { machine.offerRouted(Record(text: key, partitionKey: key)) }
             for record in extra { machine.offerRouted(record) }
             batch = try #require(machine.nextBatch(now: Fixture.t0 + .milliseconds(100)).0)
             let entries = try #require(batch.entries)
-            index = try #require(entries.firstIndex { $0.shard == Fixture.shardID(0) })
+            index = try #require(entries.firstIndex { $0.shard == shardID(0) })
             let records = Array(batch.records[entries[index].members])
             let quarter = UInt128.max / 4  // the end of shard 0's lower half
             try #require(records.contains { $0.hash <= quarter } && records.contains { $0.hash > quarter })
@@ -282,7 +283,7 @@ struct AggregationStateMachineTests {
         var landing = try Landing()
         let members = landing.members
         let now = t0 + .milliseconds(100)
-        let effects = landing.answer(storingOn: Fixture.shardID(2))
+        let effects = landing.answer(storingOn: shardID(2))
         // Shard 1's records are delivered; shard 0's wait.
         #expect(Set(Fixture.delivered(effects).keys).isDisjoint(with: members))
         #expect(Fixture.delivered(effects).count == 5)
@@ -296,7 +297,7 @@ struct AggregationStateMachineTests {
         let results = Fixture.delivered(m.install(try Fixture.evenMap(2, firstIndex: 2), now: now + .milliseconds(10)))
         #expect(results.count == members.count)
         for (position, id) in members.enumerated() {
-            #expect(results[id]?.shardID == Fixture.shardID(2))
+            #expect(results[id]?.shardID == shardID(2))
             #expect(results[id]?.sequenceNumber == String(1000 + landing.index))
             #expect(results[id]?.subSequenceNumber == position)
             #expect(results[id]?.latency == .milliseconds(110))
@@ -311,7 +312,7 @@ struct AggregationStateMachineTests {
     func heldThenResent() throws {
         var landing = try Landing()
         let members = landing.members
-        _ = landing.answer(storingOn: Fixture.shardID(2))
+        _ = landing.answer(storingOn: shardID(2))
         var m = landing.machine
         // 2 → 4 shards (2…5): shard 2 owns only the lower half of what shard 0 did.
         let map = try Fixture.evenMap(4, firstIndex: 2)
@@ -323,10 +324,10 @@ struct AggregationStateMachineTests {
         let resend = try #require(m.nextBatch(now: now).0)
         try Fixture.check(resend, map: map, limits: m.limits, maxSize: 51_200)
         #expect(resend.records.map(\.id).sorted() == members.sorted())
-        #expect(Set(resend.entries?.compactMap(\.shard) ?? []) == [Fixture.shardID(2), Fixture.shardID(3)])
+        #expect(Set(resend.entries?.compactMap(\.shard) ?? []) == [shardID(2), shardID(3)])
         let results = Fixture.delivered(m.complete(resend, with: .success(Fixture.answer(resend)), now: now))
         #expect(Set(results.keys) == Set(members))
-        #expect(results.values.allSatisfy { [Fixture.shardID(2), Fixture.shardID(3)].contains($0.shardID) && $0.attempts == 2 })
+        #expect(results.values.allSatisfy { [shardID(2), shardID(3)].contains($0.shardID) && $0.attempts == 2 })
         #expect(m.stats.delivered == members.count + 5)
         #expect(m.stats.sent == m.stats.delivered)
         #expect(m.isIdle)
@@ -335,7 +336,7 @@ struct AggregationStateMachineTests {
     @Test("an aggregate held for an unknown shard is resent when the next map still does not know it")
     func heldThenStillUnknown() throws {
         var landing = try Landing()
-        _ = landing.answer(storingOn: Fixture.shardID(9))
+        _ = landing.answer(storingOn: shardID(9))
         var m = landing.machine
         let map = try Fixture.evenMap(2)
         let now = t0 + .milliseconds(110)
@@ -344,13 +345,13 @@ struct AggregationStateMachineTests {
         let resend = try #require(m.nextBatch(now: now).0)
         try Fixture.check(resend, map: map, limits: m.limits, maxSize: 51_200)
         #expect(resend.records.map(\.id).sorted() == landing.members.sorted())
-        #expect(resend.entries?.map(\.shard) == [Fixture.shardID(0)])
+        #expect(resend.entries?.map(\.shard) == [shardID(0)])
     }
 
     @Test("an aggregate stored on a known shard that does not own its records is resent at once")
     func knownWrongShard() throws {
         var landing = try Landing()
-        let effects = landing.answer(storingOn: Fixture.shardID(1))
+        let effects = landing.answer(storingOn: shardID(1))
         #expect(Fixture.delivered(effects).count == 5)
         #expect(landing.machine.stats.reaggregated == landing.members.count)
         #expect(landing.machine.bufferedCount == landing.members.count)
@@ -361,9 +362,9 @@ struct AggregationStateMachineTests {
     func answerAfterRefresh() throws {
         var landing = try Landing()
         #expect(landing.machine.install(try Fixture.evenMap(2, firstIndex: 2), now: t0 + .milliseconds(100)).isEmpty)
-        let results = Fixture.delivered(landing.answer(storingOn: Fixture.shardID(2)))
+        let results = Fixture.delivered(landing.answer(storingOn: shardID(2)))
         #expect(results.count == landing.members.count + 5)
-        #expect(landing.members.allSatisfy { results[$0]?.shardID == Fixture.shardID(2) })
+        #expect(landing.members.allSatisfy { results[$0]?.shardID == shardID(2) })
         #expect(landing.machine.stats.reaggregated == 0)
         #expect(landing.machine.isIdle)
     }
@@ -371,7 +372,7 @@ struct AggregationStateMachineTests {
     @Test("shutdown fails the records of a held aggregate with a message naming its shard", arguments: [false, true])
     func heldAtShutdown(abandon: Bool) throws {
         var landing = try Landing()
-        _ = landing.answer(storingOn: Fixture.shardID(7))
+        _ = landing.answer(storingOn: shardID(7))
         var m = landing.machine
         let effects: ProducerStateMachine.Effects
         if abandon {

@@ -1,3 +1,4 @@
+import Backoff
 import KinesisAPI
 import KinesisAggregation
 import Testing
@@ -59,7 +60,7 @@ struct OrderedStateMachineTests {
         let map = try Fixture.evenMap(2)
         var m = Self.ordered(map: map, aggregation: .init(maxCount: 5))
         // Three keys of shard 0, interleaved: a 5-member aggregate fills with a/0 b/0 c/0 a/1 b/1.
-        let keys = Fixture.keys(3, routedTo: Fixture.shardID(0), by: map, prefix: "ordered-")
+        let keys = Fixture.keys(3, routedTo: shardID(0), by: map, prefix: "ordered-")
         for i in 0..<4 { for key in keys { m.offerRouted(Self.record(key, i)) } }
         let now = t0 + .milliseconds(100)
         var sent: [String: Int] = [:]
@@ -112,7 +113,7 @@ struct OrderedStateMachineTests {
     @Test("ordered: a key whose aggregate waits for an unknown shard stays busy until it is settled, and a resend goes before its later records")
     func heldAggregateHoldsItsKey() throws {
         let map = try Fixture.evenMap(2)
-        let key = Fixture.keys(1, routedTo: Fixture.shardID(0), by: map, prefix: "held-")[0]
+        let key = Fixture.keys(1, routedTo: shardID(0), by: map, prefix: "held-")[0]
         var landing = try AggregationStateMachineTests.Landing(
             ordered: true,
             maxCount: 200,
@@ -122,7 +123,7 @@ struct OrderedStateMachineTests {
         let held = landing.batch.records[landing.batch.entries![landing.index].members]
         #expect(held.filter { $0.record.partitionKey == key }.count == 3)
         landing.machine.offerRouted(Self.record(key, 3))
-        _ = landing.answer(storingOn: Fixture.shardID(2))
+        _ = landing.answer(storingOn: shardID(2))
         var m = landing.machine
         let now = t0 + .milliseconds(200)
         #expect(m.nextBatch(now: now).0 == nil)  // key/3 waits: its earlier records are not settled

@@ -79,10 +79,10 @@ struct RunnerTests {
                 $0.isAsync = true
             }
             let count = 500
-            _ = try await withRunning(runner) {
+            try await withRunning(runner) {
                 for i in 0..<count { try await runner.send(Record(text: "\(i)", partitionKey: "k\(i)")) }
                 try await until(timeout: .seconds(20)) { runner.stats.delivered + runner.stats.failed == count }
-            }
+            }.run.get()
             let stats = runner.stats
             print("dropped connections: \(stats.delivered) delivered, \(stats.recovered) recovered, \(stats.requests) requests")
             #expect(stats.delivered == count)
@@ -102,10 +102,10 @@ struct RunnerTests {
                 $0.failureHandler = log.handler
             }
             let count = 200
-            _ = try await withRunning(runner) {
+            try await withRunning(runner) {
                 for i in 0..<count { try await runner.send(Record(data: [UInt8](repeating: UInt8(i % 251), count: 10_000), partitionKey: "k\(i)")) }
                 try await until(timeout: .seconds(10)) { runner.stats.delivered + runner.stats.failed == count }
-            }
+            }.run.get()
             #expect(log.count == 0, "\(log.failures.value.first?.error.description ?? "")")
             #expect(runner.stats.delivered == count)
             #expect(runner.stats.requests >= count / 6)  // six 10 kB records per 64 KiB request at most
@@ -117,10 +117,10 @@ struct RunnerTests {
         try await withServer(local(shards: 3, faults: .init(recordInternalFailureRate: 0.3, seed: 11))) { server in
             let runner = try makeRunner(server) { $0.retryBaseDelay = .milliseconds(5) }
             let count = 1500
-            _ = try await withRunning(runner) {
+            try await withRunning(runner) {
                 for i in 0..<count { try await runner.send(Record(text: "payload-\(i)", partitionKey: "key-\(i)")) }
                 try await until(timeout: .seconds(20)) { runner.stats.delivered == count }
-            }
+            }.run.get()
             let records = try await readBack(server)
             #expect(records.count == count)
             #expect(Set(records.map(\.partitionKey)).count == count)
@@ -137,7 +137,7 @@ struct RunnerTests {
         try await withServer(configuration) { server in
             let runner = try makeRunner(server) { $0.maxRequestBytes = 3 << 20 }
             #expect(try await runner.checkShards() == 2)
-            _ = try await withRunning(runner) {
+            try await withRunning(runner) {
                 async let good1 = runner.put(Record(text: "ok", partitionKey: "a"))
                 let cases: [(Record, String)] = [
                     (Record(text: "x", partitionKey: ""), "1 to 256"),
@@ -166,7 +166,7 @@ struct RunnerTests {
                 let top = try await runner.put(Record(text: "x", partitionKey: "k", explicitHashKey: "340282366920938463463374607431768211455"))
                 #expect(top.shardID == "shardId-000000000001")
                 _ = try await good1
-            }
+            }.run.get()
             // A record larger than the request byte cap could never be sent: refused too, naming the cap.
             let small = try makeRunner(server) { $0.maxRequestBytes = 2000 }
             let error = try #require(throws: ProducerError.self) { try small.trySend(Record(data: [UInt8](repeating: 0, count: 2000), partitionKey: "big")) }
@@ -193,7 +193,7 @@ struct RunnerTests {
                 returned.withLock { $0 = true }
             }
             let blockedPut = Task { try await runner.put(Record(text: "blocked-put", partitionKey: "blocked-put")) }
-            try await Task.sleep(for: .milliseconds(150))
+            try await until { runner.state.withLock { $0.waitingCount } == 2 }
             #expect(!returned.value)
             blocked.cancel()
             blockedPut.cancel()
@@ -203,13 +203,13 @@ struct RunnerTests {
 
             let waiting = Task { try await runner.send(Record(text: "w", partitionKey: "w")) }
             let waitingPut = Task { try await runner.put(Record(text: "wp", partitionKey: "wp")) }
-            try await Task.sleep(for: .milliseconds(50))
-            _ = try await withRunning(runner) {
+            try await until { runner.state.withLock { $0.waitingCount } == 2 }
+            try await withRunning(runner) {
                 try await waiting.value
                 let result = try await waitingPut.value
                 #expect(result.attempts == 1)
                 try await until { runner.stats.delivered == 5 }
-            }
+            }.run.get()
             let stats = runner.stats
             #expect(stats.sent == 5)
             #expect(stats.rejected == 1)
@@ -227,17 +227,17 @@ struct RunnerTests {
                 $0.recordTTL = .seconds(1)
                 $0.failureHandler = log.handler
             }
-            _ = try await withRunning(runner) {
+            try await withRunning(runner) {
                 let start = ContinuousClock.now
                 try await runner.send(Record(text: "s", partitionKey: "s"))
                 let error = try await #require(throws: ProducerError.self) { _ = try await runner.put(Record(text: "p", partitionKey: "p")) }
                 #expect(error.code == .expired)
                 #expect(error.attempts >= 1)
                 #expect(error.kinesisError?.code == .internalFailure)
-                #expect(seconds(since: start) < 3)
+                #expect(seconds(since: start) < 6)  // the 1 s TTL, not the 30 s default
                 try await until { log.count == 1 }
                 #expect(log.codes == [.expired])
-            }
+            }.run.get()
             #expect(runner.stats.failed == 2)
             #expect(runner.stats.delivered == 0)
         }
@@ -250,12 +250,12 @@ struct RunnerTests {
                 $0.maxAttempts = 3
                 $0.retryBaseDelay = .milliseconds(2)
             }
-            _ = try await withRunning(runner) {
+            try await withRunning(runner) {
                 let error = try await #require(throws: ProducerError.self) { _ = try await runner.put(Record(text: "p", partitionKey: "p")) }
                 #expect(error.code == .attemptsExhausted)
                 #expect(error.attempts == 3)
                 #expect(error.message.contains("InternalFailure"))
-            }
+            }.run.get()
             #expect(runner.stats.retries == 2)
             #expect(runner.stats.requests == 3)
         }
@@ -272,10 +272,10 @@ struct RunnerTests {
                 $0.isAsync = true
             }
             let count = 2000
-            _ = try await withRunning(runner) {
+            try await withRunning(runner) {
                 for i in 0..<count { try await runner.send(Record(text: "\(i)", partitionKey: "key-\(i)")) }
                 try await until(timeout: .seconds(20)) { runner.stats.delivered + runner.stats.failed == count }
-            }
+            }.run.get()
             let stats = runner.stats
             print("failure handler: \(stats.delivered) delivered (\(stats.recovered) recovered), \(stats.failed) failed, \(log.count) handled")
             #expect(stats.failed > 0)
@@ -291,19 +291,19 @@ struct RunnerTests {
     @Test("expired credentials are refreshed and the records delivered; without fresh ones the stream is unusable")
     func expiredToken() async throws {
         try await withServer(local(shards: 2, faults: .init(expiredTokenAfterRequests: 3))) { server in
-            let rotating = RotatingCredentials()
+            let rotating = RotatingCredentialProvider()
             let runner = Runner(configuration: {
                 var configuration = RunnerConfiguration()
                 configuration.maxRecordsPerRequest = 20
                 return configuration
             }()).withCredentialProvider(rotating)
             try runner.configure(AWSConfig(region: "us-east-1", profile: nil, streamName: "s", endpoint: server.endpoint))
-            _ = try await withRunning(runner) {
+            try await withRunning(runner) {
                 for i in 0..<200 { try await runner.send(Record(text: "\(i)", partitionKey: "k\(i)")) }
                 try await until(timeout: .seconds(10)) { runner.stats.delivered + runner.stats.failed == 200 }
-            }
+            }.run.get()
             #expect(runner.stats.delivered == 200)
-            #expect(rotating.generation.value >= 2)
+            #expect(rotating.invalidations >= 2)
 
             // Static credentials cannot be refreshed: after the one refresh attempt the stream is unusable.
             let stuck = try makeRunner(server)
@@ -339,7 +339,7 @@ struct RunnerTests {
             let error = try await #require(throws: ProducerError.self) { try await task.value }
             #expect(error.code == .streamUnusable)
             #expect(error.message.contains("ResourceNotFoundException"))
-            #expect(seconds(since: start) < 3)
+            #expect(seconds(since: start) < 5)  // not the 30 s record TTL
             #expect(log.count == 50)
             #expect(log.codes.allSatisfy { $0 == .streamUnusable })
             let after = try await #require(throws: ProducerError.self) { _ = try await runner.put(Record(text: "late", partitionKey: "late")) }
@@ -368,7 +368,7 @@ struct RunnerTests {
             let error = try await #require(throws: ProducerError.self) { try await task.value }
             #expect(error.code == .streamUnusable)
             #expect(error.message.contains("InvalidSignatureException"))
-            #expect(seconds(since: start) < 3)
+            #expect(seconds(since: start) < 5)  // not the 30 s record TTL
             try await until { log.count == 20 }
             #expect(log.codes.allSatisfy { $0 == .streamUnusable })
             #expect(runner.stats.sent == runner.stats.failed)
@@ -387,7 +387,7 @@ struct RunnerTests {
                 $0.rateLimitPercent = nil
             }
             let count = 120
-            let peak = try await withRunning(runner) {
+            let (peak, run) = try await withRunning(runner) {
                 for i in 0..<count { #expect(try runner.trySend(Record(text: "\(i)", partitionKey: "k\(i)"))) }
                 var peak = 0
                 while runner.stats.delivered < count {
@@ -395,7 +395,8 @@ struct RunnerTests {
                     try await Task.sleep(for: .milliseconds(3))
                 }
                 return peak
-            }.value
+            }
+            try run.get()
             print("\(async ? "async" : "sync") mode: peak \(peak) PutRecords in flight, \(runner.stats.requests) requests")
             #expect(peak == (async ? 4 : 1))
             #expect(runner.stats.delivered == count)
@@ -412,7 +413,7 @@ struct RunnerTests {
             for i in 0..<700 { try await runner.send(Record(text: "\(i)", partitionKey: "k\(i)")) }
             let start = ContinuousClock.now
             await runner.shutdown()
-            #expect(seconds(since: start) < 2)
+            #expect(seconds(since: start) < 10)  // not the 30 s flush interval
             try await task.value
             #expect(runner.stats.delivered == 700)
             #expect(server.streamStats?.accepted == 700)
@@ -424,7 +425,8 @@ struct RunnerTests {
 
     @Test("shutdown against a stalled server fails what is left with .shutdown within the deadline", arguments: [false, true])
     func shutdownDeadline(async: Bool) async throws {
-        try await withServer(local(shards: 2, faults: .init(addedLatencyMilliseconds: 4000))) { server in
+        // The server stalls far longer than the bound below, which leaves a loaded machine seconds of room.
+        try await withServer(local(shards: 2, faults: .init(addedLatencyMilliseconds: 20_000))) { server in
             let log = FailureLog()
             let runner = try makeRunner(server) {
                 $0.isAsync = async
@@ -442,7 +444,7 @@ struct RunnerTests {
             await runner.shutdown()
             let elapsed = seconds(since: start)
             print("\(async ? "async" : "sync") shutdown against a stalled server took \(elapsed) s")
-            #expect(elapsed < 1.5)
+            #expect(elapsed < 5)
             try await task.value
             let error = try await #require(throws: ProducerError.self) { _ = try await put.value }
             #expect(error.code == .shutdown)
@@ -455,7 +457,7 @@ struct RunnerTests {
 
     @Test("cancelling run() ends it promptly and fails what is left with .shutdown")
     func cancelRun() async throws {
-        try await withServer(local(shards: 1, faults: .init(addedLatencyMilliseconds: 4000))) { server in
+        try await withServer(local(shards: 1, faults: .init(addedLatencyMilliseconds: 20_000))) { server in
             let log = FailureLog()
             let runner = try makeRunner(server) { $0.failureHandler = log.handler }
             let task = Task { try await runner.run() }
@@ -464,7 +466,7 @@ struct RunnerTests {
             let start = ContinuousClock.now
             task.cancel()
             _ = await task.result
-            #expect(seconds(since: start) < 1.5)
+            #expect(seconds(since: start) < 5)
             #expect(log.count == 20)
             let late = try await #require(throws: ProducerError.self) { try await runner.send(Record(text: "late", partitionKey: "late")) }
             #expect(late.code == .shutdown)
@@ -479,11 +481,11 @@ struct RunnerTests {
             let late = try makeRunner(server) { $0.shutdownTimeout = .seconds(5) }
             for i in 0..<10 { try late.trySend(Record(text: "\(i)", partitionKey: "k\(i)")) }
             let shutdown = Task { await late.shutdown() }
-            try await Task.sleep(for: .milliseconds(100))
+            try await until { late.state.withLock { if case .draining = $0.phase { true } else { false } } }
             let start = ContinuousClock.now
             try await late.run()
             await shutdown.value
-            #expect(seconds(since: start) < 3)
+            #expect(seconds(since: start) < 4.5)  // within the 5 s shutdown timeout
             #expect(late.stats.delivered == 10)
 
             // run() never comes: shutdown() fails the buffered record at the deadline and returns.
@@ -491,7 +493,7 @@ struct RunnerTests {
             try runner.trySend(Record(text: "x", partitionKey: "x"))
             let before = ContinuousClock.now
             await runner.shutdown()
-            #expect(seconds(since: before) < 1)
+            #expect(seconds(since: before) < 3)
             #expect(runner.stats.failed == 1)
             // A run() after that ends at once instead of waiting forever.
             let task = Task { try await runner.run() }
@@ -503,7 +505,7 @@ struct RunnerTests {
             let idle = try makeRunner(server)
             let idleStart = ContinuousClock.now
             await idle.shutdown()
-            #expect(seconds(since: idleStart) < 0.5)
+            #expect(seconds(since: idleStart) < 2)
         }
     }
 
@@ -532,7 +534,7 @@ struct RunnerTests {
                 $0.shardRefreshInterval = .seconds(60)  // only the wrong-shard answers trigger the refresh
                 $0.flushInterval = .milliseconds(20)
             }
-            _ = try await withRunning(runner) {
+            try await withRunning(runner) {
                 try await until { runner.state.withLock { $0.map?.count } == 2 }
                 for i in 0..<100 { _ = try await runner.send(Record(text: "\(i)", partitionKey: "before-\(i)")) }
                 try await until { runner.stats.delivered == 100 }
@@ -547,7 +549,7 @@ struct RunnerTests {
                 try await until { Set(runner.state.withLock { $0.map?.entries.map(\.shardID) ?? [] }) == open }
                 // Predictions match again: the budgets are per new shard.
                 #expect(Set(runner.state.withLock { $0.limiter.budgets.keys }) == open)
-            }
+            }.run.get()
             #expect(runner.stats.delivered == 400)
             #expect(runner.stats.failed == 0)
         }
@@ -558,7 +560,7 @@ struct RunnerTests {
         try await withServer(local(shards: 2)) { server in
             let runner = try makeRunner(server) { $0.isAsync = true }
             #expect(try await runner.checkShards() == 2)
-            _ = try await withRunning(runner) {
+            try await withRunning(runner) {
                 let start = ContinuousClock.now
                 let producer = Task {
                     var i = 0
@@ -573,9 +575,11 @@ struct RunnerTests {
                 producer.cancel()
                 _ = await producer.result
                 print("pacing: \(delivered) delivered in \(elapsed) s with no server limit (2 shards: 2000/s + 1000 burst)")
+                // Never faster than the rate; slower only by what a loaded machine costs (PacingSimulationTests
+                // checks the rate itself to 5 %, on simulated time).
                 #expect(Double(delivered) <= 2000 * elapsed + 1000 + 100)
-                #expect(Double(delivered) >= 0.9 * 2000 * elapsed)
-            }
+                #expect(Double(delivered) >= 0.6 * 2000 * elapsed)
+            }.run.get()
         }
     }
 
@@ -585,7 +589,7 @@ struct RunnerTests {
             let runner = try makeRunner(server) { $0.isAsync = true }
             #expect(try await runner.checkShards() == 2)
             let duration = 3.0
-            _ = try await withRunning(runner) {
+            try await withRunning(runner) {
                 let start = ContinuousClock.now
                 let producer = Task {
                     var i = 0
@@ -603,21 +607,10 @@ struct RunnerTests {
                 let rate = Double(stats.delivered) / elapsed
                 let throttledShare = Double(serverStats.throttled) / Double(serverStats.accepted + serverStats.throttled)
                 print("rate limit: \(stats.delivered) delivered in \(elapsed) s = \(Int(rate)) records/s (limit 2000/s, 1 s of burst), throttled \(serverStats.throttled) (\(throttledShare * 100) %), \(stats.requests) requests")
-                #expect(throttledShare < 0.05)
-                #expect(rate >= 0.9 * 2000)
-            }
+                // Margins for a loaded machine; PacingSimulationTests checks both tightly on simulated time.
+                #expect(throttledShare < 0.10)
+                #expect(rate >= 0.6 * 2000)
+            }.run.get()
         }
     }
-}
-
-/// Hands out a new access key id each time it is invalidated, like a refreshed session.
-final class RotatingCredentials: CredentialProvider {
-    let generation = Locked(0)
-    var name: String { "rotating" }
-
-    func credentials(logger: Logger) async throws -> AWSCredentialIdentity {
-        AWSCredentialIdentity(accessKeyID: "AKIDGEN\(generation.value)", secretAccessKey: "secret")
-    }
-
-    func invalidate() { generation.withLock { $0 += 1 } }
 }

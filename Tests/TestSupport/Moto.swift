@@ -11,7 +11,6 @@ public enum Moto {
     }
     public static var isAvailable: Bool { url != nil }
     public static var isAuthAvailable: Bool { authURL != nil }
-    public static var isCI: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
 
     /// A stream name no other test uses.
     public static func uniqueName(_ prefix: String) -> String {

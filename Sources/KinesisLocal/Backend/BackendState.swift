@@ -1,3 +1,4 @@
+import Backoff
 import DequeModule
 import Foundation
 import KinesisAPI
@@ -12,7 +13,7 @@ struct BackendState {
     var shardLimits: ShardLimits
     var maxRequestBytes: Int
     var retention: KinesisLocal.Configuration.Retention
-    var random: SeededRandom
+    var random: SplitMix64
     var faults: KinesisLocal.Faults {
         didSet { poisonBase64 = Self.base64Set(faults.poisonRecords) }
     }
@@ -37,7 +38,7 @@ struct BackendState {
         retention = configuration.retention
         faults = configuration.faults
         poisonBase64 = Self.base64Set(configuration.faults.poisonRecords)
-        random = SeededRandom(seed: configuration.faults.seed)
+        random = SplitMix64(seed: configuration.faults.seed)
     }
 
     static func base64Set(_ texts: [String]) -> Set<String> {
@@ -50,7 +51,7 @@ struct BackendState {
     mutating func replaceFaults(_ next: KinesisLocal.Faults) {
         if next.expiredTokenAfterRequests != faults.expiredTokenAfterRequests { requestsPerAccessKey = [:] }
         faults = next
-        random = SeededRandom(seed: next.seed)
+        random = SplitMix64(seed: next.seed)
     }
 
     func arn(_ name: String) -> String { "arn:aws:kinesis:\(region):\(account):stream/\(name)" }

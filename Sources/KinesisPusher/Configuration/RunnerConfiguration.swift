@@ -39,6 +39,9 @@ public struct RunnerConfiguration: Sendable {
     public var retryBaseDelay: Duration
     /// The longest retry wait. Default 5 seconds.
     public var retryMaxDelay: Duration
+    /// Seeds the generator that draws the retry jitter, so a run with a failure can be replayed exactly from its
+    /// seed; `nil` (the default) seeds it from the system.
+    public var jitterSeed: UInt64?
     /// How long a graceful shutdown may spend flushing before the rest fails with ``ProducerError/Code/shutdown``.
     /// Default 25 seconds.
     public var shutdownTimeout: Duration
@@ -80,6 +83,7 @@ public struct RunnerConfiguration: Sendable {
         self.rateLimitPercent = 100
         self.retryBaseDelay = .milliseconds(100)
         self.retryMaxDelay = .seconds(5)
+        self.jitterSeed = nil
         self.shutdownTimeout = .seconds(25)
         self.failureHandler = nil
         self.logger = Logger(label: "kinesis-pusher", factory: { _ in SwiftLogNoOpLogHandler() })

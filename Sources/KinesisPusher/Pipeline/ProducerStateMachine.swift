@@ -1,3 +1,4 @@
+import Backoff
 import DequeModule
 import KinesisAPI
 import KinesisAggregation
@@ -17,8 +18,7 @@ struct ProducerStateMachine {
         var flushInterval: Duration
         var recordTTL: Duration?
         var maxAttempts: Int?
-        var retryBaseDelay: Duration
-        var retryMaxDelay: Duration
+        var retryBackoff: ExponentialBackoff
         var maxInFlight: Int
         /// Keep delivered and throttled counts per shard (for per-shard metrics).
         var countsPerShard: Bool
@@ -34,8 +34,7 @@ struct ProducerStateMachine {
             flushInterval = configuration.flushInterval
             recordTTL = configuration.recordTTL
             maxAttempts = configuration.maxAttempts
-            retryBaseDelay = configuration.retryBaseDelay
-            retryMaxDelay = configuration.retryMaxDelay
+            retryBackoff = ExponentialBackoff(base: configuration.retryBaseDelay, cap: configuration.retryMaxDelay)
             maxInFlight = configuration.isAsync ? configuration.maxConcurrentPuts : 1
             countsPerShard = configuration.metricsPerShard
             aggregation = configuration.aggregation
@@ -194,14 +193,19 @@ struct ProducerStateMachine {
     /// outcome per delivered record costs more than the rest of its bookkeeping.
     var reportsHandlerDeliveries = true
     private var nextID: UInt64 = 0
+    /// Draws the retry jitter; seeded so a run can be replayed.
+    private var jitter: SplitMix64
 
-    init(limits: Limits, rateLimitPercent: Double?) {
+    init(limits: Limits, rateLimitPercent: Double?, jitterSeed: UInt64? = nil) {
         self.limits = limits
+        self.jitter = SplitMix64(seed: jitterSeed)
         self.concurrencyLimit = Double(limits.maxInFlight)
         self.limiter = RateLimiter(percent: rateLimitPercent)
     }
 
     var bufferedCount: Int { ready.count + backoff.count + parkedCount }
+    /// Callers suspended in `send` or `put` until there is room.
+    var waitingCount: Int { waiters.count }
     var isIdle: Bool { bufferedCount == 0 && inFlightRequests == 0 && waiters.isEmpty && landed.isEmpty }
 
     // MARK: Intake
@@ -688,7 +692,7 @@ struct ProducerStateMachine {
                     }
                     // Members of an aggregate come back together, to be packed together again.
                     let notBefore = entry.isAggregate
-                        ? now + Self.backoff(attempt: members.map(\.attempts).max() ?? 1, base: limits.retryBaseDelay, cap: limits.retryMaxDelay)
+                        ? now + backoffDelay(afterAttempt: members.map(\.attempts).max() ?? 1)
                         : nil
                     for record in members { retry(record, after: error, now: now, notBefore: notBefore, into: &effects) }
                 }
@@ -823,7 +827,7 @@ struct ProducerStateMachine {
             ), into: &effects)
             return
         }
-        let notBefore = sharedNotBefore ?? now + Self.backoff(attempt: record.attempts, base: limits.retryBaseDelay, cap: limits.retryMaxDelay)
+        let notBefore = sharedNotBefore ?? now + backoffDelay(afterAttempt: record.attempts)
         if let deadline = record.deadline, notBefore >= deadline {
             fail(record, ProducerError(
                 .expired,
@@ -847,12 +851,9 @@ struct ProducerStateMachine {
         backoff.append(record)
     }
 
-    /// Full jitter: uniformly random in `0 … min(cap, base × 2^(attempt − 1))`.
-    static func backoff(attempt: Int, base: Duration, cap: Duration) -> Duration {
-        let ceiling = min(cap, base * (1 << min(max(attempt - 1, 0), 20)))
-        let nanoseconds = ceiling.components.seconds * 1_000_000_000 + ceiling.components.attoseconds / 1_000_000_000
-        guard nanoseconds > 0 else { return .zero }
-        return .nanoseconds(Int64.random(in: 0...nanoseconds))
+    /// The wait before a record's next attempt.
+    private mutating func backoffDelay(afterAttempt attempt: Int) -> Duration {
+        limits.retryBackoff.delay(afterAttempt: attempt, using: &jitter)
     }
 
     private mutating func fail(_ record: PendingRecord, _ error: ProducerError, into effects: inout Effects) {

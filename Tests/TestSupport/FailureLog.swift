@@ -1,0 +1,16 @@
+import KinesisPusher
+
+/// Collects what a runner's failure handler receives.
+public final class FailureLog: Sendable {
+    public let failures = Locked<[ProducerFailure]>([])
+
+    public init() {}
+
+    public var handler: @Sendable (ProducerFailure) -> Void {
+        { failure in self.failures.withLock { $0.append(failure) } }
+    }
+
+    public var count: Int { failures.withLock { $0.count } }
+    public var codes: [ProducerError.Code] { failures.withLock { $0.map(\.error.code) } }
+    public var keys: [String] { failures.withLock { $0.map(\.record.partitionKey) } }
+}
