@@ -50,6 +50,21 @@ struct OrderedHeadFailureTests {
         func codes(_ name: String) -> [ProducerError.Code] { failures.withLock { $0[name]?.map(\.code) ?? [] } }
     }
 
+    /// An async runner in ordered mode, unpaced (the server has no limits), telling `outcomes` of its failures.
+    static func orderedRunner(
+        _ server: KinesisLocal,
+        _ outcomes: Outcomes,
+        _ change: (inout RunnerConfiguration) -> Void
+    ) throws -> Runner {
+        try makeRunner(server) {
+            $0.ordering = .perPartitionKey
+            $0.isAsync = true
+            $0.rateLimitPercent = nil
+            $0.failureHandler = outcomes.handler
+            change(&$0)
+        }
+    }
+
     enum Ending: String, CaseIterable, Sendable {
         case ttl, attempts
     }
@@ -58,11 +73,7 @@ struct OrderedHeadFailureTests {
     func headFailsFollowersFollow(_ ending: Ending) async throws {
         try await withServer(local(shards: 2, faults: .init(poisonRecords: ["A-0"]))) { server in
             let outcomes = Outcomes()
-            let runner = try makeRunner(server) {
-                $0.ordering = .perPartitionKey
-                $0.isAsync = true
-                $0.rateLimitPercent = nil
-                $0.failureHandler = outcomes.handler
+            let runner = try Self.orderedRunner(server, outcomes) {
                 switch ending {
                 case .ttl: $0.recordTTL = .seconds(3)
                 case .attempts:
@@ -113,13 +124,9 @@ struct OrderedHeadFailureTests {
     func shutdownBehindFailingHead() async throws {
         try await withServer(local(shards: 2, faults: .init(poisonRecords: ["A-0"]))) { server in
             let outcomes = Outcomes()
-            let runner = try makeRunner(server) {
-                $0.ordering = .perPartitionKey
-                $0.isAsync = true
-                $0.rateLimitPercent = nil
+            let runner = try Self.orderedRunner(server, outcomes) {
                 $0.recordTTL = .seconds(30)
                 $0.shutdownTimeout = .seconds(1)
-                $0.failureHandler = outcomes.handler
             }
             for i in 0..<10 { try runner.trySend(Self.record("A", i)) }
             for i in 0..<10 { try runner.trySend(Self.record("B", i)) }
@@ -155,12 +162,8 @@ struct OrderedHeadFailureTests {
     func streamDeletedBehindFailingHeads() async throws {
         try await withServer(local(shards: 2, faults: .init(poisonRecords: ["A-0", "C-0"]))) { server in
             let outcomes = Outcomes()
-            let runner = try makeRunner(server) {
-                $0.ordering = .perPartitionKey
-                $0.isAsync = true
-                $0.rateLimitPercent = nil
+            let runner = try Self.orderedRunner(server, outcomes) {
                 $0.recordTTL = .seconds(30)
-                $0.failureHandler = outcomes.handler
             }
             for key in ["A", "B", "C"] {
                 for i in 0..<10 { try runner.trySend(Self.record(key, i)) }
@@ -194,12 +197,8 @@ struct OrderedHeadFailureTests {
     func orderAcrossReshard() async throws {
         try await withServer(local(shards: 2, faults: .init(recordInternalFailureRate: 0.1, seed: 3))) { server in
             let outcomes = Outcomes()
-            let runner = try makeRunner(server) {
-                $0.ordering = .perPartitionKey
-                $0.isAsync = true
-                $0.rateLimitPercent = nil
+            let runner = try Self.orderedRunner(server, outcomes) {
                 $0.flushInterval = .milliseconds(10)
-                $0.failureHandler = outcomes.handler
             }
             let keys = (0..<20).map { "key\($0)" }
             let perKey = 30
