@@ -14,6 +14,19 @@ import TestSupport
 struct OrderedExpiryStateMachineTests {
     static func record(_ key: String, _ index: Int) -> Record { Record(text: "\(key)/\(index)", partitionKey: key) }
 
+    /// Sends and stores every batch the machine has from `now` on (`step` apart); returns `key`'s records in the
+    /// order they went out.
+    static func drain(_ m: inout ProducerStateMachine, key: String, from now: ContinuousClock.Instant, step: Duration = .zero) -> [Int] {
+        var sent: [Int] = []
+        var now = now
+        while let batch = m.nextBatch(now: now).0 {
+            sent += names(batch, key: key)
+            _ = m.complete(batch, with: .success(Fixture.answer(batch)), now: now)
+            now += step
+        }
+        return sent
+    }
+
     static func names(_ batch: ProducerStateMachine.Batch, key: String) -> [Int] {
         batch.records.filter { $0.record.partitionKey == key }.compactMap {
             String(decoding: $0.record.data, as: UTF8.self).split(separator: "/").last.flatMap { Int($0) }
@@ -59,13 +72,7 @@ struct OrderedExpiryStateMachineTests {
 
         _ = m.complete(other, with: .success(Fixture.answer(other)), now: t0 + .milliseconds(1010))
         _ = m.complete(third, with: .success(Fixture.answer(third)), now: t0 + .milliseconds(1010))
-        var sent: [Int] = []
-        var now = t0 + .milliseconds(1020)
-        while let batch = m.nextBatch(now: now).0 {
-            sent += Self.names(batch, key: "k")
-            _ = m.complete(batch, with: .success(Fixture.answer(batch)), now: now)
-            now += .milliseconds(1)
-        }
+        let sent = Self.drain(&m, key: "k", from: t0 + .milliseconds(1020), step: .milliseconds(1))
         #expect(sent == Array(1...600), "k went out as \(sent.prefix(3)) … (\(sent.count) records)")
     }
 
@@ -95,10 +102,7 @@ struct OrderedExpiryStateMachineTests {
         #expect(m.nextBatch(now: now).0 == nil)
         _ = m.complete(five, with: .success(Fixture.answer(five)), now: now)
         _ = m.complete(other, with: .success(Fixture.answer(other)), now: now)
-        while let batch = m.nextBatch(now: now).0 {
-            sent += Self.names(batch, key: "k")
-            _ = m.complete(batch, with: .success(Fixture.answer(batch)), now: now)
-        }
+        sent += Self.drain(&m, key: "k", from: now)
         #expect(sent == Array(0...600), "k went out as \(sent.prefix(8)) … (\(sent.count) records)")
     }
 
@@ -125,13 +129,9 @@ struct OrderedExpiryStateMachineTests {
         #expect(Self.names(five, key: "k") == Array(1...5))
         // The five fail and back off while k/6 … k/512 wait in the buffer; no call looks at the buffer meanwhile.
         _ = m.complete(five, with: .success(Fixture.answer(five, failure: { _ in "InternalFailure" })), now: now)
-        var at = now + .milliseconds(150)
+        let at = now + .milliseconds(150)
         _ = m.complete(other, with: .success(Fixture.answer(other)), now: at)
-        while let batch = m.nextBatch(now: at).0 {
-            sent += Self.names(batch, key: "k")
-            _ = m.complete(batch, with: .success(Fixture.answer(batch)), now: at)
-            at += .milliseconds(1)
-        }
+        sent += Self.drain(&m, key: "k", from: at, step: .milliseconds(1))
         #expect(m.stats.retries == 5)
         #expect(sent == Array(0...600), "k went out as \(sent.prefix(8)) … (\(sent.count) records)")
     }
