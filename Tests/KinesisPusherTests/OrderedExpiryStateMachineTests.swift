@@ -14,6 +14,19 @@ import TestSupport
 struct OrderedExpiryStateMachineTests {
     static func record(_ key: String, _ index: Int) -> Record { Record(text: "\(key)/\(index)", partitionKey: key) }
 
+    /// One shard, ordered and aggregating, two calls in flight at most (so heads can be held in the buffer).
+    static func machine(
+        aggregation: RunnerConfiguration.Aggregation,
+        _ change: (inout RunnerConfiguration) -> Void = { _ in }
+    ) throws -> ProducerStateMachine {
+        Fixture.machine(map: try Fixture.evenMap(1), aggregation: aggregation) {
+            $0.ordering = .perPartitionKey
+            $0.isAsync = true
+            $0.maxConcurrentPuts = 2
+            change(&$0)
+        }
+    }
+
     /// Sends and stores every batch the machine has from `now` on (`step` apart); returns `key`'s records in the
     /// order they went out.
     static func drain(_ m: inout ProducerStateMachine, key: String, from now: ContinuousClock.Instant, step: Duration = .zero) -> [Int] {
@@ -36,10 +49,7 @@ struct OrderedExpiryStateMachineTests {
     @Test("an expired head must free its key only after the key's other waiting heads: the parked records stay behind them")
     func expiredHeadKeepsOrder() throws {
         let t0 = Fixture.t0
-        var m = Fixture.machine(map: try Fixture.evenMap(1), aggregation: .init()) {
-            $0.ordering = .perPartitionKey
-            $0.isAsync = true
-            $0.maxConcurrentPuts = 2
+        var m = try Self.machine(aggregation: .init()) {
             $0.recordTTL = .seconds(1)
             $0.retryBaseDelay = .milliseconds(100)
             $0.retryMaxDelay = .milliseconds(100)
@@ -79,11 +89,7 @@ struct OrderedExpiryStateMachineTests {
     @Test("a key's call completing while some of its heads still wait in the buffer (its aggregate was full) must leave the parked records behind them")
     func completionWithHeadsWaiting() throws {
         let t0 = Fixture.t0
-        var m = Fixture.machine(map: try Fixture.evenMap(1), aggregation: .init(maxCount: 5)) {
-            $0.ordering = .perPartitionKey
-            $0.isAsync = true
-            $0.maxConcurrentPuts = 2
-        }
+        var m = try Self.machine(aggregation: .init(maxCount: 5))
         m.offerRouted(Self.record("k", 0), now: t0)
         let first = try #require(m.nextBatch(now: t0 + .milliseconds(100)).0)
         var sent = Self.names(first, key: "k")
@@ -109,10 +115,7 @@ struct OrderedExpiryStateMachineTests {
     @Test("a retry of the key that comes due while its newer heads wait in the buffer goes before them, the newest parked records after")
     func retryBeforeWaitingHeads() throws {
         let t0 = Fixture.t0
-        var m = Fixture.machine(map: try Fixture.evenMap(1), aggregation: .init(maxCount: 5)) {
-            $0.ordering = .perPartitionKey
-            $0.isAsync = true
-            $0.maxConcurrentPuts = 2
+        var m = try Self.machine(aggregation: .init(maxCount: 5)) {
             $0.retryBaseDelay = .milliseconds(100)
             $0.retryMaxDelay = .milliseconds(100)
         }
