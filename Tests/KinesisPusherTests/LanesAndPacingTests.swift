@@ -4,10 +4,11 @@ import TestSupport
 
 @testable import KinesisPusher
 
-/// The parts batch selection stands on, each alone: the lanes records wait in, the waiting line, the retry queue;
+/// The parts batch selection stands on, each alone: the lanes records wait in, the waiting line, the retry queue,
+/// the call limit;
 /// then the pacing they make possible: full batches at the budget's pace, lanes without budget left untouched,
 /// and a loop that sleeps until the next instant anything can happen.
-@Suite("Lanes, waiting line, retry queue and event-driven pacing")
+@Suite("Lanes, waiting line, retry queue, call limit and event-driven pacing")
 struct LanesAndPacingTests {
     static let t0 = Fixture.t0
 
@@ -91,6 +92,27 @@ struct LanesAndPacingTests {
         #expect(queue.popDue(now: Self.t0 + .milliseconds(200)).map(\.id) == [2, 4, 3])
         #expect(queue.nextDue == Self.t0 + .milliseconds(300) && queue.count == 1)
         #expect(queue.removeAll().map(\.id) == [1] && queue.isEmpty && queue.nextDue == nil)
+    }
+
+    @Test("call limit: halved per failed call down to one, back by about one per round of successes, never above the maximum")
+    func callLimit() {
+        var limit = ProducerStateMachine.CallLimit(maximum: 8)
+        #expect(limit.allowed == 8)
+        for expected in [4, 2, 1, 1] {
+            limit.callFailed()
+            #expect(limit.allowed == expected)
+        }
+        limit.callSucceeded()
+        #expect(limit.allowed == 2)  // a round of one call
+        var successes = 1
+        while limit.allowed < 8 {
+            limit.callSucceeded()
+            successes += 1
+        }
+        // Rounds of 1, 2, … 7 calls: about 30 successes to grow from 1 to 8.
+        #expect((26...34).contains(successes), "\(successes)")
+        for _ in 0..<100 { limit.callSucceeded() }
+        #expect(limit.allowed == 8 && limit.window == 8)
     }
 
     /// A paced machine on a 4-shard map with `records` records spread evenly over the shards.

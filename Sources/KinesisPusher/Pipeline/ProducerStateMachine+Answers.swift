@@ -8,7 +8,7 @@ extension ProducerStateMachine {
         var effects = Effects()
         switch answer {
         case .success(let result):
-            concurrencyLimit = min(Double(limits.maxInFlight), concurrencyLimit + 1 / concurrencyLimit)
+            calls.callSucceeded()
             let entries = batch.entries ?? batch.records.indices.map { Batch.Entry(members: $0..<($0 + 1), shard: batch.shardName(of: batch.records[$0])) }
             for (entry, answer) in zip(entries, result.records) {
                 let members = batch.records[entry.members]
@@ -64,7 +64,7 @@ extension ProducerStateMachine {
                     into: &effects
                 )
             } else if error.retryClass.isRetryable {
-                concurrencyLimit = max(1, concurrencyLimit / 2)
+                calls.callFailed()
                 if error.retryClass == .throttled {
                     stats.throttled += batch.records.count
                     tally.throttledRecords[error.code.rawValue, default: 0] += batch.records.count

@@ -6,9 +6,6 @@ extension ProducerStateMachine {
     /// the lock.
     static let aggregatedRecordsPerCall = 4096
 
-    /// Calls that may be in flight now.
-    var callLimit: Int { min(limits.maxInFlight, max(1, Int(concurrencyLimit))) }
-
     /// Picks the next PutRecords batch if one is due (see ``batchDue(now:)``), taking from the lanes whose shard
     /// has budget; the others are not touched.
     mutating func nextBatch(now: ContinuousClock.Instant) -> (Batch?, Effects) {
@@ -37,7 +34,7 @@ extension ProducerStateMachine {
     /// at once), or the runner is draining. While the limiter paces, a due batch waits further until the budget
     /// lets a full one go, so a shard's budget goes out in a few large calls instead of many small ones.
     func batchDue(now: ContinuousClock.Instant) -> ContinuousClock.Instant? {
-        guard !lanes.isEmpty, inFlightRequests < callLimit else { return nil }
+        guard !lanes.isEmpty, inFlightRequests < calls.allowed else { return nil }
         let full = lanes.count >= limits.fullBatchCount || lanes.bytes >= limits.maxRequestBytes
         if !full, !isDraining {
             var oldest: ContinuousClock.Instant?

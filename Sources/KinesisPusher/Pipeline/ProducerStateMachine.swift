@@ -155,10 +155,7 @@ struct ProducerStateMachine {
     /// and nothing unparks it before it leaves.
     var waitingHeads: [Int: (count: Int, newest: UInt64)] = [:]
     var inFlightRequests = 0
-    /// Calls allowed in flight now: halved when a call times out, fails or is throttled as a whole, grown back by
-    /// about one per round of successful calls (AIMD), never above `limits.maxInFlight`. An overloaded endpoint
-    /// gets fewer concurrent requests instead of a wall of timeouts.
-    var concurrencyLimit: Double
+    var calls: CallLimit
     var map: ShardMap?
     /// Every shard id a map has named, numbered in first-seen order: records carry the number, so moving a record
     /// between lane, batch and outcome retains no shard id string.
@@ -204,7 +201,7 @@ struct ProducerStateMachine {
     init(limits: Limits, rateLimitPercent: Double?, jitterSeed: UInt64? = nil) {
         self.limits = limits
         self.jitter = SplitMix64(seed: jitterSeed)
-        self.concurrencyLimit = Double(limits.maxInFlight)
+        self.calls = CallLimit(maximum: limits.maxInFlight)
         self.limiter = RateLimiter(percent: rateLimitPercent)
         self.lanes = Lanes(tracksKeys: limits.ordered)
     }
@@ -213,6 +210,8 @@ struct ProducerStateMachine {
     /// Callers suspended in `send` or `put` until there is room.
     var waitingCount: Int { waiters.count }
     var isIdle: Bool { bufferedCount == 0 && inFlightRequests == 0 && waiters.isEmpty && landed.isEmpty }
+    /// The AIMD window of calls in flight (for the gauge).
+    var concurrencyLimit: Double { calls.window }
     var isDraining: Bool { if case .draining = phase { true } else { false } }
 
     /// Counters with the live gauges filled in.
