@@ -55,4 +55,98 @@ struct PacingSimulationTests {
         #expect(simulation.delivered <= 1000 * 5 + 500)
         #expect(simulation.delivered >= 1000 * 5 * 95 / 100)
     }
+
+    // MARK: Random throttles against capacity (the rate controller)
+
+    /// The issue's fault matrix: 20 % of records throttled and 5 % `InternalFailure`, 2 % of requests HTTP 500
+    /// and 1 % dropped connections.
+    static let faultMatrix = KinesisLocal.Faults(
+        recordInternalFailureRate: 0.05,
+        recordThrottleRate: 0.2,
+        requestInternalErrorRate: 0.02,
+        dropConnectionRate: 0.01,
+        seed: TestSeed.value
+    )
+
+    static func report(_ name: String, _ window: PacingSimulation.Window, limit: Double? = nil) {
+        var line = "simulated \(name): \(Int(window.recordsPerSecond)) records/s stored"
+        if let limit { line += " (\(Int(window.recordsPerSecond / limit * 100)) % of the \(Int(limit))/s limit)" }
+        line += ", \((window.throttledShare * 10000).rounded() / 100) % of attempts throttled"
+        if window.delivered.count > 1 { line += ", shares \(window.shares.map { ($0 * 100).rounded() / 100 })" }
+        print(line)
+    }
+
+    @Test(
+        "no server limit, the issue's fault matrix (20 % throttles, 5 % InternalFailure, 2 % HTTP 500, 1 % dropped): ≥ 2,400 records/s on 4 shards, sync and async, none lost",
+        arguments: [true, false]
+    )
+    func faultMatrixWithoutLimit(async: Bool) throws {
+        var simulation = try PacingSimulation(shards: 4, limits: .off, faults: Self.faultMatrix) { $0.isAsync = async }
+        let window = try simulation.window(for: .seconds(20))
+        Self.report("fault matrix, no limit, \(async ? "async" : "sync"), 20 s", window)
+        #expect(window.recordsPerSecond >= 2400)
+        #expect(simulation.failed == 0)
+    }
+
+    @Test("no server limit, 5 % random throttles: ≥ 90 % of the configured rate")
+    func fewRandomThrottles() throws {
+        var simulation = try PacingSimulation(shards: 4, limits: .off, faults: .init(recordThrottleRate: 0.05, seed: TestSeed.value))
+        let window = try simulation.window(for: .seconds(15))
+        Self.report("5 % random throttles, no limit, 15 s", window)
+        #expect(window.recordsPerSecond >= 4000 * 0.95 * 0.9)
+    }
+
+    @Test("a shard limit below the client's rate (700 of 1,000 records/s): one producer settles at it, under 5 % throttled")
+    func oneProducerBelowItsRate() throws {
+        var simulation = try PacingSimulation(shards: 4, limits: .init(recordsPerSecond: 700))
+        _ = try simulation.window(for: .seconds(3))
+        let window = try simulation.window(for: .seconds(10))
+        Self.report("one producer, limit 700/s per shard, seconds 3-13", window, limit: 2800)
+        #expect(window.recordsPerSecond >= 2800 * 0.9)
+        #expect(window.throttledShare < 0.05)
+    }
+
+    @Test("eight producers on one limited stream: ≥ 85 % of the limit, under 10 % throttled, nobody starved")
+    func eightProducers() throws {
+        var simulation = try PacingSimulation(producers: 8, shards: 4)
+        _ = try simulation.window(for: .seconds(5))
+        let window = try simulation.window(for: .seconds(8))
+        Self.report("8 producers, 4 shards, seconds 5-13", window, limit: 4000)
+        #expect(window.recordsPerSecond >= 4000 * 0.85)
+        #expect(window.throttledShare < 0.10)
+        #expect(window.shares.allSatisfy { $0 > 0.04 })
+    }
+
+    @Test("a real limit with 5 % random throttles: backs off to the limit without collapsing (one producer at 700/s, four at 1,000/s)")
+    func limitAndNoise() throws {
+        let noise = KinesisLocal.Faults(recordThrottleRate: 0.05, seed: TestSeed.value)
+        var one = try PacingSimulation(shards: 4, limits: .init(recordsPerSecond: 700), faults: noise)
+        _ = try one.window(for: .seconds(5))
+        let alone = try one.window(for: .seconds(10))
+        Self.report("one producer, limit 700/s per shard + 5 % noise, seconds 5-15", alone, limit: 2800)
+        #expect(alone.recordsPerSecond >= 2800 * 0.85)
+        #expect(alone.throttledShare < 0.05 + 0.05)
+        var four = try PacingSimulation(producers: 4, shards: 4, faults: noise)
+        _ = try four.window(for: .seconds(5))
+        let shared = try four.window(for: .seconds(8))
+        Self.report("4 producers, 4 shards + 5 % noise, seconds 5-13", shared, limit: 4000)
+        #expect(shared.recordsPerSecond >= 4000 * 0.8)
+        #expect(shared.throttledShare < 0.05 + 0.10)
+    }
+
+    @Test("the limit drops mid-run (a second producer joins): both back off to their share within seconds")
+    func producerJoins() throws {
+        var simulation = try PacingSimulation(shards: 4)
+        let alone = try simulation.window(for: .seconds(8))
+        Self.report("one producer alone, 8 s", alone, limit: 4000)
+        simulation.addProducer()
+        let joining = try simulation.window(for: .seconds(2))
+        Self.report("a second producer joins, its first 2 s", joining, limit: 4000)
+        let window = try simulation.window(for: .seconds(8))
+        Self.report("two producers, the 8 s after", window, limit: 4000)
+        #expect(alone.throttledShare < 0.01)
+        #expect(window.recordsPerSecond >= 4000 * 0.85)
+        #expect(window.throttledShare < 0.10)
+        #expect(window.shares.allSatisfy { $0 > 0.3 })
+    }
 }
