@@ -101,10 +101,11 @@ struct RateLimiterTests {
         var slower = RateLimiter(percent: 50)
         slower.use(try Self.twoShards(), now: Self.t0)
         #expect(Self.takeAll(&slower, shard: "s1", now: Self.t0) == 250)
-        var tiny = RateLimiter(percent: 1)  // 10 records/s; even at the AIMD floor one record fits the bucket
+        var tiny = RateLimiter(percent: 1)  // 10 records/s; even at the adaptive floor one record fits the bucket
         tiny.use(try Self.twoShards(), now: Self.t0)
-        for i in 0..<10 { tiny.throttled(shard: "s0", now: Self.t0 + .seconds(i)) }
-        #expect(Self.take1(&tiny, shard: "s0", size: 1, now: Self.t0 + .seconds(30)))
+        for i in 1...40 { tiny.observe(shard: "s0", attempted: 20, throttled: 20, now: Self.t0 + .milliseconds(250 * i)) }
+        #expect(tiny.factor(shard: "s0") < 0.1)
+        #expect(Self.take1(&tiny, shard: "s0", size: 1, now: Self.t0 + .seconds(11)))
     }
 
     @Test("bytes: 1 MiB/s per shard; a record larger than the whole bucket passes on a full bucket")
@@ -136,28 +137,60 @@ struct RateLimiterTests {
         #expect(Self.takeAll(&limiter, shard: "s0", now: Self.t0 + .seconds(1)) == 500)
     }
 
-    @Test("AIMD: a throttle halves the shard's rate (once per 200 ms), every second gives back a tenth")
-    func aimd() throws {
+    @Test("adaptive: capacity throttles reported for a shard cut its rate and shrink its bucket; the rate grows back")
+    func adaptive() throws {
         var limiter = RateLimiter(percent: 100)
         limiter.use(try Self.twoShards(), now: Self.t0)
-        limiter.throttled(shard: "s0", now: Self.t0)
-        #expect(limiter.factor(shard: "s0") == 0.5)
+        let answered = Self.t0 + .milliseconds(250)
+        limiter.observe(shard: "s0", attempted: 100, throttled: 50, now: answered)
+        #expect(limiter.factor(shard: "s0") == 0.5)  // cut by the excess share, at most in half
         #expect(limiter.factor(shard: "s1") == 1)
-        #expect(Self.takeAll(&limiter, shard: "s0", now: Self.t0) == 250)  // the bucket shrank with the rate
-        limiter.throttled(shard: "s0", now: Self.t0 + .milliseconds(100))
-        #expect(abs(limiter.factor(shard: "s0") - 0.51) < 1e-9)  // too soon to halve again (0.1 s of recovery)
-        limiter.throttled(shard: "s0", now: Self.t0 + .milliseconds(200))
-        #expect(abs(limiter.factor(shard: "s0") - 0.26) < 1e-9)
-        for i in 1...40 { limiter.throttled(shard: "s0", now: Self.t0 + .milliseconds(200 + 200 * i)) }
-        #expect(limiter.factor(shard: "s0") >= 0.05)  // a floor
-        #expect(limiter.factor(shard: "s0") < 0.1)
-        let later = Self.t0 + .seconds(8) + .milliseconds(200)
-        #expect(Self.takeAll(&limiter, shard: "s0", now: later) < 100)  // (1 s of ~0.05 rate → tiny bucket)
-        _ = limiter.take(shard: "s0", bytes: 1, now: later + .seconds(20))
-        #expect(limiter.factor(shard: "s0") == 1)  // fully recovered
+        #expect(Self.takeAll(&limiter, shard: "s0", now: answered) == 250)  // the bucket shrank with the rate
+        limiter.observe(shard: "s1", attempted: 100, throttled: 0, now: answered)
+        #expect(limiter.factor(shard: "s1") == 1)
+        _ = limiter.take(shard: "s0", bytes: 1, now: answered + .seconds(1))
+        #expect(abs(limiter.factor(shard: "s0") - 0.6) < 1e-9)  // a tenth of the full rate per second
         // Disabled limiters ignore throttles.
         var off = RateLimiter(percent: nil)
-        off.throttled(shard: "s0", now: Self.t0)
-        #expect(Self.take1(&off, shard: "s0", size: 1, now: Self.t0))
+        off.observe(shard: "s0", attempted: 100, throttled: 100, now: answered)
+        #expect(Self.take1(&off, shard: "s0", size: 1, now: answered))
+    }
+
+    @Test(
+        "only capacity throttles are a rate signal: InternalFailure, HTTP 500, dropped connections and KMS throttling leave the rate alone",
+        arguments: [
+            ("InternalFailure per record", false),
+            ("HTTP 500", false),
+            ("dropped connection", false),
+            ("KMSThrottlingException", false),
+            ("ProvisionedThroughputExceeded per record", true),
+            ("ProvisionedThroughputExceeded for the request", true),
+        ]
+    )
+    func onlyCapacityThrottles(answer name: String, cuts: Bool) throws {
+        let map = try Fixture.evenMap(1)
+        var machine = ProducerStateMachine(limits: .init(RunnerConfiguration(bufferSize: 1000)), rateLimitPercent: nil)
+        _ = machine.install(map, now: Self.t0)
+        for i in 0..<100 { _ = machine.offerTest(Record(text: "r\(i)", partitionKey: "k\(i)"), now: Self.t0) }
+        let batch = try #require(machine.nextBatch(now: Self.t0 + .milliseconds(100)).0)
+        func failure(_ code: KinesisError.Code, _ status: Int?) -> Result<PutRecordsResult, KinesisError> {
+            .failure(KinesisError(code: code, message: "fault", operation: "PutRecords", httpStatus: status))
+        }
+        func each(_ code: String) -> Result<PutRecordsResult, KinesisError> {
+            .success(PutRecordsResult(records: Array(repeating: .init(errorCode: code, errorMessage: "fault"), count: batch.records.count)))
+        }
+        let answer: Result<PutRecordsResult, KinesisError> = switch name {
+        case "InternalFailure per record": each("InternalFailure")
+        case "HTTP 500": failure("InternalFailure", 500)
+        case "dropped connection": failure(.transport, nil)
+        case "KMSThrottlingException": failure(.kmsThrottling, 400)
+        case "ProvisionedThroughputExceeded per record": each("ProvisionedThroughputExceededException")
+        default: failure(.provisionedThroughputExceeded, 400)
+        }
+        var limiter = RateLimiter(percent: 100)
+        limiter.use(map, now: Self.t0)
+        for step in 1...8 { limiter.observe(batch, answer: answer, now: Self.t0 + .milliseconds(250 * step)) }
+        let shard = map.entries[0].shardID
+        #expect((limiter.factor(shard: shard) < 0.5) == cuts, "\(name): factor \(limiter.factor(shard: shard))")
     }
 }

@@ -5,6 +5,7 @@ extension ProducerStateMachine {
     /// request-level errors apply to the whole batch.
     mutating func complete(_ batch: Batch, with answer: Result<PutRecordsResult, KinesisError>, now: ContinuousClock.Instant) -> Effects {
         inFlightRequests -= 1
+        limiter.observe(batch, answer: answer, now: now)  // the rate signal: attempted and throttled per shard
         var effects = Effects()
         switch answer {
         case .success(let result):
@@ -44,7 +45,6 @@ extension ProducerStateMachine {
                         // Without a prediction (no shard map yet) the shard Kinesis names in its message is counted.
                         let shard = entry.shard ?? Self.throttledShard(in: error.message)
                         if limits.countsPerShard, let shard { tally.throttledByShard[shard, default: 0] += members.count }
-                        limiter.throttled(shard: shard, now: now)
                     } else {
                         tally.failedAttempts[code.rawValue, default: 0] += members.count
                     }
@@ -68,7 +68,6 @@ extension ProducerStateMachine {
                 if error.retryClass == .throttled {
                     stats.throttled += batch.records.count
                     tally.throttledRecords[error.code.rawValue, default: 0] += batch.records.count
-                    for shard in Set(batch.records.map(batch.shardName)) { limiter.throttled(shard: shard, now: now) }
                 }
                 for record in batch.records { retry(record, after: error, now: now, into: &effects) }
             } else {

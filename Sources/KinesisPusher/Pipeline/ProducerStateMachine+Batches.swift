@@ -6,6 +6,11 @@ extension ProducerStateMachine {
     /// the lock.
     static let aggregatedRecordsPerCall = 4096
 
+    /// The longest a paced producer saves up its budget for one call: a full call sooner if the budgets allow,
+    /// else what they refill in this long. Shorter spreads a shared shard's load (several producers' calls land
+    /// on it at once); longer makes fewer, larger calls.
+    static let pacedCallInterval = 0.1
+
     /// Picks the next PutRecords batch if one is due (see ``batchDue(now:)``), taking from the lanes whose shard
     /// has budget; the others are not touched.
     mutating func nextBatch(now: ContinuousClock.Instant) -> (Batch?, Effects) {
@@ -49,10 +54,10 @@ extension ProducerStateMachine {
     }
 
     /// The earliest instant at which the lanes' budgets let a full batch go: as many records as one call takes
-    /// or as are waiting, but no more than the budgets refill in the time a full call takes at the full rate.
-    /// So a producer alone sends full calls (every 125 ms for 4 shards at 100 %), and one whose budgets shrank
-    /// (sharing the stream, throttled) keeps the same cadence with smaller calls instead of saving up bursts
-    /// that land on the shard at once.
+    /// or as are waiting, but no more than the budgets refill in the time a full call takes at the full rate,
+    /// and at most ``pacedCallInterval``. So a producer alone on 4 shards at 100 % sends a call of 400 records
+    /// every 100 ms (5 shards or more: full calls of 500), and one whose budgets shrank (sharing the stream,
+    /// throttled) keeps the cadence with smaller calls instead of saving up bursts that land on the shard at once.
     private func fullBatchPaced(now: ContinuousClock.Instant) -> ContinuousClock.Instant {
         guard limiter.isEnabled else { return now }
         let aggregated = limits.aggregation != nil && map != nil
@@ -77,7 +82,7 @@ extension ProducerStateMachine {
             supplies.append(Supply(count: count, size: size, forecast: forecast))
         }
         guard fullRate > 0 else { return now }
-        let period = min(RateLimiter.burstSeconds, Double(limits.fullBatchCount) / fullRate)
+        let period = min(Self.pacedCallInterval, Double(limits.fullBatchCount) / fullRate)
         let maxBytes = Double(limits.maxRequestBytes)
         // Records the lanes can send after `seconds` more of refill (or, for `nil`, what `period` of refill gives
         // an empty budget), counted up to a full call.

@@ -23,9 +23,7 @@ extension RateLimiter {
         guard isEnabled else { return nil }
         var budget: Budget
         if budgets.isEmpty {
-            budget = Budget(records: 0, bytes: 0, updatedAt: now, shards: 1)
-            budget.records = recordCapacity(budget)
-            budget.bytes = byteCapacity(budget)
+            budget = Self.fullBudget(shards: 1, percent: percent, now: now)
         } else if let known = budgets[key(shard)] {
             budget = known
             refill(&budget, now: now)
@@ -39,7 +37,7 @@ extension RateLimiter {
             bytesPerSecond: byteRate(budget),
             recordCapacity: recordCapacity(budget),
             byteCapacity: byteCapacity(budget),
-            factor: budget.factor
+            factor: budget.controller.factor
         )
     }
 }

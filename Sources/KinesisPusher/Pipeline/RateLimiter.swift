@@ -1,9 +1,13 @@
+import KinesisAPI
+
 /// Paces PutRecords to what the shards take: per-shard token buckets (records and bytes, half a second of burst) at
 /// `percent` of Kinesis's limits, keyed by the predicted shard so one hot key cannot starve the others; a
 /// stream-wide budget of open shards × limits while no shard map is known (the seed's rule).
 ///
-/// Adaptive: a throttle halves the budget of its shard (at most once per 200 ms); every second without throttles
-/// gives back a tenth of the full rate (AIMD), so several producers sharing a stream settle below the limit.
+/// Adaptive: each budget's rate is scaled by a ``RateController`` fed with the Kinesis records attempted and
+/// throttled per shard in each answer (``observe(_:answer:now:)``). Only `ProvisionedThroughputExceededException`
+/// is a rate signal; the controller backs off from throttles that fall when the rate falls (the shard's capacity,
+/// or other producers sharing it) and learns as noise those that do not.
 struct RateLimiter {
     static let recordsPerSecondPerShard = 1000.0
     static let bytesPerSecondPerShard = 1_048_576.0
@@ -16,10 +20,9 @@ struct RateLimiter {
     struct Budget {
         var records: Double
         var bytes: Double
-        /// The AIMD factor: 1 is the full configured rate.
-        var factor = 1.0
+        /// Scales the configured rate: a factor of 1 is the full rate.
+        var controller: RateController
         var updatedAt: ContinuousClock.Instant
-        var lastDecrease: ContinuousClock.Instant?
         /// Shards this budget stands for (the stream-wide budget covers all of them).
         var shards: Double
     }
@@ -35,8 +38,8 @@ struct RateLimiter {
         self.isEnabled = percent != nil
     }
 
-    func recordRate(_ budget: Budget) -> Double { Self.recordsPerSecondPerShard * percent * budget.shards * budget.factor }
-    func byteRate(_ budget: Budget) -> Double { Self.bytesPerSecondPerShard * percent * budget.shards * budget.factor }
+    func recordRate(_ budget: Budget) -> Double { Self.recordsPerSecondPerShard * percent * budget.shards * budget.controller.factor }
+    func byteRate(_ budget: Budget) -> Double { Self.bytesPerSecondPerShard * percent * budget.shards * budget.controller.factor }
     /// At least one record, so a very low rate still lets records through.
     func recordCapacity(_ budget: Budget) -> Double { max(1, recordRate(budget) * Self.burstSeconds) }
     func byteCapacity(_ budget: Budget) -> Double { byteRate(budget) * Self.burstSeconds }
@@ -59,10 +62,11 @@ struct RateLimiter {
         usesShardMap = false
     }
 
-    private static func fullBudget(shards: Double, percent: Double, now: ContinuousClock.Instant) -> Budget {
+    static func fullBudget(shards: Double, percent: Double, now: ContinuousClock.Instant) -> Budget {
         Budget(
             records: recordsPerSecondPerShard * percent * shards * burstSeconds,
             bytes: bytesPerSecondPerShard * percent * shards * burstSeconds,
+            controller: RateController(now: now),
             updatedAt: now,
             shards: shards
         )
@@ -98,38 +102,87 @@ struct RateLimiter {
         return true
     }
 
-    /// Kinesis throttled a record bound for `shard`: halve that budget (at most once per 200 ms).
-    mutating func throttled(shard: String?, now: ContinuousClock.Instant) {
+    /// One answer's Kinesis records for `shard`: `attempted` sent, `throttled` of them refused for its capacity.
+    mutating func observe(shard: String?, attempted: Int, throttled: Int, now: ContinuousClock.Instant) {
+        guard isEnabled, attempted > 0 else { return }
         let key = key(shard)
         guard var budget = budgets[key] else { return }
         refill(&budget, now: now)
-        if budget.lastDecrease.map({ now - $0 >= .milliseconds(200) }) ?? true {
-            budget.factor = max(0.05, budget.factor * 0.5)
-            budget.lastDecrease = now
-            budget.records = min(budget.records, recordCapacity(budget))
-            budget.bytes = min(budget.bytes, byteCapacity(budget))
-        }
+        budget.controller.observe(attempted: attempted, throttled: throttled, now: now)
+        // A cut shrinks the bucket with the rate.
+        budget.records = min(budget.records, recordCapacity(budget))
+        budget.bytes = min(budget.bytes, byteCapacity(budget))
         budgets[key] = budget
     }
 
     func refill(_ budget: inout Budget, now: ContinuousClock.Instant) {
         let elapsed = now - budget.updatedAt
         guard elapsed > .zero else { return }
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        budget.factor = min(1, budget.factor + 0.1 * seconds)
+        let seconds = RateController.seconds(elapsed)
+        _ = budget.controller.factor(at: now)
         budget.records = min(recordCapacity(budget), budget.records + recordRate(budget) * seconds)
         budget.bytes = min(byteCapacity(budget), budget.bytes + byteRate(budget) * seconds)
         budget.updatedAt = now
     }
 
-    /// The current AIMD factor of a shard's budget (1 = full rate), for stats and tests.
+    /// The factor of a shard's budget (1 = full rate) as of its last use, for stats and tests.
     func factor(shard: String?) -> Double {
-        budgets[key(shard)]?.factor ?? 1
+        budgets[key(shard)]?.controller.factor ?? 1
+    }
+
+    /// The throttled share a shard's budget has learned to be random, for stats and tests.
+    func noiseFloor(shard: String?) -> Double {
+        budgets[key(shard)]?.controller.noiseFloor ?? 0
     }
 
     /// The records per second the budgets allow now, summed over shards; `nil` when the limit is off.
     var recordsPerSecond: Double? {
         guard isEnabled else { return nil }
         return budgets.values.reduce(0) { $0 + recordRate($1) }
+    }
+}
+
+extension RateLimiter {
+    /// Feeds each budget what one answer says about its shard: the Kinesis records sent to it and how many came
+    /// back `ProvisionedThroughputExceededException`, per record or for the whole request. Other failures
+    /// (`InternalFailure`, 5xx, dropped connections, `KMSThrottlingException`) say nothing about the shard's
+    /// capacity and are not counted.
+    mutating func observe(_ batch: ProducerStateMachine.Batch, answer: Result<PutRecordsResult, KinesisError>, now: ContinuousClock.Instant) {
+        guard isEnabled else { return }
+        // Counted by predicted shard (its index in the batch's shard names); records without a prediction by the
+        // shard Kinesis names, in its answer or its throttle message.
+        var attempted = [Int](repeating: 0, count: batch.shardNames.count)
+        var throttled = attempted
+        var unpredicted: [String?: (attempted: Int, throttled: Int)] = [:]
+        let entries: [PutRecordsResult.Entry]
+        switch answer {
+        case .success(let result):
+            entries = result.records
+        case .failure(let error):
+            guard error.code == .provisionedThroughputExceeded else { return }
+            let entry = PutRecordsResult.Entry(errorCode: error.code.rawValue, errorMessage: error.message)
+            entries = Array(repeating: entry, count: batch.kinesisRecordCount)
+        }
+        let throttle = KinesisError.Code.provisionedThroughputExceeded.rawValue
+        for position in 0..<min(batch.kinesisRecordCount, entries.count) {
+            let first = batch.entries.map { batch.records[$0[position].members.lowerBound] } ?? batch.records[position]
+            let isThrottled = entries[position].errorCode == throttle
+            let slot = Int(first.predictedShard)
+            if slot >= 0 {
+                attempted[slot] += 1
+                if isThrottled { throttled[slot] += 1 }
+            } else {
+                let entry = entries[position]
+                let shard = isThrottled ? ProducerStateMachine.throttledShard(in: entry.errorMessage ?? "") : entry.shardID
+                unpredicted[shard, default: (0, 0)].attempted += 1
+                if isThrottled { unpredicted[shard, default: (0, 0)].throttled += 1 }
+            }
+        }
+        for slot in attempted.indices where attempted[slot] > 0 {
+            observe(shard: batch.shardNames[slot], attempted: attempted[slot], throttled: throttled[slot], now: now)
+        }
+        for (shard, count) in unpredicted {
+            observe(shard: shard, attempted: count.attempted, throttled: count.throttled, now: now)
+        }
     }
 }

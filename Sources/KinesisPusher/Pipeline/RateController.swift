@@ -1,0 +1,221 @@
+/// The adaptive part of one shard's budget: a factor (0 < f ≤ 1) of the configured rate, fed with what Kinesis
+/// answered for that shard, that backs off when throttles come from the shard's capacity and keeps the rate when
+/// they are random.
+///
+/// A throttle has one of two causes that no single answer tells apart: the shard's capacity (this producer's load,
+/// or other producers sharing the shard), whose throttled share falls when the rate falls; or chance (a noisy
+/// shard, injected faults), whose share stays the same at any rate. The controller learns the second as the
+/// shard's *noise floor* and reacts only to throttled shares clearly above it:
+///
+/// - Answers are summed into windows of at least 200 ms and 20 Kinesis records.
+/// - A window whose throttled share exceeds the floor by more than chance (three standard errors, plus 1 %) cuts
+///   the factor by that excess (to between ×0.5 and ×0.8 of itself).
+/// - If the next window is still above, the controller probes: it cuts until the attempted rate is well below
+///   that window's (deep enough that capacity throttles would have mostly stopped), then holds the rate until it
+///   has seen enough records. If the excess share did not even halve, the throttles do not depend on the rate:
+///   once two such probes within 30 s agree, the share they saw becomes the floor, and after each the factor goes
+///   back to where the episode began. Otherwise the throttles were capacity: the factor goes to 90 % of the rate
+///   the shard accepted in the window that started the probe (its share of the capacity), or stays lower.
+/// - Below the threshold the factor grows back by a tenth of the full rate per second (not while probing), and
+///   the floor follows the shares seen; it drops at once to what a window shows when that is clearly below it.
+///
+/// Chosen by simulation against KinesisLocal's token buckets (see `PacingSimulationTests`): it keeps the full
+/// rate under 20 % random throttles, while producers sharing a limited shard still back off to their share.
+struct RateController: Sendable {
+    /// A window closes once it is this long and holds ``windowRecords`` Kinesis records.
+    static let window: Duration = .milliseconds(200)
+    static let windowRecords = 20
+    /// Standard errors a share must exceed the floor by to count as more than chance, and the margin on top.
+    static let significance = 3.0
+    static let tolerance = 0.01
+    /// The factor regained per second without excess throttles, and the lowest it goes.
+    static let recoveryPerSecond = 0.1
+    static let minimumFactor = 0.05
+    /// The least and most a cut keeps of the factor.
+    static let cutRange = 0.5...0.8
+    /// A probe calls throttles random when their excess share at the lower rate is at least this part of what
+    /// started it.
+    static let keptShare = 0.5
+    /// How far below the rate that started a probe the probe goes, as a part of the depth at which capacity
+    /// throttles would have fallen to ``keptShare``.
+    static let probeMargin = 0.7
+    /// Throttles a probe expects to see (if they are random) before it decides.
+    static let probeThrottles = 10.0
+    /// Time a probe may take to go down, and at most in all; past it the probe decides nothing.
+    static let probeDescent: Duration = .seconds(1)
+    static let probeLimit: Duration = .seconds(4)
+    /// Two probes that call throttles random must fall within this time for the floor to be learned.
+    static let confirmation: Duration = .seconds(30)
+    /// An episode that starts this soon after one that ended undecided goes back to that one's starting factor.
+    static let episodeMemory: Duration = .seconds(2)
+    /// The highest noise floor learned; random throttles above it are treated as capacity.
+    static let maximumFloor = 0.6
+    /// The part of the accepted rate a probe that found capacity resumes at.
+    static let belowCapacity = 0.9
+    /// Kinesis records that weigh as much as the floor when it follows the shares seen.
+    static let floorWeight = 2000.0
+
+    /// The factor as of the last call (``factor(at:)`` brings it up to date).
+    private(set) var factor = 1.0
+    /// The throttled share learned to be random (0 until a probe shows one).
+    private(set) var noiseFloor = 0.0
+    private var updatedAt: ContinuousClock.Instant
+    private var windowStart: ContinuousClock.Instant
+    private var windowAttempted = 0
+    private var windowThrottled = 0
+    private var phase = Phase.steady
+    /// The share a first probe called random, waiting for a second to agree.
+    private var candidate: (share: Double, at: ContinuousClock.Instant)?
+    /// The starting factor of the last episode that ended undecided.
+    private var recentEpisode: (startFactor: Double, endedAt: ContinuousClock.Instant)?
+
+    private enum Phase {
+        case steady
+        /// One window above the threshold cut the factor; the next decides whether to probe.
+        case started(startFactor: Double)
+        case probing(Probe)
+    }
+
+    private struct Probe {
+        /// The excess share over the floor, and the attempted records per second, of the window that started it.
+        var excess: Double
+        var rate: Double
+        var startFactor: Double
+        /// The factor at which the shard would have taken what it accepted in that window.
+        var acceptedFactor: Double
+        /// The part of ``rate`` the probe goes down to.
+        var depth: Double
+        /// Kinesis records to see at depth before deciding.
+        var needed: Double
+        var deadline: ContinuousClock.Instant
+        var attempted = 0
+        var throttled = 0
+        /// No recovery while set.
+        var holding = false
+    }
+
+    init(now: ContinuousClock.Instant) {
+        updatedAt = now
+        windowStart = now
+    }
+
+    /// The factor at `now`, grown back since the last call unless a probe holds it.
+    mutating func factor(at now: ContinuousClock.Instant) -> Double {
+        advance(to: now)
+        return factor
+    }
+
+    /// What one answer said about this shard: `attempted` Kinesis records sent to it, `throttled` of them with
+    /// `ProvisionedThroughputExceededException`.
+    mutating func observe(attempted: Int, throttled: Int, now: ContinuousClock.Instant) {
+        advance(to: now)
+        windowAttempted += attempted
+        windowThrottled += throttled
+        let elapsed = now - windowStart
+        guard elapsed >= Self.window, windowAttempted >= Self.windowRecords else { return }
+        let count = windowAttempted
+        let throttledCount = windowThrottled
+        windowStart = now
+        windowAttempted = 0
+        windowThrottled = 0
+        evaluate(attempted: count, throttled: throttledCount, rate: Double(count) / Self.seconds(elapsed), now: now)
+    }
+
+    private mutating func advance(to now: ContinuousClock.Instant) {
+        let elapsed = now - updatedAt
+        guard elapsed > .zero else { return }
+        updatedAt = now
+        guard factor < 1 else { return }
+        if case .probing(let probe) = phase, probe.holding { return }
+        factor = min(1, factor + Self.recoveryPerSecond * Self.seconds(elapsed))
+    }
+
+    private mutating func evaluate(attempted count: Int, throttled: Int, rate: Double, now: ContinuousClock.Instant) {
+        let n = Double(count)
+        let share = Double(throttled) / n
+        let z = Self.significance
+        if noiseFloor > 0 {
+            // What the window proves at most; a floor above it was too high.
+            let upper = share + z * (max(share, 1 / n) * (1 - share) / n).squareRoot() + z * z / (2 * n)
+            if upper < noiseFloor { noiseFloor = upper }
+        }
+        let threshold = noiseFloor + z * (max(noiseFloor, 0.01) * (1 - noiseFloor) / n).squareRoot() + Self.tolerance
+        let above = share > threshold
+        switch phase {
+        case .steady:
+            if above {
+                var start = factor
+                if let recent = recentEpisode, now - recent.endedAt < Self.episodeMemory { start = max(start, recent.startFactor) }
+                phase = .started(startFactor: start)
+                cut(share)
+            } else if noiseFloor > 0 {
+                noiseFloor = min(Self.maximumFloor, noiseFloor + n / (n + Self.floorWeight) * (share - noiseFloor))
+            }
+        case .started(let startFactor):
+            guard above else {
+                recentEpisode = (startFactor, now)
+                phase = .steady
+                return
+            }
+            let excess = share - noiseFloor
+            let needed = max(Double(Self.windowRecords), Self.probeThrottles / max(0.001, Self.keptShare * excess))
+            let depth = Self.probeMargin * (1 - excess) / (1 - Self.keptShare * excess)
+            let time = min(Self.probeLimit, Self.probeDescent + .seconds(1.5 * needed / max(1, depth * rate)))
+            phase = .probing(Probe(
+                excess: excess,
+                rate: rate,
+                startFactor: startFactor,
+                acceptedFactor: factor * (1 - share),
+                depth: depth,
+                needed: needed,
+                deadline: now + time
+            ))
+            cut(share)
+        case .probing(var probe):
+            if now > probe.deadline {
+                // Undecided (the rate would not go down, or others changed theirs meanwhile).
+                recentEpisode = (probe.startFactor, now)
+                phase = .steady
+                if above { cut(share) }
+                return
+            }
+            guard rate <= probe.depth * probe.rate || factor <= Self.minimumFactor else {
+                if above { cut(share) } else { probe.holding = true }
+                phase = .probing(probe)
+                return
+            }
+            probe.holding = true
+            probe.attempted += count
+            probe.throttled += throttled
+            guard Double(probe.attempted) >= probe.needed else {
+                phase = .probing(probe)
+                return
+            }
+            phase = .steady
+            recentEpisode = nil
+            let probed = Double(probe.throttled) / Double(probe.attempted)
+            guard probed - noiseFloor >= Self.keptShare * probe.excess else {
+                // Capacity: resume just below what the shard accepted.
+                factor = max(factor, min(probe.startFactor, Self.belowCapacity * probe.acceptedFactor))
+                return
+            }
+            // Random: the share hardly fell with the rate.
+            if let candidate, now - candidate.at < Self.confirmation {
+                noiseFloor = min(Self.maximumFloor, max(noiseFloor, min(probed, candidate.share)))
+                self.candidate = nil
+            } else {
+                candidate = (probed, now)
+            }
+            factor = max(factor, probe.startFactor)
+        }
+    }
+
+    private mutating func cut(_ share: Double) {
+        let kept = min(Self.cutRange.upperBound, max(Self.cutRange.lowerBound, 1 - (share - noiseFloor)))
+        factor = max(Self.minimumFactor, factor * kept)
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+}
