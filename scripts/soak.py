@@ -272,7 +272,12 @@ def stats_watch(endpoint, stream, seconds, out_path):
     t0 = time.monotonic()
     with open(out_path, "w") as out:
         while (t := time.monotonic() - t0) < float(seconds):
-            s = get(endpoint, "/_admin/stats")["streams"][stream]
+            try:
+                s = get(endpoint, "/_admin/stats")["streams"][stream]
+            except OSError as error:  # a slow answer on a loaded machine: that second has no sample
+                print(f"stats watch: no sample at {t:.1f} s ({error})", file=sys.stderr)
+                time.sleep(1)
+                continue
             out.write(f"{t:.2f} {s['accepted']} {s['throttled']}\n")
             out.flush()
             time.sleep(1)
@@ -285,7 +290,12 @@ def many(endpoint, stream, samples_path, warmup, gate, read_out, *producers):
     lost. Each producer is LABEL:COUNT_FILE:REPORT:STATUS."""
     limit = 4 * 1000
     rows = [tuple(map(float, line.split())) for line in open(samples_path)]
-    window = [r for r in rows if r[0] >= float(warmup)][:-1] or rows
+    window = [r for r in rows if r[0] >= float(warmup)][:-1]
+    if len(window) < 2:
+        window = rows
+    if len(window) < 2 or window[-1][0] <= window[0][0]:
+        print(f"FAIL many producers: {len(rows)} stats samples, too few to measure a rate (a loaded machine answered /_admin/stats too slowly)")
+        sys.exit(1)
     (t0, a0, h0), (t1, a1, h1) = window[0], window[-1]
     rate = (a1 - a0) / (t1 - t0)
     window_throttle = (h1 - h0) / max(1, (a1 - a0) + (h1 - h0))

@@ -37,7 +37,8 @@ while (( $# > 0 )); do
   shift
 done
 seconds=$(python3 -c "print(int(float('$minutes') * 60))")
-if (( seconds >= 180 )); then period=60; warmup=20; expire_after=${EXPIRE_AFTER:-4000}; else period=20; warmup=5; expire_after=${EXPIRE_AFTER:-500}; fi
+# Full batches mean a few hundred requests per push a minute: keys expire often enough to rotate several times.
+if (( seconds >= 180 )); then period=60; warmup=20; expire_after=${EXPIRE_AFTER:-800}; else period=20; warmup=5; expire_after=${EXPIRE_AFTER:-100}; fi
 rate=${RATE:-1000}
 many_seconds=${MANY_SECONDS:-$(( quick ? 20 : 60 ))}
 modes=(sync async aggregated ordered)

@@ -103,25 +103,18 @@ extension Runner: Service {
         stream: StreamIdentifier,
         logger: Logger
     ) async throws {
-        let tick = max(.milliseconds(1), min(configuration.flushInterval / 4, .milliseconds(25)))
         var nextDebug = ContinuousClock.now + configuration.debugInterval
         let metrics = settings.withLock { $0.metrics }
         var nextPublish = ContinuousClock.now
         var throttling = ThrottleEpisode()
         try await withThrowingDiscardingTaskGroup { group in
-            group.addTask {
-                // The clock of the loop: flush intervals, backoffs and refills are checked at least every tick.
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: tick)
-                    self.wake()
-                }
-            }
+            // Future instants a sleeper task will wake the loop at. No ticker: the loop sleeps until the state
+            // machine's next instant (a flush deadline, a budget refill for a full batch, a retry, the shard
+            // refresh, the shutdown deadline) or until a record, an answer or a shutdown wakes it.
+            var sleepers: [ContinuousClock.Instant] = []
             var wakeups = wakeStream.makeAsyncIterator()
-            while true {
+            loop: while true {
                 let now = ContinuousClock.now
-                if state.withLock({ $0.startRefreshIfDue(now: now, interval: configuration.shardRefreshInterval) }) {
-                    group.addTask { await self.refreshShardMap(control: control, stream: stream, logger: logger) }
-                }
                 if configuration.isDebug, now >= nextDebug {
                     nextDebug = now + configuration.debugInterval
                     logDebugLine(logger)
@@ -136,20 +129,10 @@ extension Runner: Service {
                     logger.warning("runner cancelled; failing what is left", metadata: ["kinesis.buffered": "\(stats.buffered)"])
                     break
                 }
-                // The deadline is checked before any new batch, so a steady stream of sendable batches cannot hold
-                // the shutdown past it.
-                let overdue = state.withLock { state -> Bool in
-                    guard case .draining(let deadline) = state.phase else { return false }
-                    return now >= deadline
-                }
-                if overdue {
-                    logger.warning("shutdown deadline passed; failing what is left", metadata: ["kinesis.buffered": "\(stats.buffered)"])
-                    deliver(state.withLock { $0.abandonBuffered() })
-                    break
-                }
-                let (batch, effects) = state.withLock { $0.nextBatch(now: now) }
+                let (action, effects) = state.withLock { $0.nextAction(now: now) }
                 deliver(effects)
-                if let batch {
+                switch action {
+                case .send(let batch):
                     // Sync mode too sends from a child task: the state machine keeps it to one request in flight
                     // (each answer handled before the next batch), and the shutdown deadline can cancel the call.
                     group.addTask {
@@ -164,29 +147,35 @@ extension Runner: Service {
                         self.deliver(self.state.withLock { $0.complete(batch, with: answer, now: .now) })
                         self.wake()
                     }
-                    if state.withLock({ $0.lastBatchBudgetLimited }) {
-                        // Let the budget refill into a fuller batch rather than sending a trickle of tiny ones.
-                        try? await Task.sleep(for: tick)
-                    }
-                    continue
-                }
-                let status = state.withLock { state -> (done: Bool, terminal: ProducerError?) in
-                    switch state.phase {
-                    case .accepting: (false, state.terminal)
-                    case .draining: (state.isIdle, state.terminal)
-                    case .finished: (true, state.terminal)  // shutdown() came before run(): nothing is left to do
-                    }
-                }
-                if let terminal = status.terminal {
+                case .refreshShards:
+                    group.addTask { await self.refreshShardMap(control: control, stream: stream, logger: logger) }
+                case .stop(.deadlinePassed(let buffered)):
+                    logger.warning("shutdown deadline passed; failing what is left", metadata: ["kinesis.buffered": "\(buffered)"])
+                    break loop
+                case .stop(.streamUnusable(let terminal)):
                     logger.error("stream unusable; the runner stops", metadata: ["kinesis.error": "\(terminal)"])
                     group.cancelAll()
                     return
+                case .stop(.drained), .stop(.finished):
+                    break loop
+                case .wait(let until):
+                    var wakeAt = until
+                    for instant in [metrics != nil ? nextPublish : nil, configuration.isDebug ? nextDebug : nil, throttling.quietEnd] {
+                        if let instant { wakeAt = wakeAt.map { min($0, instant) } ?? instant }
+                    }
+                    sleepers.removeAll { $0 <= now }
+                    if let wakeAt, !sleepers.contains(where: { $0 <= wakeAt }) {
+                        sleepers.append(wakeAt)
+                        group.addTask {
+                            try? await Task.sleep(until: wakeAt, clock: .continuous)
+                            self.wake()
+                        }
+                    }
+                    // nil once the task is cancelled (and from then on at once): the check at the top ends the loop.
+                    _ = await wakeups.next()
                 }
-                if status.done { break }
-                // nil once the task is cancelled (and from then on at once): the check at the top ends the loop.
-                _ = await wakeups.next()
             }
-            // Cancels the ticker, refreshes and (after an overdue drain) in-flight sends, whose records then fail
+            // Cancels the sleepers, refreshes and (after an overdue drain) in-flight sends, whose records then fail
             // with a shutdown outcome.
             group.cancelAll()
         }
@@ -340,6 +329,12 @@ struct ThrottleEpisode {
     private var countAtStart = 0
     /// Quiet time after which an episode is over.
     static let quiet = Duration.seconds(5)
+
+    /// When the open episode ends if no throttle comes first (the loop wakes then to say so).
+    var quietEnd: ContinuousClock.Instant? {
+        guard startedAt != nil, let last = lastThrottleAt else { return nil }
+        return last + Self.quiet
+    }
 
     mutating func observe(throttled: Int, now: ContinuousClock.Instant, stream: StreamIdentifier, logger: Logger) {
         defer { lastCount = throttled }

@@ -256,8 +256,8 @@ public final class Runner: Sendable {
             return (id, state.offer(record, id: id, hash: hash, completion: .handler, resume: nil, mayWait: false, countsRefusal: false, now: .now))
         }
         switch first {
-        case .accepted(let batchReady):
-            if batchReady { wake() }
+        case .accepted(let wakesLoop):
+            if wakesLoop { wake() }
             return
         case .refused(let error):
             throw error
@@ -270,9 +270,9 @@ public final class Runner: Sendable {
                     $0.offer(record, id: id, hash: hash, completion: .handler, resume: resume, mayWait: true, now: .now)
                 }
                 switch result {
-                case .accepted(let batchReady):
+                case .accepted(let wakesLoop):
                     resume.resume()
-                    if batchReady { wake() }
+                    if wakesLoop { wake() }
                 case .waiting:
                     if Task.isCancelled, let waiter = state.withLock({ $0.cancelWaiter(id: id) }) {
                         waiter.resume?.resume(throwing: CancellationError())
@@ -298,8 +298,8 @@ public final class Runner: Sendable {
             state.offer(record, id: state.makeID(), hash: hash, completion: .handler, resume: nil, mayWait: false, now: .now)
         }
         switch result {
-        case .accepted(let batchReady):
-            if batchReady { wake() }
+        case .accepted(let wakesLoop):
+            if wakesLoop { wake() }
             return true
         case .full:
             return false
@@ -324,8 +324,8 @@ public final class Runner: Sendable {
                     $0.offer(record, id: id, hash: hash, completion: .continuation(outcome), resume: nil, mayWait: true, now: .now)
                 }
                 switch result {
-                case .accepted(let batchReady):
-                    if batchReady { wake() }
+                case .accepted(let wakesLoop):
+                    if wakesLoop { wake() }
                 case .waiting:
                     if Task.isCancelled, state.withLock({ $0.cancelWaiter(id: id) }) != nil {
                         outcome.resume(throwing: CancellationError())

@@ -5,12 +5,6 @@ import KinesisPusher
 /// One line that says why a command failed, in the words an operator needs: which stream, which credentials,
 /// which endpoint.
 enum FailureReason {
-    static let credentialRejections: Set<String> = [
-        "UnrecognizedClientException", "InvalidSignatureException", "IncompleteSignatureException",
-        "MissingAuthenticationTokenException", "InvalidClientTokenId", "SignatureDoesNotMatch", "ExpiredTokenException",
-        "AccessDeniedException", "AccessDenied",
-    ]
-
     static func describe(_ error: any Error, stream: String, endpoint: String?) -> String {
         switch error {
         case let error as KinesisError:
@@ -22,7 +16,7 @@ enum FailureReason {
             case .transport, .timeout:
                 return "endpoint unreachable: \(error.message)"
             default:
-                if credentialRejections.contains(error.code.rawValue) {
+                if error.rejectsCredentials {
                     return "credentials rejected by \(endpoint ?? "Kinesis"): \(error.code.rawValue): \(error.message)"
                 }
                 return error.description

@@ -154,6 +154,10 @@ struct AggregationIntegrationTests {
             let runner = try makeRunner(server) {
                 Self.aggregating(&$0)
                 $0.shardRefreshInterval = .seconds(60)  // only answers from unexpected shards refresh the map
+                // Each phase's 2,000 records fill one batch (half the buffer) before it goes, however slowly the
+                // puts arrive on a loaded machine: a first small batch could refresh the map before the rest is
+                // packed, leaving no aggregate packed by the stale map.
+                $0.flushInterval = .seconds(5)
             }
             #expect(try await runner.checkShards() == 4)
             let records = Self.sample(2000, prefix: "before") + Self.sample(2000, prefix: "after")

@@ -8,14 +8,14 @@ import TestSupport
 
 /// Producers paced by their ``ProducerStateMachine`` against KinesisLocal's backend (its per-shard token buckets),
 /// on simulated time: what a run would deliver and how much Kinesis would throttle, free of the machine's load.
-/// Like the runner's loop, each producer wakes every `tick` (producers out of phase with each other) and when an
-/// answer arrives, and after a batch its budget cut short it waits for the next tick. Requests go through the
-/// real PutRecords writer and answer reader and are answered `latency` later.
+/// Like the runner's loop, each producer acts on its state machine's next action and wakes when an answer arrives
+/// or at the instant the machine asked to be woken (producers start out of phase with each other). Requests go
+/// through the real PutRecords writer and answer reader and are answered `latency` later.
 struct PacingSimulation {
     struct Producer {
         var machine: ProducerStateMachine
         var inFlight: [(answeredAt: ContinuousClock.Instant, batch: ProducerStateMachine.Batch, answer: PutRecordsResult)] = []
-        var nextTick: ContinuousClock.Instant
+        var wakeAt: ContinuousClock.Instant?
         var offered = 0
     }
 
@@ -23,7 +23,6 @@ struct PacingSimulation {
     var backend: BackendState
     let start = ContinuousClock.now
     private(set) var now: ContinuousClock.Instant
-    let tick: Duration
     let latency: Duration
     let bufferSize: Int
 
@@ -33,7 +32,6 @@ struct PacingSimulation {
         producers count: Int = 1,
         shards: Int,
         limits: KinesisLocal.Configuration.ShardLimits = .init(),
-        tick: Duration = .milliseconds(25),
         latency: Duration = .milliseconds(20),
         rateLimitPercent: Double? = 100,
         _ configure: (inout RunnerConfiguration) -> Void = { _ in }
@@ -43,7 +41,6 @@ struct PacingSimulation {
         configure(&configuration)
         bufferSize = configuration.bufferSize
         now = start
-        self.tick = tick
         self.latency = latency
         backend = BackendState(configuration: .init(shardLimits: limits))
         try backend.createStream(name: "s", shardCount: shards, mode: nil, maxRecordSizeKiB: nil, now: 0)
@@ -56,7 +53,7 @@ struct PacingSimulation {
                 jitterSeed: TestSeed.value &+ UInt64(index)
             )
             _ = machine.install(map, now: start)
-            return Producer(machine: machine, nextTick: start + tick * index / count)
+            return Producer(machine: machine, wakeAt: start + .milliseconds(25) * index / count)
         }
     }
 
@@ -66,7 +63,7 @@ struct PacingSimulation {
         let end = now + duration
         while now < end {
             for index in producers.indices {
-                try Self.step(&producers[index], index: index, backend: &backend, at: now, start: start, tick: tick, latency: latency, bufferSize: bufferSize)
+                try Self.step(&producers[index], index: index, backend: &backend, at: now, start: start, latency: latency, bufferSize: bufferSize)
             }
             now += .milliseconds(1)
         }
@@ -84,7 +81,6 @@ struct PacingSimulation {
         backend: inout BackendState,
         at now: ContinuousClock.Instant,
         start: ContinuousClock.Instant,
-        tick: Duration,
         latency: Duration,
         bufferSize: Int
     ) throws {
@@ -94,24 +90,30 @@ struct PacingSimulation {
             _ = producer.machine.complete(call.batch, with: .success(call.answer), now: now)
             woken = true
         }
-        if now >= producer.nextTick {
-            producer.nextTick += tick
-            woken = true
-        }
+        if let wakeAt = producer.wakeAt, now >= wakeAt { woken = true }
         guard woken else { return }
         while producer.machine.bufferedCount < bufferSize {
             let key = "p\(index)-\(producer.offered)"
             guard producer.machine.offerTest(Record(text: key, partitionKey: key), now: now).isAccepted else { break }
             producer.offered += 1
         }
-        while let batch = producer.machine.nextBatch(now: now).0 {
-            let body = PutRecordsBody.encode(Runner.kinesisRecords(of: batch), stream: .name("s"))
-            let elapsed = now - start
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-            let answer = try backend.putRecords(body, now: seconds)
-            let result = try PutRecordsResult.decode(answer: answer, recordCount: batch.records.count)
-            producer.inFlight.append((now + latency, batch, result))
-            if producer.machine.lastBatchBudgetLimited { break }  // the runner waits a tick for a fuller batch
+        actions: while true {
+            switch producer.machine.nextAction(now: now).0 {
+            case .send(let batch):
+                let body = PutRecordsBody.encode(Runner.kinesisRecords(of: batch), stream: .name("s"))
+                let elapsed = now - start
+                let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+                let answer = try backend.putRecords(body, now: seconds)
+                let result = try PutRecordsResult.decode(answer: answer, recordCount: batch.records.count)
+                producer.inFlight.append((now + latency, batch, result))
+            case .refreshShards:
+                producer.machine.refreshFinished()  // the map does not change here
+            case .wait(let until):
+                producer.wakeAt = until
+                break actions
+            case .stop:
+                break actions
+            }
         }
     }
 

@@ -35,11 +35,11 @@ struct RateLimiter {
         self.isEnabled = percent != nil
     }
 
-    private func recordRate(_ budget: Budget) -> Double { Self.recordsPerSecondPerShard * percent * budget.shards * budget.factor }
-    private func byteRate(_ budget: Budget) -> Double { Self.bytesPerSecondPerShard * percent * budget.shards * budget.factor }
+    func recordRate(_ budget: Budget) -> Double { Self.recordsPerSecondPerShard * percent * budget.shards * budget.factor }
+    func byteRate(_ budget: Budget) -> Double { Self.bytesPerSecondPerShard * percent * budget.shards * budget.factor }
     /// At least one record, so a very low rate still lets records through.
-    private func recordCapacity(_ budget: Budget) -> Double { max(1, recordRate(budget) * Self.burstSeconds) }
-    private func byteCapacity(_ budget: Budget) -> Double { byteRate(budget) * Self.burstSeconds }
+    func recordCapacity(_ budget: Budget) -> Double { max(1, recordRate(budget) * Self.burstSeconds) }
+    func byteCapacity(_ budget: Budget) -> Double { byteRate(budget) * Self.burstSeconds }
 
     /// Switches to per-shard budgets for the shards of `map`, keeping the state of shards that stay.
     mutating func use(_ map: ShardMap, now: ContinuousClock.Instant) {
@@ -68,7 +68,7 @@ struct RateLimiter {
         )
     }
 
-    private func key(_ shard: String?) -> String {
+    func key(_ shard: String?) -> String {
         usesShardMap ? (shard ?? Self.streamWide) : Self.streamWide
     }
 
@@ -112,7 +112,7 @@ struct RateLimiter {
         budgets[key] = budget
     }
 
-    private func refill(_ budget: inout Budget, now: ContinuousClock.Instant) {
+    func refill(_ budget: inout Budget, now: ContinuousClock.Instant) {
         let elapsed = now - budget.updatedAt
         guard elapsed > .zero else { return }
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18

@@ -1,0 +1,158 @@
+import KinesisAPI
+
+extension ProducerStateMachine {
+    /// Handles the answer to a batch: successes complete, failed entries retry with backoff (or fail for good),
+    /// request-level errors apply to the whole batch.
+    mutating func complete(_ batch: Batch, with answer: Result<PutRecordsResult, KinesisError>, now: ContinuousClock.Instant) -> Effects {
+        inFlightRequests -= 1
+        var effects = Effects()
+        switch answer {
+        case .success(let result):
+            calls.callSucceeded()
+            let entries = batch.entries ?? batch.records.indices.map { Batch.Entry(members: $0..<($0 + 1), shard: batch.shardName(of: batch.records[$0])) }
+            for (entry, answer) in zip(entries, result.records) {
+                let members = batch.records[entry.members]
+                if answer.succeeded, let shardID = answer.shardID, let sequenceNumber = answer.sequenceNumber {
+                    stats.deliveredKinesisRecords += 1
+                    if !entry.isAggregate {
+                        let record = members[members.startIndex]
+                        // Landing on the predicted shard proves the map right (a shard's range never changes).
+                        if shardID != batch.shardName(of: record), let map, !map.owns(shardID, record.hash) { refreshRequested = true }
+                        deliver(record, shardID: shardID, sequenceNumber: sequenceNumber, subSequence: nil, now: now, into: &effects)
+                    } else if shardID == entry.shard {
+                        // The predicted shard owns every member (shards never change their range).
+                        for (index, record) in members.enumerated() {
+                            deliver(record, shardID: shardID, sequenceNumber: sequenceNumber, subSequence: index, now: now, into: &effects)
+                        }
+                    } else {
+                        refreshRequested = true
+                        let aggregate = LandedAggregate(shardID: shardID, sequenceNumber: sequenceNumber, members: Array(members))
+                        settle(aggregate, now: now, waitIfUnknown: true, into: &effects)
+                    }
+                } else {
+                    let code = KinesisError.Code(rawValue: answer.errorCode ?? "InternalFailure")
+                    let error = KinesisError(
+                        code: code,
+                        message: answer.errorMessage ?? "",
+                        operation: "PutRecords",
+                        httpStatus: 200,
+                        retryClass: code == .provisionedThroughputExceeded ? .throttled : .transient
+                    )
+                    if error.retryClass == .throttled {
+                        stats.throttled += members.count
+                        tally.throttledRecords[code.rawValue, default: 0] += members.count
+                        // Without a prediction (no shard map yet) the shard Kinesis names in its message is counted.
+                        let shard = entry.shard ?? Self.throttledShard(in: error.message)
+                        if limits.countsPerShard, let shard { tally.throttledByShard[shard, default: 0] += members.count }
+                        limiter.throttled(shard: shard, now: now)
+                    } else {
+                        tally.failedAttempts[code.rawValue, default: 0] += members.count
+                    }
+                    // Members of an aggregate come back together, to be packed together again.
+                    let notBefore = entry.isAggregate
+                        ? now + backoffDelay(afterAttempt: members.map(\.attempts).max() ?? 1)
+                        : nil
+                    for record in members { retry(record, after: error, now: now, notBefore: notBefore, into: &effects) }
+                }
+            }
+        case .failure(let error):
+            tally.requestErrors[error.code.rawValue, default: 0] += 1
+            if error.stopsStream {
+                terminate(
+                    ProducerError(.streamUnusable, message: "Kinesis refused the stream: \(error.code): \(error.message)", kinesisError: error),
+                    also: batch.records,
+                    into: &effects
+                )
+            } else if error.retryClass.isRetryable {
+                calls.callFailed()
+                if error.retryClass == .throttled {
+                    stats.throttled += batch.records.count
+                    tally.throttledRecords[error.code.rawValue, default: 0] += batch.records.count
+                    for shard in Set(batch.records.map(batch.shardName)) { limiter.throttled(shard: shard, now: now) }
+                }
+                for record in batch.records { retry(record, after: error, now: now, into: &effects) }
+            } else {
+                for record in batch.records {
+                    fail(record, ProducerError(
+                        .rejected,
+                        message: "Kinesis rejected the request carrying record '\(record.record.partitionKey)': \(error.code): \(error.message)",
+                        attempts: record.attempts,
+                        kinesisError: error
+                    ), into: &effects)
+                }
+            }
+        }
+        admitWaiters(into: &effects)
+        return effects
+    }
+
+    mutating func deliver(
+        _ record: PendingRecord,
+        shardID: String,
+        sequenceNumber: String,
+        subSequence: Int?,
+        now: ContinuousClock.Instant,
+        into effects: inout Effects
+    ) {
+        if record.holdsKey {
+            var record = record
+            releaseKey(&record)
+        }
+        stats.delivered += 1
+        stats.deliveredBytes += record.size
+        if subSequence != nil { stats.aggregated += 1 }
+        if record.attempts > 1 { stats.recovered += 1 }
+        if collectsLatencies { effects.latencies.append(now - record.acceptedAt) }
+        if limits.countsPerShard { tally.deliveredByShard[shardID, default: 0] += 1 }
+        if !reportsHandlerDeliveries, case .handler = record.completion { return }
+        effects.outcomes.append(Outcome(
+            record: record,
+            result: .success(PutResult(
+                shardID: shardID,
+                sequenceNumber: sequenceNumber,
+                subSequenceNumber: subSequence,
+                attempts: record.attempts,
+                latency: now - record.acceptedAt
+            ))
+        ))
+    }
+
+    /// Delivers an aggregate stored on an unexpected shard if that shard owns all of its records; else packs them
+    /// again under the current map (the KCL drops such an aggregate whole, so nothing is duplicated for it). While
+    /// the map does not know the shard, waits for the next map when `waitIfUnknown`, else resends.
+    mutating func settle(_ aggregate: LandedAggregate, now: ContinuousClock.Instant, waitIfUnknown: Bool, into effects: inout Effects) {
+        guard let range = map?.range(of: aggregate.shardID) else {
+            if waitIfUnknown {
+                landed.append(aggregate)
+            } else {
+                resend(aggregate.members, now: now)
+            }
+            return
+        }
+        guard aggregate.members.allSatisfy({ range.contains($0.hash) }) else {
+            resend(aggregate.members, now: now)
+            return
+        }
+        for (index, record) in aggregate.members.enumerated() {
+            deliver(record, shardID: aggregate.shardID, sequenceNumber: aggregate.sequenceNumber, subSequence: index, now: now, into: &effects)
+        }
+    }
+
+    mutating func resend(_ members: [PendingRecord], now: ContinuousClock.Instant) {
+        stats.reaggregated += members.count
+        for var record in members {
+            record.notBefore = now
+            bufferedBytes += record.size
+            retries.insert(record)
+        }
+    }
+
+    /// The shard in Kinesis's per-record throttle message, "Rate exceeded for shard shardId-… in stream … under
+    /// account …"; `nil` when the message does not have that form.
+    static func throttledShard(in message: String) -> String? {
+        guard let marker = message.firstRange(of: "for shard ") else { return nil }
+        let shard = message[marker.upperBound...].prefix { $0 != " " }
+        return shard.isEmpty ? nil : String(shard)
+    }
+
+}

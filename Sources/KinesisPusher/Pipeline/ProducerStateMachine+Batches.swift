@@ -1,0 +1,251 @@
+import KinesisAPI
+import KinesisAggregation
+
+extension ProducerStateMachine {
+    /// User records looked at for one aggregated call: about 450 KB of 100-byte records, a few milliseconds under
+    /// the lock.
+    static let aggregatedRecordsPerCall = 4096
+
+    /// Picks the next PutRecords batch if one is due (see ``batchDue(now:)``), taking from the lanes whose shard
+    /// has budget; the others are not touched.
+    mutating func nextBatch(now: ContinuousClock.Instant) -> (Batch?, Effects) {
+        var effects = Effects()
+        releaseDueRetries(now: now)
+        expireFronts(now: now, into: &effects)
+        guard let due = batchDue(now: now), due <= now else { return (nil, effects) }
+        let batch: Batch?
+        if let aggregation = limits.aggregation, let map {
+            batch = takeAggregated(aggregation, map: map, now: now)
+        } else {
+            batch = takeRaw(now: now)
+        }
+        guard let batch else { return (nil, effects) }
+        laneRotation &+= 1
+        inFlightRequests += 1
+        stats.requests += 1
+        admitWaiters(into: &effects)
+        return (batch, effects)
+    }
+
+    /// When the next batch may go; `nil` while no lane holds a record or every call slot is taken (a record or an
+    /// answer wakes the loop then).
+    ///
+    /// A batch is due once it is full (records or bytes), its oldest record has waited a flush interval (a retry
+    /// at once), or the runner is draining. While the limiter paces, a due batch waits further until the budget
+    /// lets a full one go, so a shard's budget goes out in a few large calls instead of many small ones.
+    func batchDue(now: ContinuousClock.Instant) -> ContinuousClock.Instant? {
+        guard !lanes.isEmpty, inFlightRequests < calls.allowed else { return nil }
+        let full = lanes.count >= limits.fullBatchCount || lanes.bytes >= limits.maxRequestBytes
+        if !full, !isDraining {
+            var oldest: ContinuousClock.Instant?
+            for lane in lanes.lanes {
+                guard let first = lane.records.first else { continue }
+                let due = first.attempts > 0 ? now : first.acceptedAt + limits.flushInterval
+                oldest = oldest.map { min($0, due) } ?? due
+            }
+            if let oldest, oldest > now { return oldest }
+        }
+        return fullBatchPaced(now: now)
+    }
+
+    /// The earliest instant at which the lanes' budgets let a full batch go: as many records as one call takes
+    /// or as are waiting, but no more than the budgets refill in the time a full call takes at the full rate.
+    /// So a producer alone sends full calls (every 125 ms for 4 shards at 100 %), and one whose budgets shrank
+    /// (sharing the stream, throttled) keeps the same cadence with smaller calls instead of saving up bursts
+    /// that land on the shard at once.
+    private func fullBatchPaced(now: ContinuousClock.Instant) -> ContinuousClock.Instant {
+        guard limiter.isEnabled else { return now }
+        let aggregated = limits.aggregation != nil && map != nil
+        let aggregateSize = Double(min(limits.aggregation?.maxSize ?? 0, maxRecordBytes))
+        /// A lane's records and, when its shard has a budget, what the budget lets through.
+        struct Supply {
+            var count: Int
+            var size: Double
+            var forecast: RateLimiter.Forecast?
+        }
+        var supplies: [Supply] = []
+        var fullRate = 0.0
+        for lane in lanes.occupied {
+            let count = lanes.count(in: lane)
+            let size = Double(lanes.bytes(in: lane)) / Double(count)
+            let forecast = limiter.forecast(shard: shardID(ofLane: lane), now: now)
+            if let forecast {
+                let byBytes = forecast.bytesPerSecond / size
+                let rate = aggregated ? byBytes : min(forecast.recordsPerSecond, byBytes)
+                fullRate += rate / forecast.factor
+            }
+            supplies.append(Supply(count: count, size: size, forecast: forecast))
+        }
+        guard fullRate > 0 else { return now }
+        let period = min(RateLimiter.burstSeconds, Double(limits.fullBatchCount) / fullRate)
+        let maxBytes = Double(limits.maxRequestBytes)
+        // Records the lanes can send after `seconds` more of refill (or, for `nil`, what `period` of refill gives
+        // an empty budget), counted up to a full call.
+        func sendable(after seconds: Double?) -> Int {
+            var total = 0
+            var bytes = 0.0
+            for supply in supplies {
+                var count = supply.count
+                if let forecast = supply.forecast {
+                    let recordTokens = seconds.map(forecast.records(after:)) ?? min(forecast.recordCapacity, forecast.recordsPerSecond * period)
+                    let byteTokens = seconds.map(forecast.bytes(after:)) ?? min(forecast.byteCapacity, forecast.bytesPerSecond * period)
+                    // A record larger than the bucket passes on a full one.
+                    let byBytes = Int(byteTokens / min(supply.size, forecast.byteCapacity))
+                    // An aggregate costs one record token and carries what fits its size.
+                    let byRecords = aggregated ? Int(max(1, recordTokens)) * max(1, Int(aggregateSize / supply.size)) : Int(recordTokens)
+                    count = max(0, min(count, byBytes, byRecords))
+                }
+                total += count
+                bytes += Double(count) * supply.size
+            }
+            return bytes > maxBytes ? Int(Double(total) * maxBytes / bytes) : total
+        }
+        let target = max(1, min(limits.fullBatchCount, sendable(after: nil)))
+        guard sendable(after: 0) < target else { return now }
+        // Every budget is full after its burst, so the answer lies within one burst.
+        var low = 0.0
+        var high = RateLimiter.burstSeconds
+        for _ in 0..<16 {
+            let mid = (low + high) / 2
+            if sendable(after: mid) >= target { high = mid } else { low = mid }
+        }
+        return now + .nanoseconds(Int64((high * 1e9).rounded(.up)))
+    }
+
+    /// The shard lane `lane` stands for; `nil` for the stream-wide lane.
+    func shardID(ofLane lane: Int) -> String? {
+        guard let map, lane < map.count else { return nil }
+        return map.entries[lane].shardID
+    }
+
+    /// The lane of the shard `record`'s hash predicts: the lane it waits in, except in ordered mode for a record
+    /// whose explicit hash key differs from its key's earlier records' (it waits with them).
+    private func predictedLane(of record: PendingRecord, waitingIn lane: Int) -> Int {
+        guard limits.ordered, record.record.explicitHashKey != nil else { return lane }
+        return Lanes.lane(of: record.hash, in: map)
+    }
+
+    /// The lanes in this batch's order: starting one further each batch.
+    private func rotatedLanes() -> [Int] {
+        let occupied = lanes.occupied
+        guard occupied.count > 1 else { return occupied }
+        let start = laneRotation % occupied.count
+        return Array(occupied[start...] + occupied[..<start])
+    }
+
+    /// One Kinesis record per user record, lane by lane, each lane while its shard has budget.
+    private mutating func takeRaw(now: ContinuousClock.Instant) -> Batch? {
+        var batch: [PendingRecord] = []
+        batch.reserveCapacity(min(limits.maxRecordsPerRequest, lanes.count))
+        var bytes = 0
+        // Ordered mode: keys already in this call (a call carries one record per key).
+        var takenKeys: Set<Int> = []
+        lanes: for lane in rotatedLanes() {
+            while batch.count < limits.maxRecordsPerRequest, let record = lanes.first(in: lane) {
+                if bytes + record.size > limits.maxRequestBytes { break lanes }
+                if limits.ordered, mustPark(record) || takenKeys.contains(record.orderingKey) {
+                    park(lanes.removeFirst(from: lane))
+                    continue
+                }
+                let predicted = predictedLane(of: record, waitingIn: lane)
+                guard limiter.take(shard: shardID(ofLane: predicted), records: 1, bytes: record.size, now: now) else { break }
+                var record = lanes.removeFirst(from: lane)
+                if limits.ordered { takenKeys.insert(record.orderingKey) }
+                markSent(&record, lane: predicted)
+                bytes += record.size
+                batch.append(record)
+            }
+            if batch.count == limits.maxRecordsPerRequest { break }
+        }
+        holdKeys(&batch)
+        return batch.isEmpty ? nil : Batch(records: batch, shardNames: shardNames, entries: nil, bytes: bytes)
+    }
+
+    /// User records packed per predicted shard into aggregates (see ``AggregatingBatch``), lane by lane, each lane
+    /// while its shard has budget.
+    private mutating func takeAggregated(_ aggregation: RunnerConfiguration.Aggregation, map: ShardMap, now: ContinuousClock.Instant) -> Batch? {
+        var builder = AggregatingBatch(
+            maxEntries: limits.maxRecordsPerRequest,
+            maxBytes: limits.maxRequestBytes,
+            maxSize: min(aggregation.maxSize, maxRecordBytes),
+            maxCount: aggregation.maxCount,
+            ordered: limits.ordered,
+            shardCount: map.count
+        )
+        var taken = 0
+        // Ordered mode: keys with a record left out of this call; their later records wait too.
+        var closedKeys: Set<Int> = []
+        lanes: for lane in rotatedLanes() {
+            while taken < Self.aggregatedRecordsPerCall, let record = lanes.first(in: lane) {
+                if limits.ordered, mustPark(record) || closedKeys.contains(record.orderingKey) {
+                    park(lanes.removeFirst(from: lane))
+                    continue
+                }
+                let predicted = predictedLane(of: record, waitingIn: lane)
+                let slot = predicted < map.count ? predicted : nil
+                let shard = shardID(ofLane: predicted)
+                let placement = builder.placement(for: record, shard: slot)
+                let granted: Bool
+                switch placement {
+                case .full:
+                    break lanes
+                case .skip:
+                    // Ordered mode: its key's Kinesis record in this call is closed; it waits for the key.
+                    closedKeys.insert(record.orderingKey)
+                    park(lanes.removeFirst(from: lane))
+                    continue
+                case .join(_, let added, _):
+                    granted = limiter.take(shard: shard, records: 0, bytes: added, now: now)
+                case .open(let size, _):
+                    granted = limiter.take(shard: shard, records: 1, bytes: size, now: now)
+                }
+                guard granted else { break }
+                var record = lanes.removeFirst(from: lane)
+                markSent(&record, lane: predicted)
+                builder.place(record, shard: slot, shardID: shard, placement)
+                taken += 1
+            }
+            if taken == Self.aggregatedRecordsPerCall { break }
+        }
+        guard !builder.isEmpty else { return nil }
+        let packed = builder.finish()
+        var records = packed.records
+        holdKeys(&records)
+        return Batch(records: records, shardNames: shardNames, entries: packed.entries, bytes: builder.bytes)
+    }
+
+    /// A record leaves its lane for a call.
+    private mutating func markSent(_ record: inout PendingRecord, lane: Int) {
+        headLeft(&record)
+        record.predictedShard = lane < mapShardNumbers.count ? mapShardNumbers[lane] : -1
+        record.attempts += 1
+        if record.attempts > 1 { stats.retries += 1 }
+        bufferedBytes -= record.size
+    }
+
+    /// Fails the records at the lanes' fronts whose time to live is over. Only fronts need checking: records
+    /// behind were accepted later (retries carry their own deadline and are checked when scheduled).
+    mutating func expireFronts(now: ContinuousClock.Instant, into effects: inout Effects) {
+        guard limits.recordTTL != nil else { return }
+        for lane in lanes.occupied {
+            while let first = lanes.first(in: lane), let deadline = first.deadline, deadline <= now {
+                _ = lanes.removeFirst(from: lane)
+                bufferedBytes -= first.size
+                fail(first, ProducerError(
+                    .expired,
+                    message: "record '\(first.record.partitionKey)' was not delivered within its time to live"
+                        + (first.lastError.map { "; last error: \($0.code): \($0.message)" } ?? ""),
+                    attempts: first.attempts,
+                    kinesisError: first.lastError
+                ), into: &effects)
+            }
+        }
+        admitWaiters(into: &effects)
+    }
+
+    /// The earliest time a lane's front record expires.
+    var nextExpiry: ContinuousClock.Instant? {
+        guard limits.recordTTL != nil else { return nil }
+        return lanes.lanes.compactMap { $0.records.first?.deadline }.min()
+    }
+}

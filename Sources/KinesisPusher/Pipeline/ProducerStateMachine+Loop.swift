@@ -1,0 +1,61 @@
+extension ProducerStateMachine {
+    /// What the run loop does next.
+    enum LoopAction {
+        /// Send this batch (and ask again).
+        case send(Batch)
+        /// List the stream's shards (and ask again).
+        case refreshShards
+        /// Nothing to do before this instant, or before a record, an answer or a map arrives when `nil`.
+        case wait(until: ContinuousClock.Instant?)
+        /// The loop ends.
+        case stop(StopReason)
+    }
+
+    enum StopReason {
+        /// Draining and everything has an outcome.
+        case drained
+        /// The shutdown deadline passed; what was left has failed.
+        case deadlinePassed(buffered: Int)
+        /// Kinesis refused the stream; everything held has failed with this.
+        case streamUnusable(ProducerError)
+        /// ``finish()`` came first (shutdown before run).
+        case finished
+    }
+
+    /// The run loop's one question per pass, asked under one lock: what now?
+    mutating func nextAction(now: ContinuousClock.Instant) -> (LoopAction, Effects) {
+        switch phase {
+        case .finished:
+            return (.stop(.finished), Effects())
+        case .draining(let deadline) where now >= deadline:
+            // Checked before any new batch, so a steady stream of sendable batches cannot hold the shutdown past it.
+            let buffered = bufferedCount
+            return (.stop(.deadlinePassed(buffered: buffered)), abandonBuffered())
+        case .accepting, .draining:
+            break
+        }
+        if let terminal { return (.stop(.streamUnusable(terminal)), Effects()) }
+        if startRefreshIfDue(now: now) { return (.refreshShards, Effects()) }
+        let (batch, effects) = nextBatch(now: now)
+        if let batch { return (.send(batch), effects) }
+        if isDraining, isIdle { return (.stop(.drained), effects) }
+        return (.wait(until: nextWake(now: now)), effects)
+    }
+
+    /// The earliest of: the next batch's due time, the next retry, a lane front's expiry, the shard refresh and
+    /// the shutdown deadline. Never `now` or earlier: a batch that was due but could not be taken (its records
+    /// parked, say) is asked for again a millisecond later instead of at once.
+    func nextWake(now: ContinuousClock.Instant) -> ContinuousClock.Instant? {
+        var earliest: ContinuousClock.Instant?
+        func consider(_ instant: ContinuousClock.Instant?) {
+            guard let instant else { return }
+            earliest = earliest.map { min($0, instant) } ?? instant
+        }
+        consider(batchDue(now: now))
+        consider(retries.nextDue)
+        consider(nextExpiry)
+        consider(nextRefresh(now: now))
+        if case .draining(let deadline) = phase { consider(deadline) }
+        return earliest.map { max($0, now + .milliseconds(1)) }
+    }
+}
