@@ -46,8 +46,8 @@ extension Runner {
         var accepted = 0
         while accepted < hashes.count {
             let now = ContinuousClock.now
-            let (batchReady, refusal) = state.withLock { state -> (Bool, ProducerError?) in
-                var batchReady = false
+            let (wakesLoop, refusal) = state.withLock { state -> (Bool, ProducerError?) in
+                var wakesLoop = false
                 while accepted < hashes.count {
                     let id = state.makeID()
                     let result = state.offer(
@@ -55,19 +55,19 @@ extension Runner {
                         mayWait: false, countsRefusal: false, now: now
                     )
                     switch result {
-                    case .accepted(let ready):
-                        batchReady = batchReady || ready
+                    case .accepted(let wakes):
+                        wakesLoop = wakesLoop || wakes
                         accepted += 1
                         records.formIndex(after: &index)
                     case .refused(let error):
-                        return (batchReady, error)
+                        return (wakesLoop, error)
                     case .full, .waiting:
-                        return (batchReady, nil)
+                        return (wakesLoop, nil)
                     }
                 }
-                return (batchReady, nil)
+                return (wakesLoop, nil)
             }
-            if batchReady { wake() }
+            if wakesLoop { wake() }
             if let refusal { throw ProducerBatchError(acceptedCount: accepted, error: refusal) }
             guard accepted < hashes.count else { break }
             // The buffer is full: wait in line with the next record, as `send` does, then take the rest in bulk.
