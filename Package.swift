@@ -141,9 +141,10 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // The `push` command's input: lines split off a file descriptor, NDJSON partition keys.
+        // The `push` command's input: lines split off a file descriptor, NDJSON partition keys, random partition keys.
         .target(
             name: "LineInput",
+            dependencies: ["Backoff"],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -188,7 +189,7 @@ let package = Package(
         .testTarget(name: "BackoffTests", dependencies: ["Backoff", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "AWSSigningTests", dependencies: ["AWSSigning", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "KinesisAggregationTests", dependencies: ["KinesisAggregation", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "LineInputTests", dependencies: ["LineInput", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "LineInputTests", dependencies: ["LineInput", "Backoff", "KinesisAPI", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "AWSCredentialsTests",
             dependencies: [

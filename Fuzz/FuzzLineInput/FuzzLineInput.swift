@@ -23,13 +23,13 @@ func fuzzLineInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     while offset < text.count {
         state = state &* 1_103_515_245 &+ 12_345
         let end = min(text.count, offset + 1 + Int(state >> 16) % 16)
-        buffer.append(Array(text[offset..<end]))
+        buffer.split(Array(text[offset..<end]), into: &lines)
         offset = end
-        while let line = buffer.nextLine() { lines.append(line) }
     }
-    buffer.finish()
-    while let line = buffer.nextLine() { lines.append(line) }
-    check(buffer.isFinished, "lines left after the end")
+    buffer.finish(into: &lines)
+    var left: [[UInt8]] = []
+    buffer.finish(into: &left)
+    check(left.isEmpty, "lines left after the end")
     check(lines == expected, "chunked lines \(lines) differ from \(expected)")
     let piped = readThroughPipe(text)
     check(piped == expected, "LineReader read \(piped), expected \(expected)")
@@ -64,7 +64,7 @@ func readThroughPipe(_ text: [UInt8]) -> [[UInt8]] {
     }
     let result = Result<[[UInt8]], any Error>.blocking {
         var lines: [[UInt8]] = []
-        for try await line in LineReader(fileDescriptor: readEnd) { lines.append(line) }
+        for try await batch in LineReader(fileDescriptor: readEnd, chunkSize: 1 + text.count % 64) { lines += batch }
         return lines
     }
     writer.sync {}

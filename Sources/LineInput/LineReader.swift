@@ -1,44 +1,76 @@
 import Dispatch
 import Foundation
 
-/// Lines from a file descriptor, read in 64 KiB chunks off the cooperative thread pool, only as fast as they are
-/// consumed: reading a large file never buffers more than a chunk ahead.
+/// The lines of a file descriptor, a chunk at a time: each element holds the complete lines of one read (of up to
+/// `chunkSize` bytes, done off the cooperative thread pool), so a consumer handles many lines per suspension.
+///
+/// Reads only as fast as the elements are consumed: a large file never buffers more than a chunk ahead, plus the
+/// start of a line longer than a chunk. Lines are split as ``LineBuffer`` says; no element is empty.
 package struct LineReader: AsyncSequence {
-    package typealias Element = [UInt8]
+    package typealias Element = [[UInt8]]
+
+    /// Bytes asked for by each read unless the initializer says otherwise.
+    package static let defaultChunkSize = 128 * 1024
 
     let fileDescriptor: Int32
+    let chunkSize: Int
 
-    package init(fileDescriptor: Int32) {
+    package init(fileDescriptor: Int32, chunkSize: Int = LineReader.defaultChunkSize) {
+        precondition(chunkSize > 0, "a chunk holds at least one byte")
         self.fileDescriptor = fileDescriptor
+        self.chunkSize = chunkSize
     }
 
     package struct AsyncIterator: AsyncIteratorProtocol {
         let fileDescriptor: Int32
+        let chunkSize: Int
         var lines = LineBuffer()
+        var atEnd = false
+        /// Lines in the last element, to size the next one's array up front.
+        var lastCount = 0
 
-        package mutating func next() async throws -> [UInt8]? {
-            while true {
-                if let line = lines.nextLine() { return line }
-                if lines.isFinished { return nil }
-                let chunk = try await Self.read(fileDescriptor)
-                if chunk.isEmpty { lines.finish() } else { lines.append(chunk) }
+        package mutating func next() async throws -> [[UInt8]]? {
+            while !atEnd {
+                let chunk = try await Self.read(fileDescriptor, chunkSize: chunkSize)
+                var batch: [[UInt8]] = []
+                batch.reserveCapacity(lastCount)
+                if chunk.isEmpty {
+                    atEnd = true
+                    lines.finish(into: &batch)
+                } else {
+                    lines.split(chunk, into: &batch)
+                }
+                if !batch.isEmpty {
+                    lastCount = batch.count
+                    return batch
+                }
             }
+            return nil
         }
 
-        static func read(_ fileDescriptor: Int32) async throws -> [UInt8] {
+        /// One `read(2)` of up to `chunkSize` bytes on a Dispatch thread; empty at the end of the input.
+        static func read(_ fileDescriptor: Int32, chunkSize: Int) async throws -> [UInt8] {
             try await withCheckedThrowingContinuation { continuation in
                 DispatchQueue.global().async {
-                    var chunk = [UInt8](repeating: 0, count: 65_536)
-                    while true {
-                        let count = chunk.withUnsafeMutableBytes { Foundation.read(fileDescriptor, $0.baseAddress, $0.count) }
-                        if count >= 0 {
-                            continuation.resume(returning: Array(chunk.prefix(count)))
-                            return
+                    var failure: Int32 = 0
+                    let chunk = [UInt8](unsafeUninitializedCapacity: chunkSize) { buffer, initialized in
+                        while true {
+                            let count = Foundation.read(fileDescriptor, buffer.baseAddress, buffer.count)
+                            if count >= 0 {
+                                initialized = count
+                                return
+                            }
+                            if errno != EINTR {
+                                failure = errno
+                                initialized = 0
+                                return
+                            }
                         }
-                        if errno != EINTR {
-                            continuation.resume(throwing: CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: String(cString: strerror(errno))]))
-                            return
-                        }
+                    }
+                    if failure != 0 {
+                        continuation.resume(throwing: CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: String(cString: strerror(failure))]))
+                    } else {
+                        continuation.resume(returning: chunk)
                     }
                 }
             }
@@ -46,45 +78,59 @@ package struct LineReader: AsyncSequence {
     }
 
     package func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(fileDescriptor: fileDescriptor)
+        AsyncIterator(fileDescriptor: fileDescriptor, chunkSize: chunkSize)
     }
 }
 
 /// The line splitting of ``LineReader``, fed chunk by chunk: a line ends at `\n`, and a `\r` right before it is
-/// dropped; after ``finish()`` the bytes after the last `\n` (if any) are the last line, kept as they are.
+/// dropped (also when the two arrive in different chunks); after ``finish(into:)`` the bytes after the last `\n`
+/// (if any) are the last line, kept as they are. A line may span any number of chunks.
 package struct LineBuffer: Sendable {
-    private var buffer: [UInt8] = []
-    private var position = 0
-    private var atEnd = false
+    /// The bytes after the last `\n` seen: the start of a line whose end has not arrived yet.
+    private var held: [UInt8] = []
 
     package init() {}
 
-    /// Whether the input has ended and every line has been handed out.
-    package var isFinished: Bool { atEnd && position >= buffer.count }
-
-    /// Adds the next chunk of input.
-    package mutating func append(_ chunk: [UInt8]) {
-        buffer.removeFirst(position)
-        position = 0
-        buffer += chunk
-    }
-
-    /// Marks the end of the input.
-    package mutating func finish() {
-        atEnd = true
-    }
-
-    /// The next complete line, or `nil` when more input (or ``finish()``) is needed.
-    package mutating func nextLine() -> [UInt8]? {
-        if let newline = buffer[position...].firstIndex(of: 0x0A) {
-            var line = Array(buffer[position..<newline])
-            position = newline + 1
-            if line.last == 0x0D { line.removeLast() }
-            return line
+    /// Appends to `lines` every line that ends in `chunk` (the first one starting with the bytes held from earlier
+    /// chunks), and holds the bytes after the chunk's last `\n` for the next call.
+    package mutating func split(_ chunk: UnsafeBufferPointer<UInt8>, into lines: inout [[UInt8]]) {
+        guard let base = chunk.baseAddress, !chunk.isEmpty else { return }
+        var start = 0
+        while start < chunk.count, let found = memchr(base + start, 0x0A, chunk.count - start) {
+            let newline = UnsafeRawPointer(base).distance(to: UnsafeRawPointer(found))
+            if held.isEmpty {
+                let end = newline > start && base[newline - 1] == 0x0D ? newline - 1 : newline
+                lines.append(Self.copy(base + start, count: end - start))
+            } else {
+                held.append(contentsOf: UnsafeBufferPointer(start: base + start, count: newline - start))
+                if held.last == 0x0D { held.removeLast() }
+                lines.append(held)
+                held = []
+            }
+            start = newline + 1
         }
-        guard atEnd, position < buffer.count else { return nil }
-        let line = Array(buffer[position...])
-        position = buffer.count
-        return line
+        if start < chunk.count {
+            held.append(contentsOf: UnsafeBufferPointer(start: base + start, count: chunk.count - start))
+        }
+    }
+
+    /// The same, for a chunk in an array.
+    package mutating func split(_ chunk: [UInt8], into lines: inout [[UInt8]]) {
+        chunk.withUnsafeBufferPointer { split($0, into: &lines) }
+    }
+
+    /// Marks the end of the input: the bytes held since the last `\n`, if any, become the last line, as they are
+    /// (a `\r` at their end is kept: no `\n` follows it).
+    package mutating func finish(into lines: inout [[UInt8]]) {
+        guard !held.isEmpty else { return }
+        lines.append(held)
+        held = []
+    }
+
+    private static func copy(_ start: UnsafePointer<UInt8>, count: Int) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            if count > 0 { buffer.baseAddress!.update(from: start, count: count) }
+            initialized = count
+        }
     }
 }

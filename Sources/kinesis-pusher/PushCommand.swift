@@ -241,8 +241,8 @@ struct PushReport: Encodable {
     }
 }
 
-/// Reads the input and hands each line to the runner; returns at the end of the input (which shuts the group
-/// down gracefully) or stops reading on graceful shutdown.
+/// Reads the input and hands its lines to the runner in batches; returns at the end of the input (which shuts the
+/// group down gracefully) or stops reading on graceful shutdown.
 final class InputService: Service, Sendable {
     struct Counts {
         var records = 0
@@ -279,6 +279,10 @@ final class InputService: Service, Sendable {
     }
 
     /// Reads one input; `false` when reading stopped early.
+    ///
+    /// Lines come a chunk at a time and go to the runner in batches: one `send(contentsOf:)` per run of good lines
+    /// (a chunk, or the lines between two input errors), one update of the counts per batch. A line counts as read
+    /// once the runner accepted or refused it, so a shutdown between batches leaves the lines after it unread.
     private func read(_ path: String) async throws -> Bool {
         let descriptor = path == "-" ? 0 : open(path, O_RDONLY)
         guard descriptor >= 0 else {
@@ -287,31 +291,62 @@ final class InputService: Service, Sendable {
             return true
         }
         defer { if descriptor != 0 { close(descriptor) } }
+        let name = path == "-" ? "stdin" : path
         var lineNumber = 0
-        var random = SystemRandomNumberGenerator()
-        for try await line in LineReader(fileDescriptor: descriptor) {
-            if Task.isShuttingDownGracefully || Task.isCancelled { return false }
-            lineNumber += 1
-            state.withLock { $0.records += 1 }
+        var keys = RandomPartitionKeys()
+        var batch: [Record] = []
+        for try await lines in LineReader(fileDescriptor: descriptor) {
+            batch.reserveCapacity(lines.count)
+            for line in lines {
+                lineNumber += 1
+                do {
+                    batch.append(try makeRecord(line, keys: &keys))
+                } catch {
+                    // The good lines before it go first, so reports and counts keep the input's order.
+                    guard try await send(&batch, endingAt: lineNumber - 1, name: name) else { return false }
+                    state.withLock { $0.records += 1; $0.inputErrors += 1 }
+                    report("\(name) line \(lineNumber): \(error)")
+                }
+            }
+            guard try await send(&batch, endingAt: lineNumber, name: name) else { return false }
+        }
+        return true
+    }
+
+    /// Hands `batch` (the records of the lines up to `lastLine`) to the runner and empties it; `false` when
+    /// reading must stop (a graceful shutdown before the batch, or the runner refusing records for good).
+    ///
+    /// A record the runner refuses on its own (an invalid one) is reported with its line number and counted as an
+    /// input error; the records after it are sent on.
+    private func send(_ batch: inout [Record], endingAt lastLine: Int, name: String) async throws -> Bool {
+        defer { batch.removeAll(keepingCapacity: true) }
+        if Task.isShuttingDownGracefully || Task.isCancelled { return false }
+        let firstLine = lastLine - batch.count + 1
+        var rest = batch[...]
+        while !rest.isEmpty {
             do {
-                let record = try makeRecord(line, random: &random)
-                try await runner.send(record)
-            } catch let error as ProducerError where error.code == .shutdown || error.code == .streamUnusable {
-                state.withLock { $0.inputErrors += 1 }
-                return false
-            } catch {
-                state.withLock { $0.inputErrors += 1 }
-                report("\(path == "-" ? "stdin" : path) line \(lineNumber): \(error)")
+                try await runner.send(contentsOf: rest)
+                state.withLock { $0.records += rest.count }
+                return true
+            } catch let failure as ProducerBatchError {
+                state.withLock { $0.records += failure.acceptedCount + 1; $0.inputErrors += 1 }
+                if let error = failure.error as? ProducerError, error.code == .shutdown || error.code == .streamUnusable {
+                    return false
+                }
+                if failure.error is CancellationError { return false }
+                let refused = rest.startIndex + failure.acceptedCount
+                report("\(name) line \(firstLine + refused): \(failure.error)")
+                rest = rest[(refused + 1)...]
             }
         }
         return true
     }
 
-    private func makeRecord(_ line: [UInt8], random: inout SystemRandomNumberGenerator) throws -> Record {
+    private func makeRecord(_ line: [UInt8], keys: inout RandomPartitionKeys) throws -> Record {
         if format == .ndjson, let key = try NDJSONLine.partitionKey(in: line, field: partitionKeyField) {
             return Record(data: line, partitionKey: key)
         }
-        return Record(data: line, partitionKey: partitionKey ?? String(random.next() as UInt64, radix: 36))
+        return Record(data: line, partitionKey: partitionKey ?? keys.next())
     }
 
     /// One line on standard error; on a terminal, first clearing the progress line it would otherwise run into

@@ -212,6 +212,51 @@ struct PushCLITests {
         }
     }
 
+    @Test(
+        "many chunks of input: CRLF and LF, no final newline, a record over the size limit named by its line; random keys",
+        arguments: ["file", "stdin"]
+    )
+    func chunkedInputWithOversizedLine(source: String) async throws {
+        try await withServer(cliServer()) { server in
+            try await withCLISandbox { sandbox in
+                // About 25 of push's 128 KiB chunks; line 2500 is over the stream's 1 MiB record limit.
+                let oversized = 2500
+                let lines = (1...6000).map { $0 == oversized ? String(repeating: "x", count: 1_100_000) : "record-\($0)-" + String(repeating: "y", count: 80) }
+                var text = ""
+                for (index, line) in lines.enumerated() {
+                    text += line
+                    if index < lines.count - 1 { text += index % 3 == 0 ? "\r\n" : "\n" }
+                }
+                let input = sandbox.missingFile("in.txt")
+                try Data(text.utf8).write(to: input)
+                let outcome = try await CLIProcess.run(
+                    push(server, ["--report", "json"] + (source == "file" ? [input.path] : [])),
+                    environment: sandbox.environment(),
+                    input: source == "file" ? .none : .file(input)
+                )
+
+                #expect(!outcome.killedBySignal && outcome.status == 1, "\(outcome.description): \(outcome.stderr)")
+                let name = source == "file" ? input.path : "stdin"
+                #expect(outcome.stderrLines.count == 1, "\(outcome.stderr)")
+                #expect(outcome.stderrLines.first?.hasPrefix("\(name) line \(oversized): invalidRecord: record '") == true, "\(outcome.stderr)")
+                #expect(outcome.stderr.contains("is 1100013 bytes (data plus partition key); the stream takes at most 1048576"), "\(outcome.stderr)")
+                let (fields, summary) = try PushReportJSON.parse(outcome.stdout)
+                #expect(fields == PushReportJSON.fields)
+                #expect(summary.sent == 6000 && summary.delivered == 5999)
+                #expect(summary.input_errors == 1 && summary.failed == 1)
+
+                let stored = try server.storedRecords(stream: "s")
+                var expected = lines
+                expected.remove(at: oversized - 1)
+                #expect(stored.map { String(decoding: $0.data, as: UTF8.self) }.sorted() == expected.sorted(), "every other line once, CR dropped, the last one whole")
+                #expect(stored.allSatisfy { $0.partitionKey.utf8.count == 13 })
+                #expect(Set(stored.map(\.partitionKey)).count == stored.count, "a random key per record")
+                let perShard = Dictionary(grouping: stored, by: \.shardID).mapValues(\.count)
+                #expect(perShard.count == 2 && perShard.values.allSatisfy { $0 > 2500 }, "random keys spread over both shards: \(perShard)")
+            }
+        }
+    }
+
     @Test("a missing stream: non-zero exit before reading anything, naming the stream; no report")
     func missingStream() async throws {
         try await withServer(cliServer()) { server in
