@@ -69,7 +69,9 @@ func New(bufferSize, maxConcurrentPuts int) *Runner {
 func (r *Runner) WithAsync() *Runner { r.async = true; return r }
 
 // Configure sets the client and the stream.
-func (r *Runner) Configure(client *kinesis.Client, stream string) { r.client, r.stream = client, stream }
+func (r *Runner) Configure(client *kinesis.Client, stream string) {
+	r.client, r.stream = client, stream
+}
 
 // CheckShards counts the open shards (those without an ending sequence number); an error means the stream
 // cannot be used.
