@@ -18,11 +18,16 @@ venv=.venv-peers
 if [[ ! -x $venv/bin/python ]]; then
   python3 -m venv "$venv"
 fi
-# One at a time, so a peer that cannot be installed leaves the others (and its row says "not installed").
-for package in boto3 aiokpl 'async-kinesis[kpl]' matplotlib; do
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "$package" \
-    || echo "warning: pip could not install $package; its rows will say so" >&2
-done
+# All in one pip call, so the resolver picks one botocore that boto3 and aiobotocore (async-kinesis) both accept
+# (installed one at a time, each install moved botocore out of the other's range); if that fails, one at a time, so
+# a peer that cannot be installed leaves the others (and its row says "not installed").
+peers=(boto3 aiokpl 'async-kinesis[kpl]' matplotlib)
+if ! "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "${peers[@]}"; then
+  for package in "${peers[@]}"; do
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "$package" \
+      || echo "warning: pip could not install $package; its rows will say so" >&2
+  done
+fi
 
 bin=${KINESIS_PUSHER_BIN:-}
 if [[ -z $bin ]]; then
