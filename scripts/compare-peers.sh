@@ -18,16 +18,19 @@ venv=.venv-peers
 if [[ ! -x $venv/bin/python ]]; then
   python3 -m venv "$venv"
 fi
-# All in one pip call, so the resolver picks one botocore that boto3 and aiobotocore (async-kinesis) both accept
-# (installed one at a time, each install moved botocore out of the other's range); if that fails, one at a time, so
-# a peer that cannot be installed leaves the others (and its row says "not installed").
-peers=(boto3 aiokpl 'async-kinesis[kpl]' matplotlib)
-if ! "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "${peers[@]}"; then
-  for package in "${peers[@]}"; do
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "$package" \
-      || echo "warning: pip could not install $package; its rows will say so" >&2
-  done
-fi
+# One at a time, so a peer that cannot be installed leaves the others (and its row says "not installed"). aiobotocore
+# (under async-kinesis) pins botocore to a narrow range and boto3 follows botocore's version: boto3 goes last, held
+# to the botocore already there, so neither install moves botocore out of the other's range (and pip need not
+# backtrack through boto3's releases).
+for package in aiokpl 'async-kinesis[kpl]' matplotlib; do
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "$package" \
+    || echo "warning: pip could not install $package; its rows will say so" >&2
+done
+botocore=$("$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("botocore"))' 2>/dev/null || true)
+boto3=(boto3)
+[[ -n $botocore ]] && boto3=("boto3<=$botocore" "botocore==$botocore")
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check "${boto3[@]}" \
+  || echo "warning: pip could not install boto3; its rows will say so" >&2
 
 bin=${KINESIS_PUSHER_BIN:-}
 if [[ -z $bin ]]; then
