@@ -10,7 +10,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"os"
 
@@ -22,26 +21,13 @@ import (
 )
 
 func main() {
-	endpoint := flag.String("endpoint", "", "Kinesis endpoint URL")
-	stream := flag.String("stream", "bench", "stream name")
-	records := flag.Int("records", 20000, "records to push")
-	size := flag.Int("size", 100, "bytes of data per record")
-	version := flag.Bool("version", false, "print the SDK and Go versions and exit")
-	flag.Parse()
-	if *version {
-		fmt.Println(peer.Version())
-		return
-	}
-	if *endpoint == "" {
-		fmt.Fprintln(os.Stderr, "putrecords: --endpoint is required")
-		os.Exit(2)
-	}
-	client := peer.NewClient(*endpoint, 2)
+	options := peer.ParseFlags("putrecords")
+	client := peer.NewClient(options.Endpoint, 2)
 	keys := make([]string, 1000)
 	for i := range keys {
 		keys[i] = fmt.Sprintf("partition-key-%d", i)
 	}
-	payload := make([]byte, *size)
+	payload := make([]byte, options.Size)
 	for i := range payload {
 		payload[i] = 'a'
 	}
@@ -50,13 +36,13 @@ func main() {
 	batch := make([]types.PutRecordsRequestEntry, 0, 500)
 	var clock peer.Clock
 	clock.Start()
-	for index := 0; index < *records; index++ {
+	for index := 0; index < options.Records; index++ {
 		batch = append(batch, types.PutRecordsRequestEntry{Data: payload, PartitionKey: aws.String(keys[index%len(keys)])})
-		if len(batch) < 500 && index < *records-1 {
+		if len(batch) < 500 && index < options.Records-1 {
 			continue
 		}
 		for len(batch) > 0 {
-			answer, err := client.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: stream, Records: batch})
+			answer, err := client.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: aws.String(options.Stream), Records: batch})
 			if err != nil {
 				fmt.Fprintln(os.Stderr, "putrecords:", err)
 				os.Exit(1)

@@ -201,29 +201,16 @@ func (r *Runner) put(ctx context.Context, records []Record) {
 }
 
 func main() {
-	endpoint := flag.String("endpoint", "", "Kinesis endpoint URL")
-	stream := flag.String("stream", "bench", "stream name")
-	records := flag.Int("records", 20000, "records to push")
-	size := flag.Int("size", 100, "bytes of data per record")
 	async := flag.Bool("async", false, "async mode: up to --max-concurrent-puts calls in flight")
 	maxConcurrentPuts := flag.Int("max-concurrent-puts", 10, "calls in flight in async mode")
 	bufferSize := flag.Int("buffer-size", 1000, "records the channel holds")
 	timeout := flag.Duration("timeout", 10*time.Minute, "give up waiting for delivery after this long")
-	version := flag.Bool("version", false, "print the SDK and Go versions and exit")
-	flag.Parse()
-	if *version {
-		fmt.Println(peer.Version())
-		return
-	}
-	if *endpoint == "" {
-		fmt.Fprintln(os.Stderr, "seedrunner: --endpoint is required")
-		os.Exit(2)
-	}
+	options := peer.ParseFlags("seedrunner")
 	runner := New(*bufferSize, *maxConcurrentPuts)
 	if *async {
 		runner.WithAsync()
 	}
-	runner.Configure(peer.NewClient(*endpoint, *maxConcurrentPuts+2), *stream)
+	runner.Configure(peer.NewClient(options.Endpoint, *maxConcurrentPuts+2), options.Stream)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	if err := runner.CheckShards(ctx); err != nil {
@@ -235,10 +222,10 @@ func main() {
 	var clock peer.Clock
 	clock.Start()
 	deadline := time.Now().Add(*timeout)
-	for index := 0; index < *records; index++ {
-		runner.RecordChan <- Record{Data: peer.UniqueData(index, *size), PartitionKey: strconv.FormatUint(random.Uint64(), 36)}
+	for index := 0; index < options.Records; index++ {
+		runner.RecordChan <- Record{Data: peer.UniqueData(index, options.Size), PartitionKey: strconv.FormatUint(random.Uint64(), 36)}
 	}
-	for runner.success.Load() < int64(*records) && time.Now().Before(deadline) {
+	for runner.success.Load() < int64(options.Records) && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	report := map[string]any{
@@ -247,7 +234,7 @@ func main() {
 		"recovered":         runner.recovered.Load(),
 		"requests":          runner.requests.Load(),
 		"request_errors":    runner.requestErrors.Load(),
-		"complete":          runner.success.Load() >= int64(*records),
+		"complete":          runner.success.Load() >= int64(options.Records),
 	}
 	clock.Stop(report)
 	peer.Print(report)

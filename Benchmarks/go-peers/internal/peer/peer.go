@@ -5,6 +5,8 @@ package peer
 import (
 	"bufio"
 	"encoding/json"
+	"flag"
+	"fmt"
 	"net/http"
 	"os"
 	"runtime"
@@ -111,4 +113,33 @@ func UniqueData(index, size int) []byte {
 		data = append(data, 'a')
 	}
 	return data[:size]
+}
+
+// Options are the flags every Go contender takes, as scripts/peer_producers.py's contenders do.
+type Options struct {
+	Endpoint string
+	Stream   string
+	Records  int
+	Size     int
+}
+
+// ParseFlags registers the shared flags (and --version) beside the caller's own, parses the command line, and
+// handles --version and a missing --endpoint for the command called name.
+func ParseFlags(name string) Options {
+	var options Options
+	flag.StringVar(&options.Endpoint, "endpoint", "", "Kinesis endpoint URL")
+	flag.StringVar(&options.Stream, "stream", "bench", "stream name")
+	flag.IntVar(&options.Records, "records", 20000, "records to push")
+	flag.IntVar(&options.Size, "size", 100, "bytes of data per record")
+	version := flag.Bool("version", false, "print the SDK and Go versions and exit")
+	flag.Parse()
+	if *version {
+		fmt.Println(Version())
+		os.Exit(0)
+	}
+	if options.Endpoint == "" {
+		fmt.Fprintln(os.Stderr, name+": --endpoint is required")
+		os.Exit(2)
+	}
+	return options
 }
