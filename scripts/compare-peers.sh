@@ -10,7 +10,8 @@
 #   (KINESIS_PUSHER_BIN names a release binary to use; otherwise it is built). The Python peers go into a private
 # venv, .venv-peers/; the Go contenders (Benchmarks/go-peers) are built offline into .build-go/ from Debian's
 # golang-go and golang-github-aws-aws-sdk-go-v2-dev (installed with apt-get when missing and run as root). One that
-# cannot be installed or built gets a row saying so. A full run takes about 20 minutes on 2 cores, --quick about 5.
+# cannot be installed or built gets a row saying so. A full run takes about 20 minutes on 2 quiet cores, --quick a
+# few (both far longer on a busy machine: the pinned contenders get little of their CPU).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
