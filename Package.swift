@@ -35,7 +35,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
-        // Exponential backoff with full jitter and the seeded generator it draws from: the one retry rule.
+        // The rules written once: exponential backoff with full jitter, the seeded generator it draws from, and a
+        // Duration in seconds or nanoseconds.
         .target(name: "Backoff", swiftSettings: swiftSettings),
         // SigV4: canonical request, string to sign, signing-key cache. Pure value types, no I/O.
         .target(
@@ -150,6 +151,7 @@ let package = Package(
         .executableTarget(
             name: "kinesis-pusher",
             dependencies: [
+                "Backoff",
                 "LineInput",
                 "KinesisAPI",
                 "KinesisAggregation",

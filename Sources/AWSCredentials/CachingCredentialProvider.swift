@@ -1,3 +1,4 @@
+import Backoff
 import AWSSigning
 import Foundation
 import Logging
@@ -39,8 +40,8 @@ public final class CachingCredentialProvider: CredentialProvider {
         self.base = base
         self.state = Mutex(
             CredentialCacheStateMachine(
-                refreshWindow: refreshWindow.seconds,
-                expiryMargin: expiryMargin.seconds,
+                refreshWindow: refreshWindow.inSeconds,
+                expiryMargin: expiryMargin.inSeconds,
                 jitterSeed: jitterSeed
             )
         )
@@ -106,12 +107,5 @@ public final class CachingCredentialProvider: CredentialProvider {
         let (waiters, outcome) = state.withLock { $0.refreshFinished(result, now: now()) }
         for waiter in waiters { waiter.resume(with: outcome) }
         return try outcome.get()
-    }
-}
-
-extension Duration {
-    var seconds: TimeInterval {
-        let (seconds, attoseconds) = components
-        return TimeInterval(seconds) + TimeInterval(attoseconds) / 1e18
     }
 }

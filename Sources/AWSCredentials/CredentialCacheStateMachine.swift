@@ -75,7 +75,7 @@ struct CredentialCacheStateMachine {
         case .failure:
             consecutiveFailures += 1
             // Between half the ceiling and the ceiling: spread out, yet never sooner than half.
-            let ceiling = Self.refreshBackoff.ceiling(afterAttempt: consecutiveFailures).seconds
+            let ceiling = Self.refreshBackoff.ceiling(afterAttempt: consecutiveFailures).inSeconds
             retryNotBefore = now.addingTimeInterval(Double.random(in: ceiling / 2...ceiling, using: &jitter))
             // Callers that waited still get the old identity while it is valid: a transient failure is not fatal.
             if let identity, !isExpired(identity, now: now) {

@@ -20,7 +20,7 @@ package struct ExponentialBackoff: Sendable {
     /// A uniformly random wait in `0 … ceiling(afterAttempt: attempt)`, drawn from `generator`.
     package func delay(afterAttempt attempt: Int, using generator: inout some RandomNumberGenerator) -> Duration {
         let ceiling = ceiling(afterAttempt: attempt)
-        let nanoseconds = ceiling.components.seconds * 1_000_000_000 + ceiling.components.attoseconds / 1_000_000_000
+        let nanoseconds = ceiling.inNanoseconds
         guard nanoseconds > 0 else { return .zero }
         return .nanoseconds(Int64.random(in: 0...nanoseconds, using: &generator))
     }

@@ -1,3 +1,4 @@
+import Backoff
 import AWSCredentials
 import AsyncHTTPClient
 import CoreMetrics
@@ -140,9 +141,7 @@ extension Runner: Service {
                         let answer = await self.send(batch, client: data, stream: stream)
                         if let metrics {
                             let delay = ContinuousClock.now - started
-                            metrics.pushDelay.recordNanoseconds(
-                                delay.components.seconds * 1_000_000_000 + delay.components.attoseconds / 1_000_000_000
-                            )
+                            metrics.pushDelay.recordNanoseconds(delay.inNanoseconds)
                         }
                         self.deliver(self.state.withLock { $0.complete(batch, with: answer, now: .now) })
                         self.wake()

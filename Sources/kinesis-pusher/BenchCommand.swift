@@ -1,3 +1,4 @@
+import Backoff
 import ArgumentParser
 import Foundation
 import KinesisAPI
@@ -99,7 +100,7 @@ func medianNanoseconds(seconds: Double, _ body: () -> Int) -> Double {
         let start = clock.now
         for _ in 0..<10 { sink &+= body() }
         let elapsed = clock.now - start
-        samples.append(Double(elapsed.components.attoseconds) / 1e9 / 10 + Double(elapsed.components.seconds) * 1e9 / 10)
+        samples.append(Double(elapsed.inNanoseconds) / 10)
     }
     if sink == 42 { print("") }  // keeps the work observable
     samples.sort()

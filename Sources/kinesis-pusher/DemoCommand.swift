@@ -1,3 +1,4 @@
+import Backoff
 import AWSCredentials
 import AWSSigning
 import ArgumentParser
@@ -132,7 +133,7 @@ struct DemoCommand: AsyncParsableCommand {
         }
         let elapsed = ContinuousClock.now - start
         if terminal { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = elapsed.inSeconds
 
         say("reading every record back…")
         let client = KinesisClient(
@@ -144,7 +145,7 @@ struct DemoCommand: AsyncParsableCommand {
         try await client.shutdown()
         try await server.stop()
 
-        let latencies = results.compactMap { $0?.latency }.map { Double($0.components.seconds) * 1000 + Double($0.components.attoseconds) / 1e15 }.sorted()
+        let latencies = results.compactMap { $0?.latency }.map { $0.inSeconds * 1000 }.sorted()
         func percentile(_ p: Double) -> Double {
             latencies.isEmpty ? 0 : (latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] * 10).rounded() / 10
         }

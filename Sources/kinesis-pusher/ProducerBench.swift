@@ -1,3 +1,4 @@
+import Backoff
 import AWSCredentials
 import AWSSigning
 import ArgumentParser
@@ -179,7 +180,7 @@ struct ProducerBench: AsyncParsableCommand {
             await runner.shutdown()
             try await group.waitForAll()
         }
-        let seconds = (ContinuousClock.now - start).seconds
+        let seconds = (ContinuousClock.now - start).inSeconds
         let processCPU = ProcessUsage.cpuSeconds() - cpuBefore
         let sinkAfter = sinkCPU()
         return Measurement(

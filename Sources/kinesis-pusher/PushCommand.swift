@@ -1,3 +1,4 @@
+import Backoff
 import ArgumentParser
 import Foundation
 import KinesisAPI
@@ -181,7 +182,7 @@ struct PushCommand: AsyncParsableCommand {
         let stats = runner.stats
         let read = input.counts
         let elapsed = ContinuousClock.now - start
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = elapsed.inSeconds
         let failed = stats.failed + read.inputErrors + (read.records - read.inputErrors - stats.sent)
         let summary = PushReport(
             sent: read.records,
@@ -371,7 +372,7 @@ struct ProgressService: Service {
             let now = ContinuousClock.now
             let stats = runner.stats
             let interval = now - lastTime
-            let seconds = Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18
+            let seconds = interval.inSeconds
             let rate = seconds > 0 ? Double(stats.delivered - lastDelivered) / seconds : 0
             lastDelivered = stats.delivered
             lastTime = now

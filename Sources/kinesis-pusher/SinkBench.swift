@@ -1,3 +1,4 @@
+import Backoff
 import ArgumentParser
 import AsyncHTTPClient
 import Foundation
@@ -58,7 +59,7 @@ struct SinkBench: AsyncParsableCommand {
             guard answer.status == 200 else { throw ValidationError("KinesisLocal answered \(answer.status)") }
             accepted += records
         }
-        let inProcess = Double(accepted) / (clock.now - start).seconds
+        let inProcess = Double(accepted) / (clock.now - start).inSeconds
 
         // Over loopback HTTP, with `connections` requests in flight.
         let before = server.stats().streams["bench"]?.accepted ?? 0
@@ -90,7 +91,7 @@ struct SinkBench: AsyncParsableCommand {
             }
             try await group.waitForAll()
         }
-        let elapsed = (clock.now - start).seconds
+        let elapsed = (clock.now - start).inSeconds
         try await client.shutdown()
         let overHTTP = Double((server.stats().streams["bench"]?.accepted ?? 0) - before) / elapsed
         try await server.stop()
@@ -111,11 +112,5 @@ struct SinkBench: AsyncParsableCommand {
             print(String(format: "  in process (backend only): %12.0f records/s", report.inProcessRecordsPerSecond))
             print(String(format: "  loopback HTTP, %2d conns:   %12.0f records/s (%.2f of in-process)", connections, report.httpRecordsPerSecond, report.httpToInProcessRatio))
         }
-    }
-}
-
-extension Duration {
-    var seconds: Double {
-        Double(components.seconds) + Double(components.attoseconds) / 1e18
     }
 }

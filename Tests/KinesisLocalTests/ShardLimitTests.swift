@@ -39,7 +39,7 @@ struct ShardLimitTests {
             }
             let elapsed = clock.now - start
             if elapsed >= .seconds(duration) {
-                measurement.elapsed = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+                measurement.elapsed = elapsed.inSeconds
                 return measurement
             }
         }

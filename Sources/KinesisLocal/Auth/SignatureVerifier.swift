@@ -1,3 +1,4 @@
+import Backoff
 import AWSSigning
 import Foundation
 import NIOCore
@@ -14,8 +15,7 @@ struct SignatureVerifier: Sendable {
 
     init(_ authentication: KinesisLocal.Configuration.Authentication) {
         keys = Dictionary(authentication.strictKeys.map { ($0.accessKeyID, $0) }, uniquingKeysWith: { _, last in last })
-        let (seconds, attoseconds) = authentication.allowedClockSkew.components
-        allowedClockSkew = TimeInterval(seconds) + TimeInterval(attoseconds) / 1e18
+        allowedClockSkew = authentication.allowedClockSkew.inSeconds
     }
 
     var isStrict: Bool { !keys.isEmpty }

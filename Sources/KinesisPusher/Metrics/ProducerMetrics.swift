@@ -1,3 +1,4 @@
+import Backoff
 import CoreMetrics
 import Metrics
 import Synchronization
@@ -102,7 +103,7 @@ final class ProducerMetrics: Sendable {
     private let pendingLatencies = Mutex<[Int64]>([])
 
     func queueLatencies(_ latencies: some Sequence<Duration>) {
-        let nanoseconds = latencies.map { $0.components.seconds * 1_000_000_000 + $0.components.attoseconds / 1_000_000_000 }
+        let nanoseconds = latencies.map(\.inNanoseconds)
         guard !nanoseconds.isEmpty else { return }
         pendingLatencies.withLock { $0.append(contentsOf: nanoseconds) }
     }
@@ -191,7 +192,7 @@ final class ProducerMetrics: Sendable {
         inFlight.record(reading.stats.inFlight)
         bufferedRecords.record(reading.stats.buffered)
         bufferedBytes.record(reading.bufferedBytes)
-        oldestAge.record(reading.oldestAge.map { Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18 } ?? 0)
+        oldestAge.record(reading.oldestAge.map(\.inSeconds) ?? 0)
         if let perSecond = reading.recordsPerSecond { rateLimit.record(perSecond) }
         if let shards = reading.openShards { openShards.record(shards) }
         concurrency.record(reading.concurrencyLimit)

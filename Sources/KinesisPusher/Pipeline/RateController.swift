@@ -1,3 +1,5 @@
+import Backoff
+
 /// The adaptive part of one shard's budget: a factor (0 < f ≤ 1) of the configured rate, fed with what Kinesis
 /// answered for that shard, that backs off when throttles come from the shard's capacity and keeps the rate when
 /// they are random.
@@ -216,6 +218,6 @@ struct RateController: Sendable {
     }
 
     static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        duration.inSeconds
     }
 }
