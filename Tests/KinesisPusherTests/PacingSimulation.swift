@@ -126,7 +126,7 @@ struct PacingSimulation {
                     answer = .failure(fault)
                 } else {
                     let body = PutRecordsBody.encode(Runner.kinesisRecords(of: batch), stream: .name("s"))
-                    let reply = try backend.putRecords(body, now: RateController.seconds(now - start))
+                    let reply = try backend.putRecords(body, now: (now - start).inSeconds)
                     answer = .success(try PutRecordsResult.decode(answer: reply, recordCount: batch.kinesisRecordCount))
                 }
                 producer.inFlight.append((now + latency, batch, answer))
@@ -181,7 +181,7 @@ struct PacingSimulation {
         let delivered = producers.map(\.machine.stats.delivered)
         try run(for: duration)
         return Window(
-            seconds: RateController.seconds(duration),
+            seconds: duration.inSeconds,
             accepted: serverAccepted - accepted,
             throttled: serverThrottled - throttled,
             delivered: producers.indices.map { producers[$0].machine.stats.delivered - (delivered.indices.contains($0) ? delivered[$0] : 0) }

@@ -11,25 +11,42 @@ extension ProducerStateMachine {
     /// on it at once); longer makes fewer, larger calls.
     static let pacedCallInterval = 0.1
 
+    /// What looking for the next batch found.
+    enum BatchPick {
+        case taken(Batch)
+        /// None is due before this instant (`nil`: no lane holds a record, or every call slot is taken); nothing
+        /// was taken, so the instant still holds.
+        case notDue(until: ContinuousClock.Instant?)
+        /// One was due but the lanes gave nothing (their records parked, say): the due time must be asked again.
+        case tookNothing
+    }
+
     /// Picks the next PutRecords batch if one is due (see ``batchDue(now:)``), taking from the lanes whose shard
     /// has budget; the others are not touched.
     mutating func nextBatch(now: ContinuousClock.Instant) -> (Batch?, Effects) {
+        let (pick, effects) = pickBatch(now: now)
+        guard case .taken(let batch) = pick else { return (nil, effects) }
+        return (batch, effects)
+    }
+
+    mutating func pickBatch(now: ContinuousClock.Instant) -> (BatchPick, Effects) {
         var effects = Effects()
         releaseDueRetries(now: now)
         expireFronts(now: now, into: &effects)
-        guard let due = batchDue(now: now), due <= now else { return (nil, effects) }
+        let due = batchDue(now: now)
+        guard let due, due <= now else { return (.notDue(until: due), effects) }
         let batch: Batch?
         if let aggregation = limits.aggregation, let map {
             batch = takeAggregated(aggregation, map: map, now: now)
         } else {
             batch = takeRaw(now: now)
         }
-        guard let batch else { return (nil, effects) }
+        guard let batch else { return (.tookNothing, effects) }
         laneRotation &+= 1
         inFlightRequests += 1
         stats.requests += 1
         admitWaiters(into: &effects)
-        return (batch, effects)
+        return (.taken(batch), effects)
     }
 
     /// When the next batch may go; `nil` while no lane holds a record or every call slot is taken (a record or an

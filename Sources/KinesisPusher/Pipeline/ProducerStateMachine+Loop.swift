@@ -36,22 +36,32 @@ extension ProducerStateMachine {
         }
         if let terminal { return (.stop(.streamUnusable(terminal)), Effects()) }
         if startRefreshIfDue(now: now) { return (.refreshShards, Effects()) }
-        let (batch, effects) = nextBatch(now: now)
-        if let batch { return (.send(batch), effects) }
+        let (pick, effects) = pickBatch(now: now)
+        let due: ContinuousClock.Instant?
+        switch pick {
+        case .taken(let batch): return (.send(batch), effects)
+        case .notDue(let until): due = until  // worked out just now: not again for the wake-up
+        case .tookNothing: due = batchDue(now: now)
+        }
         if isDraining, isIdle { return (.stop(.drained), effects) }
-        return (.wait(until: nextWake(now: now)), effects)
+        return (.wait(until: nextWake(now: now, batchDue: due)), effects)
     }
 
     /// The earliest of: the next batch's due time, the next retry, a lane front's expiry, the shard refresh and
     /// the shutdown deadline. Never `now` or earlier: a batch that was due but could not be taken (its records
     /// parked, say) is asked for again a millisecond later instead of at once.
     func nextWake(now: ContinuousClock.Instant) -> ContinuousClock.Instant? {
+        nextWake(now: now, batchDue: batchDue(now: now))
+    }
+
+    /// ``nextWake(now:)`` with the batch's due time already known.
+    private func nextWake(now: ContinuousClock.Instant, batchDue: ContinuousClock.Instant?) -> ContinuousClock.Instant? {
         var earliest: ContinuousClock.Instant?
         func consider(_ instant: ContinuousClock.Instant?) {
             guard let instant else { return }
             earliest = earliest.map { min($0, instant) } ?? instant
         }
-        consider(batchDue(now: now))
+        consider(batchDue)
         consider(retries.nextDue)
         consider(nextExpiry)
         consider(nextRefresh(now: now))

@@ -120,7 +120,7 @@ struct RateController: Sendable {
         windowStart = now
         windowAttempted = 0
         windowThrottled = 0
-        evaluate(attempted: count, throttled: throttledCount, rate: Double(count) / Self.seconds(elapsed), now: now)
+        evaluate(attempted: count, throttled: throttledCount, rate: Double(count) / elapsed.inSeconds, now: now)
     }
 
     private mutating func advance(to now: ContinuousClock.Instant) {
@@ -129,7 +129,7 @@ struct RateController: Sendable {
         updatedAt = now
         guard factor < 1 else { return }
         if case .probing(let probe) = phase, probe.holding { return }
-        factor = min(1, factor + Self.recoveryPerSecond * Self.seconds(elapsed))
+        factor = min(1, factor + Self.recoveryPerSecond * elapsed.inSeconds)
     }
 
     private mutating func evaluate(attempted count: Int, throttled: Int, rate: Double, now: ContinuousClock.Instant) {
@@ -215,9 +215,5 @@ struct RateController: Sendable {
     private mutating func cut(_ share: Double) {
         let kept = min(Self.cutRange.upperBound, max(Self.cutRange.lowerBound, 1 - (share - noiseFloor)))
         factor = max(Self.minimumFactor, factor * kept)
-    }
-
-    static func seconds(_ duration: Duration) -> Double {
-        duration.inSeconds
     }
 }

@@ -1,3 +1,4 @@
+import Backoff
 import KinesisAPI
 
 /// Paces PutRecords to what the shards take: per-shard token buckets (records and bytes, half a second of burst) at
@@ -118,7 +119,7 @@ struct RateLimiter {
     func refill(_ budget: inout Budget, now: ContinuousClock.Instant) {
         let elapsed = now - budget.updatedAt
         guard elapsed > .zero else { return }
-        let seconds = RateController.seconds(elapsed)
+        let seconds = elapsed.inSeconds
         _ = budget.controller.factor(at: now)
         budget.records = min(recordCapacity(budget), budget.records + recordRate(budget) * seconds)
         budget.bytes = min(byteCapacity(budget), budget.bytes + byteRate(budget) * seconds)
