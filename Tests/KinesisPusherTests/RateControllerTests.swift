@@ -17,6 +17,8 @@ struct RateControllerTests {
         var rate = 1000.0
         var capacity = Double.infinity
         var noise = 0.0
+        /// Records per second other producers send to the shard; they take its tokens first.
+        var othersRate = 0.0
         var random = SplitMix64(seed: 7)
         var tokens = 1000.0
         var due = 0.0
@@ -36,7 +38,7 @@ struct RateControllerTests {
                 due += rate * factor * 0.025
                 let count = Int(due)
                 due -= Double(count)
-                if capacity.isFinite { tokens = min(capacity, tokens + capacity * 0.025) }
+                if capacity.isFinite { tokens = max(0, min(capacity, tokens + capacity * 0.025) - othersRate * 0.025) }
                 var refused = 0
                 for _ in 0..<count {
                     if noise > 0, Double(random.next() >> 11) / Double(1 << 53) < noise {
@@ -121,19 +123,57 @@ struct RateControllerTests {
         #expect(shard.meanFactor < 0.8)  // it did back off
     }
 
-    @Test("recovery: without excess throttles the factor grows back a tenth of the full rate per second")
-    func recovery() {
+    @Test("recovery near a capacity a probe found is slow (a fiftieth of the full rate per second), then fast once well past it")
+    func recovery() throws {
         var shard = Shard()
         shard.capacity = 300
         shard.tokens = 0
         shard.run(for: .seconds(3))
         let cut = shard.controller.factor
         #expect(cut < 0.5)
+        let ceiling = try #require(shard.controller.ceiling)
+        #expect((0.2...0.4).contains(ceiling))
         shard.capacity = .infinity
         shard.run(for: .seconds(2))
-        #expect(abs(shard.controller.factor - min(1, cut + 0.2)) < 0.05)
-        shard.run(for: .seconds(8))
+        #expect(abs(shard.controller.factor - (cut + 2 * RateController.nearCeilingRecoveryPerSecond)) < 0.02)
+        shard.run(for: .seconds(20))
         #expect(shard.controller.factor == 1)
+        #expect(shard.controller.ceiling == nil)
+    }
+
+    @Test("a shard shared with seven others: cutting this producer's rate hardly moves the throttled share, yet it is capacity, not noise")
+    func sharedShard() {
+        // The others take 875 of the shard's 1000 records/s first, in every step; this producer's fair share is 125.
+        var shard = Shard(capacity: 1000, othersRate: 875)
+        shard.tokens = 0
+        shard.run(for: .seconds(10))
+        shard.mark()
+        shard.run(for: .seconds(20))
+        let acceptedRate = Double(shard.accepted) / 20
+        print("shared shard (others 875/s of 1000/s): accepted \(acceptedRate)/s, \(shard.throttledShare * 100) % throttled, mean factor \(shard.meanFactor), floor \(shard.controller.noiseFloor)")
+        #expect(shard.controller.noiseFloor == 0)
+        #expect(shard.meanFactor < 0.3)
+        #expect(shard.throttledShare < 0.2)
+    }
+
+    @Test("answers' spread: binomial counts pass as random; all-or-nothing and identical counts do not")
+    func dispersion() {
+        var random = SplitMix64(seed: 5)
+        var binomial = RateController.Dispersion()
+        var bursts = RateController.Dispersion()
+        var even = RateController.Dispersion()
+        for answer in 0..<40 {
+            binomial.add(attempted: 50, throttled: (0..<50).filter { _ in Double(random.next() >> 11) / Double(1 << 53) < 0.2 }.count)
+            bursts.add(attempted: 50, throttled: answer % 5 == 0 ? 50 : 0)
+            even.add(attempted: 50, throttled: 10)
+        }
+        #expect(binomial.isBinomial)
+        #expect(!bursts.isBinomial)
+        #expect(!even.isBinomial)
+        var little = RateController.Dispersion()
+        little.add(attempted: 50, throttled: 50)
+        little.add(attempted: 50, throttled: 0)
+        #expect(little.isBinomial)  // too little known to say otherwise
     }
 
     @Test("a floor learned from noise falls when the noise stops, so a later overload is met at once")

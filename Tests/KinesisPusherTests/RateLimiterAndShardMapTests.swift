@@ -103,7 +103,11 @@ struct RateLimiterTests {
         #expect(Self.takeAll(&slower, shard: "s1", now: Self.t0) == 250)
         var tiny = RateLimiter(percent: 1)  // 10 records/s; even at the adaptive floor one record fits the bucket
         tiny.use(try Self.twoShards(), now: Self.t0)
-        for i in 1...40 { tiny.observe(shard: "s0", attempted: 20, throttled: 20, now: Self.t0 + .milliseconds(250 * i)) }
+        for i in 1...40 {
+            let now = Self.t0 + .milliseconds(250 * i)
+            _ = Self.takeAll(&tiny, shard: "s0", now: now)  // a budget in use, all of it refused
+            tiny.observe(shard: "s0", attempted: 20, throttled: 20, now: now)
+        }
         #expect(tiny.factor(shard: "s0") < 0.1)
         #expect(Self.take1(&tiny, shard: "s0", size: 1, now: Self.t0 + .seconds(11)))
     }
@@ -154,6 +158,27 @@ struct RateLimiterTests {
         var off = RateLimiter(percent: nil)
         off.observe(shard: "s0", attempted: 100, throttled: 100, now: answered)
         #expect(Self.take1(&off, shard: "s0", size: 1, now: answered))
+    }
+
+    @Test("a cut rate grows back only while its budget is used: a shard that gets few records keeps its cut")
+    func noGrowthWhileUnused() throws {
+        var limiter = RateLimiter(percent: 100)
+        limiter.use(try Self.twoShards(), now: Self.t0)
+        var now = Self.t0 + .milliseconds(250)
+        limiter.observe(shard: "s0", attempted: 100, throttled: 50, now: now)
+        #expect(limiter.factor(shard: "s0") == 0.5)
+        // One record per 100 ms against 500/s: the bucket stays full, the rate proves nothing and must not grow.
+        for _ in 0..<20 {
+            now += .milliseconds(100)
+            #expect(Self.take1(&limiter, shard: "s0", size: 1, now: now))
+        }
+        #expect(limiter.factor(shard: "s0") == 0.5)
+        // Taking all the bucket holds every 10 ms: used, so it grows a tenth of the full rate per second.
+        for _ in 0..<100 {
+            now += .milliseconds(10)
+            _ = Self.takeAll(&limiter, shard: "s0", now: now)
+        }
+        #expect(abs(limiter.factor(shard: "s0") - 0.6) < 0.01)
     }
 
     @Test(

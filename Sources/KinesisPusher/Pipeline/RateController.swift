@@ -16,9 +16,13 @@ import Backoff
 ///   that window's (deep enough that capacity throttles would have mostly stopped), then holds the rate until it
 ///   has seen enough records. If the excess share did not even halve, the throttles do not depend on the rate:
 ///   once two such probes within 30 s agree, the share they saw becomes the floor, and after each the factor goes
-///   back to where the episode began. Otherwise the throttles were capacity: the factor goes to 90 % of the rate
-///   the shard accepted in the window that started the probe (its share of the capacity), or stays lower.
-/// - Below the threshold the factor grows back by a tenth of the full rate per second (not while probing), and
+///   back to where the episode began. Throttles count as random only if their counts spread across answers as
+///   chance would (``Dispersion``): a shard shared with other producers throttles in bursts, or evenly, and a
+///   floor learned from that would hide their load. Otherwise the throttles were capacity: the factor goes to
+///   90 % of the rate the shard accepted in the window that started the probe (its share of the capacity), or
+///   stays lower, and that rate is remembered as the shard's ``ceiling``.
+/// - Below the threshold the factor grows back by a tenth of the full rate per second (a fiftieth near a known
+///   ceiling; not while probing, and not while the budget goes unused, which proves nothing about the shard), and
 ///   the floor follows the shares seen; it drops at once to what a window shows when that is clearly below it.
 ///
 /// Chosen by simulation against KinesisLocal's token buckets (see `PacingSimulationTests`): it keeps the full
@@ -32,6 +36,13 @@ struct RateController: Sendable {
     static let tolerance = 0.01
     /// The factor regained per second without excess throttles, and the lowest it goes.
     static let recoveryPerSecond = 0.1
+    /// The factor regained per second near a capacity a probe found (``ceiling``): slow, so producers sharing a
+    /// shard creep up on its limit together instead of overshooting it, and additive, so they converge on equal
+    /// shares.
+    static let nearCeilingRecoveryPerSecond = 0.02
+    /// The ceiling is forgotten once the factor grows this far past it without a capacity episode (the others
+    /// sharing the shard left, or its limit rose).
+    static let ceilingHeadroom = 1.5
     static let minimumFactor = 0.05
     /// The least and most a cut keeps of the factor.
     static let cutRange = 0.5...0.8
@@ -65,7 +76,10 @@ struct RateController: Sendable {
     private var windowStart: ContinuousClock.Instant
     private var windowAttempted = 0
     private var windowThrottled = 0
+    private var windowDispersion = Dispersion()
     private var phase = Phase.steady
+    /// The factor at which a probe last found the shard's capacity (this producer's share of it), if any.
+    private(set) var ceiling: Double?
     /// The share a first probe called random, waiting for a second to agree.
     private var candidate: (share: Double, at: ContinuousClock.Instant)?
     /// The starting factor of the last episode that ended undecided.
@@ -76,6 +90,47 @@ struct RateController: Sendable {
         /// One window above the threshold cut the factor; the next decides whether to probe.
         case started(startFactor: Double)
         case probing(Probe)
+    }
+
+    /// How the throttled share varies between answers. Random throttles strike each record alone, so an answer's
+    /// throttled count is binomial around the mean share; capacity throttles strike whole stretches of records
+    /// (every record that came while the shard's bucket was empty), so answers are mostly all-through or mostly
+    /// throttled. That spread tells the two apart where the mean does not: when this producer's own rate is a small
+    /// part of a shared shard's load, cutting it hardly moves the throttled share, as with random throttles.
+    struct Dispersion {
+        var answers = 0
+        var attempted = 0
+        var throttled = 0
+        /// Σ throttled² / attempted over the answers.
+        var squares = 0.0
+
+        mutating func add(attempted: Int, throttled: Int) {
+            guard attempted > 0 else { return }
+            answers += 1
+            self.attempted += attempted
+            self.throttled += throttled
+            squares += Double(throttled * throttled) / Double(attempted)
+        }
+
+        mutating func add(_ other: Dispersion) {
+            answers += other.answers
+            attempted += other.attempted
+            throttled += other.throttled
+            squares += other.squares
+        }
+
+        /// Whether the answers vary as binomial counts would: Pearson's χ² per degree of freedom within three
+        /// standard errors of 1 (plus a margin above for uneven records). Too even is not binomial either: a
+        /// producer a little over a steadily refilling bucket sees the same share in every answer. True while too
+        /// little is known.
+        var isBinomial: Bool {
+            guard answers > 2, throttled > 0, throttled < attempted else { return true }
+            let share = Double(throttled) / Double(attempted)
+            let degrees = Double(answers - 1)
+            let chiSquare = (squares - share * Double(throttled)) / (share * (1 - share))
+            let spread = 3 * (2 / degrees).squareRoot()
+            return (1 - spread..<1.5 + spread).contains(chiSquare / degrees)
+        }
     }
 
     private struct Probe {
@@ -92,6 +147,7 @@ struct RateController: Sendable {
         var deadline: ContinuousClock.Instant
         var attempted = 0
         var throttled = 0
+        var dispersion = Dispersion()
         /// No recovery while set.
         var holding = false
     }
@@ -101,9 +157,11 @@ struct RateController: Sendable {
         windowStart = now
     }
 
-    /// The factor at `now`, grown back since the last call unless a probe holds it.
-    mutating func factor(at now: ContinuousClock.Instant) -> Double {
-        advance(to: now)
+    /// The factor at `now`, grown back since the last call unless a probe holds it or, with `growing` false, the
+    /// rate was not used up meanwhile (a factor that grows while few records come would let a burst through far
+    /// above the shard's share when they do).
+    mutating func factor(at now: ContinuousClock.Instant, growing: Bool = true) -> Double {
+        advance(to: now, growing: growing)
         return factor
     }
 
@@ -113,26 +171,31 @@ struct RateController: Sendable {
         advance(to: now)
         windowAttempted += attempted
         windowThrottled += throttled
+        windowDispersion.add(attempted: attempted, throttled: throttled)
         let elapsed = now - windowStart
         guard elapsed >= Self.window, windowAttempted >= Self.windowRecords else { return }
         let count = windowAttempted
         let throttledCount = windowThrottled
+        let dispersion = windowDispersion
         windowStart = now
         windowAttempted = 0
         windowThrottled = 0
-        evaluate(attempted: count, throttled: throttledCount, rate: Double(count) / elapsed.inSeconds, now: now)
+        windowDispersion = Dispersion()
+        evaluate(attempted: count, throttled: throttledCount, dispersion: dispersion, rate: Double(count) / elapsed.inSeconds, now: now)
     }
 
-    private mutating func advance(to now: ContinuousClock.Instant) {
+    private mutating func advance(to now: ContinuousClock.Instant, growing: Bool = true) {
         let elapsed = now - updatedAt
         guard elapsed > .zero else { return }
         updatedAt = now
-        guard factor < 1 else { return }
+        guard factor < 1, growing else { return }
         if case .probing(let probe) = phase, probe.holding { return }
-        factor = min(1, factor + Self.recoveryPerSecond * elapsed.inSeconds)
+        let perSecond = ceiling == nil ? Self.recoveryPerSecond : Self.nearCeilingRecoveryPerSecond
+        factor = min(1, factor + perSecond * elapsed.inSeconds)
+        if let ceiling, factor > Self.ceilingHeadroom * ceiling { self.ceiling = nil }
     }
 
-    private mutating func evaluate(attempted count: Int, throttled: Int, rate: Double, now: ContinuousClock.Instant) {
+    private mutating func evaluate(attempted count: Int, throttled: Int, dispersion: Dispersion, rate: Double, now: ContinuousClock.Instant) {
         let n = Double(count)
         let share = Double(throttled) / n
         let z = Self.significance
@@ -189,6 +252,7 @@ struct RateController: Sendable {
             probe.holding = true
             probe.attempted += count
             probe.throttled += throttled
+            probe.dispersion.add(dispersion)
             guard Double(probe.attempted) >= probe.needed else {
                 phase = .probing(probe)
                 return
@@ -196,9 +260,10 @@ struct RateController: Sendable {
             phase = .steady
             recentEpisode = nil
             let probed = Double(probe.throttled) / Double(probe.attempted)
-            guard probed - noiseFloor >= Self.keptShare * probe.excess else {
+            guard probed - noiseFloor >= Self.keptShare * probe.excess, probe.dispersion.isBinomial else {
                 // Capacity: resume just below what the shard accepted.
                 factor = max(factor, min(probe.startFactor, Self.belowCapacity * probe.acceptedFactor))
+                ceiling = probe.acceptedFactor
                 return
             }
             // Random: the share hardly fell with the rate.

@@ -120,7 +120,10 @@ struct RateLimiter {
         let elapsed = now - budget.updatedAt
         guard elapsed > .zero else { return }
         let seconds = elapsed.inSeconds
-        _ = budget.controller.factor(at: now)
+        // Buckets more than half full were not what held records back (too few came for this shard): the rate
+        // went unused, proves nothing about the shard, and must not grow.
+        let isUsed = budget.records < recordCapacity(budget) / 2 || budget.bytes < byteCapacity(budget) / 2
+        _ = budget.controller.factor(at: now, growing: isUsed)
         budget.records = min(recordCapacity(budget), budget.records + recordRate(budget) * seconds)
         budget.bytes = min(byteCapacity(budget), budget.bytes + byteRate(budget) * seconds)
         budget.updatedAt = now
