@@ -44,7 +44,7 @@ struct PacingSimulationTests {
         print("simulated 4 producers, 4 shards, seconds 5-15: \(windowAccepted) stored (limit 40,000), \(share * 100) % throttled (\(simulation.throttledShare * 100) % from the start), shares \(shares)")
         #expect(windowAccepted >= 4000 * 10 * 90 / 100)
         #expect(windowAccepted <= 4000 * 10 + 4000)
-        #expect(share < 0.10)  // issue 13's bound; 0.5 % with the old limiter's 25 ms calls, ~6 % now (see the README)
+        #expect(share < 0.10)  // issue 13's bound; 0.5 % with the old limiter's 25 ms calls, ~2.6 % now (see the README)
         #expect(shares.allSatisfy { $0 > 0.15 })  // nobody starves
     }
 
@@ -73,14 +73,17 @@ struct PacingSimulationTests {
     /// The seed of every simulated run here (jitter and faults).
     static let seed: UInt64 = 2
 
-    @Test("the fault matrix across seeds: ≥ 2,400 records/s in every run (known: some seeds collapse to ~1,100)", arguments: [1, 3, 4] as [UInt64])
+    @Test(
+        "the fault matrix across seeds: ≥ 2,400 records/s (known: seeds 6 and 7 reach 2,388 and 2,010), never below 1,800",
+        arguments: [1, 3, 4, 5, 6, 7, 8] as [UInt64]
+    )
     func faultMatrixAcrossSeeds(seed: UInt64) throws {
         var simulation = try PacingSimulation(shards: 4, limits: .off, faults: Self.faultMatrix(seed: seed), seed: seed) { $0.isAsync = true }
         let window = try simulation.window(for: .seconds(10))
         Self.report("fault matrix, no limit, async, seed \(seed), 10 s", window)
         #expect(simulation.failed == 0)
-        #expect(window.recordsPerSecond >= 1000)  // never the old limiter's collapse (~380/s)
-        withKnownIssue("the rate controller can read random throttles as capacity after two unlucky probes", isIntermittent: true) {
+        #expect(window.recordsPerSecond >= 1800)  // never the old limiter's collapse (~380/s), nor seed 1's 1,079 before
+        withKnownIssue("an unlucky probe can still read random throttles as capacity", isIntermittent: true) {
             #expect(window.recordsPerSecond >= 2400)
         }
     }
@@ -154,7 +157,7 @@ struct PacingSimulationTests {
         #expect(shared.throttledShare < 0.05 + 0.10)
     }
 
-    @Test("the limit drops mid-run (a second producer joins): both back off to their share within seconds")
+    @Test("the limit drops mid-run (a second producer joins): both back off at once, and are at their share 7 s on")
     func producerJoins() throws {
         var simulation = try PacingSimulation(shards: 4)
         let alone = try simulation.window(for: .seconds(5))
@@ -167,6 +170,9 @@ struct PacingSimulationTests {
         #expect(alone.throttledShare < 0.01)
         #expect(window.recordsPerSecond >= 4000 * 0.85)
         #expect(window.throttledShare < 0.10)
-        #expect(window.shares.allSatisfy { $0 > 0.3 })
+        // The joiner's opening burst takes the incumbent's share; equal additive growth evens them out within seconds.
+        let later = try simulation.window(for: .seconds(5))
+        Self.report("two producers, seconds 7-12 after the join", later, limit: 4000)
+        #expect(later.shares.allSatisfy { $0 > 0.3 })
     }
 }

@@ -103,13 +103,14 @@ struct RateLimiterTests {
         #expect(Self.takeAll(&slower, shard: "s1", now: Self.t0) == 250)
         var tiny = RateLimiter(percent: 1)  // 10 records/s; even at the adaptive floor one record fits the bucket
         tiny.use(try Self.twoShards(), now: Self.t0)
-        for i in 1...40 {
-            let now = Self.t0 + .milliseconds(250 * i)
+        var now = Self.t0
+        for _ in 1...40 where tiny.factor(shard: "s0") > RateController.minimumFactor {
+            now += .milliseconds(250)
             _ = Self.takeAll(&tiny, shard: "s0", now: now)  // a budget in use, all of it refused
             tiny.observe(shard: "s0", attempted: 20, throttled: 20, now: now)
         }
-        #expect(tiny.factor(shard: "s0") < 0.1)
-        #expect(Self.take1(&tiny, shard: "s0", size: 1, now: Self.t0 + .seconds(11)))
+        #expect(tiny.factor(shard: "s0") == RateController.minimumFactor)
+        #expect(Self.take1(&tiny, shard: "s0", size: 1, now: now + .seconds(3)))
     }
 
     @Test("bytes: 1 MiB/s per shard; a record larger than the whole bucket passes on a full bucket")
@@ -152,8 +153,13 @@ struct RateLimiterTests {
         #expect(Self.takeAll(&limiter, shard: "s0", now: answered) == 250)  // the bucket shrank with the rate
         limiter.observe(shard: "s1", attempted: 100, throttled: 0, now: answered)
         #expect(limiter.factor(shard: "s1") == 1)
-        _ = limiter.take(shard: "s0", bytes: 1, now: answered + .seconds(1))
-        #expect(abs(limiter.factor(shard: "s0") - 0.6) < 1e-9)  // a tenth of the full rate per second
+        // The next window, clear, ends the episode; from then on the rate grows a tenth of the full rate per second.
+        let cleared = answered + .milliseconds(250)
+        limiter.observe(shard: "s0", attempted: 100, throttled: 0, now: cleared)
+        #expect(limiter.factor(shard: "s0") == 0.5)
+        _ = Self.takeAll(&limiter, shard: "s0", now: cleared)  // in use
+        _ = limiter.take(shard: "s0", bytes: 1, now: cleared + .seconds(1))
+        #expect(abs(limiter.factor(shard: "s0") - 0.6) < 1e-9)
         // Disabled limiters ignore throttles.
         var off = RateLimiter(percent: nil)
         off.observe(shard: "s0", attempted: 100, throttled: 100, now: answered)
@@ -166,6 +172,8 @@ struct RateLimiterTests {
         limiter.use(try Self.twoShards(), now: Self.t0)
         var now = Self.t0 + .milliseconds(250)
         limiter.observe(shard: "s0", attempted: 100, throttled: 50, now: now)
+        now += .milliseconds(250)
+        limiter.observe(shard: "s0", attempted: 100, throttled: 0, now: now)  // the episode ends
         #expect(limiter.factor(shard: "s0") == 0.5)
         // One record per 100 ms against 500/s: the bucket stays full, the rate proves nothing and must not grow.
         for _ in 0..<20 {

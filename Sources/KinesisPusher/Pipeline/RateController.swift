@@ -22,7 +22,7 @@ import Backoff
 ///   90 % of the rate the shard accepted in the window that started the probe (its share of the capacity), or
 ///   stays lower, and that rate is remembered as the shard's ``ceiling``.
 /// - Below the threshold the factor grows back by a tenth of the full rate per second (a fiftieth near a known
-///   ceiling; not while probing, and not while the budget goes unused, which proves nothing about the shard), and
+///   ceiling; not during an episode, nor while the budget goes unused, which proves nothing about the shard), and
 ///   the floor follows the shares seen; it drops at once to what a window shows when that is clearly below it.
 ///
 /// Chosen by simulation against KinesisLocal's token buckets (see `PacingSimulationTests`): it keeps the full
@@ -148,8 +148,6 @@ struct RateController: Sendable {
         var attempted = 0
         var throttled = 0
         var dispersion = Dispersion()
-        /// No recovery while set.
-        var holding = false
     }
 
     init(now: ContinuousClock.Instant) {
@@ -189,7 +187,9 @@ struct RateController: Sendable {
         guard elapsed > .zero else { return }
         updatedAt = now
         guard factor < 1, growing else { return }
-        if case .probing(let probe) = phase, probe.holding { return }
+        // Not during an episode: growth between windows would undo a descent's cuts at low rates (a tenth per second
+        // against a fifth of a small factor per window), and the probe would never get down.
+        guard case .steady = phase else { return }
         let perSecond = ceiling == nil ? Self.recoveryPerSecond : Self.nearCeilingRecoveryPerSecond
         factor = min(1, factor + perSecond * elapsed.inSeconds)
         if let ceiling, factor > Self.ceilingHeadroom * ceiling { self.ceiling = nil }
@@ -214,7 +214,7 @@ struct RateController: Sendable {
                 phase = .started(startFactor: start)
                 cut(share)
             } else if noiseFloor > 0 {
-                noiseFloor = min(Self.maximumFloor, noiseFloor + n / (n + Self.floorWeight) * (share - noiseFloor))
+                noiseFloor = min(Self.maximumFloor, noiseFloor + n / (n + Self.floorWeight) * min(0, share - noiseFloor))
             }
         case .started(let startFactor):
             guard above else {
@@ -245,11 +245,11 @@ struct RateController: Sendable {
                 return
             }
             guard rate <= probe.depth * probe.rate || factor <= Self.minimumFactor else {
-                if above { cut(share) } else { probe.holding = true }
+                // On down to the depth even if the throttles stopped: only there does their share say which they were.
+                cut(max(share, noiseFloor + 1 - Self.cutRange.upperBound))
                 phase = .probing(probe)
                 return
             }
-            probe.holding = true
             probe.attempted += count
             probe.throttled += throttled
             probe.dispersion.add(dispersion)
@@ -266,7 +266,8 @@ struct RateController: Sendable {
                 ceiling = probe.acceptedFactor
                 return
             }
-            // Random: the share hardly fell with the rate.
+            // Random: the share hardly fell with the rate (and a ceiling found before was likely noise too).
+            ceiling = nil
             if let candidate, now - candidate.at < Self.confirmation {
                 noiseFloor = min(Self.maximumFloor, max(noiseFloor, min(probed, candidate.share)))
                 self.candidate = nil
