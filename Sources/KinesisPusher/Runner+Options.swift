@@ -12,14 +12,14 @@ extension Runner {
     public func withIntervals(shardRefresh: Duration, flush: Duration) -> Runner {
         updating {
             $0.shardRefreshInterval = shardRefresh
-            $0.flushInterval = flush
+            $0.batching.flushInterval = flush
         }
     }
 
     /// Keep up to `maxConcurrentPuts` PutRecords calls in flight instead of one at a time.
     @discardableResult
     public func withAsync() -> Runner {
-        updating { $0.isAsync = true }
+        updating { $0.concurrency.isAsync = true }
     }
 
     /// Log a line of counters (sent, delivered, failed, recovered, retries, throttled, in flight, buffered)
@@ -27,40 +27,40 @@ extension Runner {
     @discardableResult
     public func withDebug(interval: Duration = .seconds(5)) -> Runner {
         updating {
-            $0.isDebug = true
-            $0.debugInterval = interval
+            $0.diagnostics.isDebug = true
+            $0.diagnostics.debugInterval = interval
         }
     }
 
     /// How long a record may take, retries included; `nil` never expires records.
     @discardableResult
     public func withRecordTTL(_ ttl: Duration?) -> Runner {
-        updating { $0.recordTTL = ttl }
+        updating { $0.retry.recordTTL = ttl }
     }
 
     /// PutRecords attempts per record; `nil` retries until the TTL.
     @discardableResult
     public func withMaxAttempts(_ attempts: Int?) -> Runner {
-        updating { $0.maxAttempts = attempts.map { max(1, $0) } }
+        updating { $0.retry.maxAttempts = attempts.map { max(1, $0) } }
     }
 
     /// Bytes (data plus keys) per PutRecords call: 5 MiB by default, up to 10 MiB on AWS today.
     @discardableResult
     public func withMaxRequestBytes(_ bytes: Int) -> Runner {
-        updating { $0.maxRequestBytes = max(1024, bytes) }
+        updating { $0.batching.maxRequestBytes = max(1024, bytes) }
     }
 
     /// Share of each shard's write limits to aim for, in percent (100 by default); `nil` turns the client-side
     /// limit off.
     @discardableResult
     public func withRateLimit(percent: Double?) -> Runner {
-        updating { $0.rateLimitPercent = percent.map { max(1, $0) } }
+        updating { $0.pacing.rateLimitPercent = percent.map { max(1, $0) } }
     }
 
     /// An optional cap on buffered bytes, beside the record count.
     @discardableResult
     public func withMaxBufferedBytes(_ bytes: Int?) -> Runner {
-        updating { $0.maxBufferedBytes = bytes }
+        updating { $0.buffer.maxBytes = bytes }
     }
 
     /// Called with every record given to `send` that fails for good. Runs on the runner's task: keep it short.
@@ -86,8 +86,7 @@ extension Runner {
     @discardableResult
     public func withMetricsFactory(_ factory: any MetricsFactory, perShard: Bool = false) -> Runner {
         updating {
-            $0.metricsFactory = factory
-            $0.metricsPerShard = perShard
+            $0.metrics = .init(factory: factory, perShard: perShard)
         }
     }
 

@@ -36,7 +36,7 @@ extension Runner: Service {
         let ownedHTTPClient = configuration.httpClient == nil
             ? HTTPClient(
                 eventLoopGroupProvider: .singleton,
-                configuration: KinesisClient.httpConfiguration(.init(maxConnections: configuration.maxConcurrentPuts + 2))
+                configuration: KinesisClient.httpConfiguration(.init(maxConnections: configuration.concurrency.maxConcurrentPuts + 2))
             )
             : nil
         let data = KinesisClient(
@@ -55,7 +55,7 @@ extension Runner: Service {
             "runner started",
             metadata: [
                 "kinesis.stream": "\(stream)", "kinesis.endpoint": "\(clientConfiguration.endpoint)",
-                "kinesis.mode": "\(configuration.isAsync ? "async" : "sync")",
+                "kinesis.mode": "\(configuration.concurrency.isAsync ? "async" : "sync")",
             ]
         )
         var failure: (any Error)?
@@ -104,7 +104,7 @@ extension Runner: Service {
         stream: StreamIdentifier,
         logger: Logger
     ) async throws {
-        var nextDebug = ContinuousClock.now + configuration.debugInterval
+        var nextDebug = ContinuousClock.now + configuration.diagnostics.debugInterval
         let metrics = settings.withLock { $0.metrics }
         var nextPublish = ContinuousClock.now
         var throttling = ThrottleEpisode()
@@ -116,8 +116,8 @@ extension Runner: Service {
             var wakeups = wakeStream.makeAsyncIterator()
             loop: while true {
                 let now = ContinuousClock.now
-                if configuration.isDebug, now >= nextDebug {
-                    nextDebug = now + configuration.debugInterval
+                if configuration.diagnostics.isDebug, now >= nextDebug {
+                    nextDebug = now + configuration.diagnostics.debugInterval
                     logDebugLine(logger)
                 }
                 if now >= nextPublish {
@@ -159,7 +159,7 @@ extension Runner: Service {
                     break loop
                 case .wait(let until):
                     var wakeAt = until
-                    for instant in [metrics != nil ? nextPublish : nil, configuration.isDebug ? nextDebug : nil, throttling.quietEnd] {
+                    for instant in [metrics != nil ? nextPublish : nil, configuration.diagnostics.isDebug ? nextDebug : nil, throttling.quietEnd] {
                         if let instant { wakeAt = wakeAt.map { min($0, instant) } ?? instant }
                     }
                     sleepers.removeAll { $0 <= now }

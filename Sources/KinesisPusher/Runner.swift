@@ -56,14 +56,14 @@ public final class Runner: Sendable {
     /// A runner with the seed's two numbers: `bufferSize` records may wait, `maxConcurrentPuts` calls may be in
     /// flight in async mode.
     public convenience init(bufferSize: Int = 1000, maxConcurrentPuts: Int = 10) {
-        self.init(configuration: RunnerConfiguration(bufferSize: bufferSize, maxConcurrentPuts: maxConcurrentPuts))
+        self.init(configuration: RunnerConfiguration(buffer: .init(size: bufferSize), concurrency: .init(maxConcurrentPuts: maxConcurrentPuts)))
     }
 
     /// A runner with a full configuration.
     public init(configuration: RunnerConfiguration) {
         settings = Mutex(Settings(configuration: configuration))
         let limits = ProducerStateMachine.Limits(configuration)
-        state = StateLock(ProducerStateMachine(limits: limits, rateLimitPercent: configuration.rateLimitPercent, jitterSeed: configuration.jitterSeed))
+        state = StateLock(ProducerStateMachine(limits: limits, rateLimitPercent: configuration.pacing.rateLimitPercent, jitterSeed: configuration.retry.jitterSeed))
         maxRequestBytes = Atomic(limits.maxRequestBytes)
         (wakeStream, wakeContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
@@ -91,7 +91,7 @@ public final class Runner: Sendable {
             let configuration = settings.configuration
             let limits = ProducerStateMachine.Limits(configuration)
             state.withLock { state in
-                state = ProducerStateMachine(limits: limits, rateLimitPercent: configuration.rateLimitPercent, jitterSeed: configuration.jitterSeed)
+                state = ProducerStateMachine(limits: limits, rateLimitPercent: configuration.pacing.rateLimitPercent, jitterSeed: configuration.retry.jitterSeed)
             }
             maxRequestBytes.store(limits.maxRequestBytes, ordering: .relaxed)
             return nil
@@ -118,7 +118,7 @@ public final class Runner: Sendable {
                 throw ProducerError(.notRunning, message: "configure(_:) must come before run()")
             }
             let configuration = settings.configuration
-            clientConfiguration.retry.jitterSeed = configuration.jitterSeed
+            clientConfiguration.retry.jitterSeed = configuration.retry.jitterSeed
             let httpClient = configuration.httpClient ?? .shared
             let credentials = settings.explicitCredentialProvider
                 ?? DefaultCredentialChain.make(profile: aws.profile, httpClient: httpClient, logger: configuration.logger)
@@ -139,13 +139,13 @@ public final class Runner: Sendable {
 
     /// ``configure(_:)``, and metrics on: the seed's push delay and records counter (success, failed, recovered),
     /// plus latency, throughput, retries, throttles, buffer and rate-limit gauges, reported to
-    /// ``RunnerConfiguration/metricsFactory`` (or `MetricsSystem.factory`).
+    /// ``RunnerConfiguration/Metrics/factory`` (or `MetricsSystem.factory`).
     public func configureWithMetrics(_ aws: AWSConfig) throws {
         try configure(aws)
         settings.withLock { settings in
             settings.metrics = ProducerMetrics(
                 stream: aws.streamName,
-                factory: settings.configuration.metricsFactory ?? MetricsSystem.factory
+                factory: settings.configuration.metrics.factory ?? MetricsSystem.factory
             )
         }
     }

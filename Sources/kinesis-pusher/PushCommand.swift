@@ -111,21 +111,21 @@ struct PushCommand: AsyncParsableCommand {
     func run() async throws {
         var logger = aws.makeLogger()
         if debug { logger.logLevel = min(logger.logLevel, .info) }
-        var configuration = RunnerConfiguration(bufferSize: bufferSize ?? (aggregate ? 20_000 : 1000), maxConcurrentPuts: maxConcurrentPuts)
-        if aggregate { configuration.aggregation = .init(maxSize: aggregateMaxSize, maxCount: aggregateMaxCount ?? .max) }
-        if ordered { configuration.ordering = .perPartitionKey }
-        configuration.isAsync = async
-        configuration.isDebug = debug
-        configuration.flushInterval = flushInterval.duration
-        configuration.shardRefreshInterval = shardRefreshInterval.duration
-        configuration.recordTTL = recordTtl.duration
-        configuration.maxAttempts = maxAttempts
-        configuration.maxRequestBytes = maxRequestBytes
-        configuration.rateLimitPercent = noRateLimit ? nil : rateLimitPercent
-        configuration.shutdownTimeout = shutdownTimeout.duration
-        configuration.logger = logger
         let metrics = metricsOptions.isEnabled ? PrometheusMetrics() : nil
-        configuration.metricsFactory = metrics?.factory
+        let configuration = RunnerConfiguration(
+            buffer: .init(size: bufferSize ?? (aggregate ? 20_000 : 1000)),
+            batching: .init(maxRequestBytes: maxRequestBytes, flushInterval: flushInterval.duration),
+            concurrency: .init(isAsync: async, maxConcurrentPuts: maxConcurrentPuts),
+            retry: .init(maxAttempts: maxAttempts, recordTTL: recordTtl.duration),
+            pacing: .init(rateLimitPercent: noRateLimit ? nil : rateLimitPercent),
+            metrics: .init(factory: metrics?.factory),
+            diagnostics: .init(isDebug: debug),
+            shardRefreshInterval: shardRefreshInterval.duration,
+            shutdownTimeout: shutdownTimeout.duration,
+            logger: logger,
+            aggregation: aggregate ? .init(maxSize: aggregateMaxSize, maxCount: aggregateMaxCount ?? .max) : nil,
+            ordering: ordered ? .perPartitionKey : .none
+        )
         let runner = Runner(configuration: configuration)
         let start = ContinuousClock.now
 

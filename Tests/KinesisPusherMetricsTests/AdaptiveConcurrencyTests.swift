@@ -48,12 +48,12 @@ struct AdaptiveConcurrencyTests {
         try await withServer(local(shards: 4, faults: .init(addedLatencyMilliseconds: 100))) { server in
             let metrics = TestMetrics()
             let runner = try makeRunner(server, factory: metrics) {
-                $0.isAsync = true
-                $0.rateLimitPercent = nil
-                $0.maxConcurrentPuts = 8
-                $0.maxRecordsPerRequest = 10
+                $0.concurrency.isAsync = true
+                $0.pacing.rateLimitPercent = nil
+                $0.concurrency.maxConcurrentPuts = 8
+                $0.batching.maxRecordsPerRequest = 10
                 // One attempt per record: each failing put below is exactly one failed call.
-                $0.maxAttempts = 1
+                $0.retry.maxAttempts = 1
             }
             func limit() throws -> Double? {
                 try metrics.expectGauge("kinesis_pusher_concurrency_limit", [("stream", "s")]).lastValue

@@ -18,7 +18,7 @@ struct RunnerExpositionTests {
             let metrics = PrometheusMetrics()
             let endpoint = MetricsEndpoint(metrics: metrics, access: .basic(user: "prom", password: "pw"))
             let metricsServer = try await MetricsServer.start(endpoint: endpoint, port: 0)
-            let runner = try makeRunner(server, factory: metrics.factory) { unpaced(&$0); $0.isAsync = true }
+            let runner = try makeRunner(server, factory: metrics.factory) { unpaced(&$0); $0.concurrency.isAsync = true }
             let count = 2000
             let scrapes = try await withHTTPClient { client in
                 let (scrapes, run) = try await withRunning(runner) { () -> (mid: Exposition, all: [Exposition]) in
@@ -127,7 +127,7 @@ struct RunnerExpositionTests {
             let failures = Counted()
             let runner = try makeRunner(server, factory: metrics.factory) {
                 unpaced(&$0)
-                $0.maxAttempts = maxAttempts
+                $0.retry.maxAttempts = maxAttempts
                 $0.failureHandler = { _ in failures.add() }
             }
             let count = 800
@@ -165,8 +165,8 @@ struct RunnerExpositionTests {
             let metrics = PrometheusMetrics()
             let runner = try makeRunner(server, factory: metrics.factory) {
                 unpaced(&$0)
-                $0.rateLimitPercent = 100
-                $0.isAsync = true
+                $0.pacing.rateLimitPercent = 100
+                $0.concurrency.isAsync = true
             }
             let count = 600
             let (mid, run) = try await withRunning(runner) { () -> Exposition in

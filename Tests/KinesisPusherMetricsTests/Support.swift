@@ -14,9 +14,9 @@ import TestSupport
 /// The metrics tests' runner settings: quicker retries than `makeRunner`'s, and no client-side pacing (their
 /// servers have no limits).
 func unpaced(_ configuration: inout RunnerConfiguration) {
-    configuration.retryBaseDelay = .milliseconds(5)
-    configuration.retryMaxDelay = .milliseconds(50)
-    configuration.rateLimitPercent = nil
+    configuration.retry.baseDelay = .milliseconds(5)
+    configuration.retry.maxDelay = .milliseconds(50)
+    configuration.pacing.rateLimitPercent = nil
 }
 
 // MARK: - The Prometheus text exposition, parsed

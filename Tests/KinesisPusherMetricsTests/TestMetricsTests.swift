@@ -55,9 +55,9 @@ struct TestMetricsTests {
             let metrics = TestMetrics()
             let runner = try makeRunner(server, factory: metrics) { configuration in
                 unpaced(&configuration)
-                configuration.bufferSize = 5000
+                configuration.buffer.size = 5000
                 // Calls wait for 2500 records (half the buffer) rather than a 100 ms flush, however slow the machine.
-                configuration.flushInterval = .milliseconds(500)
+                configuration.batching.flushInterval = .milliseconds(500)
                 configuration.aggregation = .init(maxSize: 4096)
             }
             let count = 3000
@@ -84,8 +84,8 @@ struct TestMetricsTests {
     func plainConfigure() async throws {
         try await withServer(local(shards: 2)) { server in
             let metrics = TestMetrics()
-            var configuration = RunnerConfiguration(bufferSize: 100, maxConcurrentPuts: 2)
-            configuration.metricsFactory = metrics
+            var configuration = RunnerConfiguration(buffer: .init(size: 100), concurrency: .init(maxConcurrentPuts: 2))
+            configuration.metrics.factory = metrics
             let runner = try makeRunner(server, factory: nil) { $0 = configuration }
             let (_, run) = try await withRunning(runner) {
                 for i in 0..<100 { try await runner.send(Record(text: "\(i)", partitionKey: "k\(i)")) }

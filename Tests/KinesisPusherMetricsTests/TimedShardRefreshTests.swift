@@ -20,11 +20,11 @@ struct TimedShardRefreshTests {
             try await withServer(local(shards: 2)) { control in
                 let metrics = TestMetrics()
                 let runner = try makeRunner(server, factory: metrics) {
-                    $0.rateLimitPercent = 100
+                    $0.pacing.rateLimitPercent = 100
                     $0.shardRefreshInterval = .milliseconds(200)
                 }
                 // The same runner with the default interval: one listing at start, none after.
-                let slow = try makeRunner(control, factory: TestMetrics()) { $0.rateLimitPercent = 100 }
+                let slow = try makeRunner(control, factory: TestMetrics()) { $0.pacing.rateLimitPercent = 100 }
                 let (_, slowRun) = try await withRunning(slow) {
                     let (_, run) = try await withRunning(runner) {
                         try await until { try Self.gauge(metrics, "kinesis_pusher_open_shards") == 2 }

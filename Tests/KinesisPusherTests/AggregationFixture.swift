@@ -47,7 +47,7 @@ enum Fixture {
         aggregation: RunnerConfiguration.Aggregation? = .init(),
         _ change: (inout RunnerConfiguration) -> Void = { _ in }
     ) -> ProducerStateMachine {
-        var configuration = RunnerConfiguration(bufferSize: 10_000, maxConcurrentPuts: 10)
+        var configuration = RunnerConfiguration(buffer: .init(size: 10_000), concurrency: .init(maxConcurrentPuts: 10))
         configuration.aggregation = aggregation
         change(&configuration)
         var machine = ProducerStateMachine(limits: .init(configuration), rateLimitPercent: rateLimitPercent)

@@ -94,10 +94,10 @@ struct AggregationIntegrationTests {
     /// Aggregating, as fast as the server answers.
     static func aggregating(_ configuration: inout RunnerConfiguration) {
         configuration.aggregation = .init()
-        configuration.rateLimitPercent = nil
-        configuration.isAsync = true
-        configuration.bufferSize = 4000
-        configuration.flushInterval = .milliseconds(10)
+        configuration.pacing.rateLimitPercent = nil
+        configuration.concurrency.isAsync = true
+        configuration.buffer.size = 4000
+        configuration.batching.flushInterval = .milliseconds(10)
     }
 
     /// `count` records with distinct payloads (`prefix-i|…`), 700 partition keys, every 11th routed by an
@@ -157,7 +157,7 @@ struct AggregationIntegrationTests {
                 // Each phase's 2,000 records fill one batch (half the buffer) before it goes, however slowly the
                 // puts arrive on a loaded machine: a first small batch could refresh the map before the rest is
                 // packed, leaving no aggregate packed by the stale map.
-                $0.flushInterval = .seconds(5)
+                $0.batching.flushInterval = .seconds(5)
             }
             #expect(try await runner.checkShards() == 4)
             let records = Self.sample(2000, prefix: "before") + Self.sample(2000, prefix: "after")
@@ -199,13 +199,13 @@ struct AggregationIntegrationTests {
             let runner = try makeRunner(server) {
                 $0.ordering = .perPartitionKey
                 $0.aggregation = aggregated ? .init(maxCount: 8) : nil  // many small aggregates: many to throttle
-                $0.isAsync = true
-                $0.maxConcurrentPuts = 4
-                $0.rateLimitPercent = nil
-                $0.bufferSize = 2000
-                $0.flushInterval = .milliseconds(5)
-                $0.retryBaseDelay = .milliseconds(5)
-                $0.retryMaxDelay = .milliseconds(40)
+                $0.concurrency.isAsync = true
+                $0.concurrency.maxConcurrentPuts = 4
+                $0.pacing.rateLimitPercent = nil
+                $0.buffer.size = 2000
+                $0.batching.flushInterval = .milliseconds(5)
+                $0.retry.baseDelay = .milliseconds(5)
+                $0.retry.maxDelay = .milliseconds(40)
                 $0.failureHandler = log.handler
             }
             #expect(try await runner.checkShards() == 4)

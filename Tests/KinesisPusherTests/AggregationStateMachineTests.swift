@@ -50,8 +50,8 @@ struct AggregationStateMachineTests {
     func requestLimits() throws {
         let map = try Fixture.evenMap(4)
         var m = Fixture.machine(map: map, aggregation: .init(maxSize: 1_000)) {
-            $0.maxRecordsPerRequest = 6
-            $0.maxRequestBytes = 4_500
+            $0.batching.maxRecordsPerRequest = 6
+            $0.batching.maxRequestBytes = 4_500
         }
         var ids: Set<UInt64> = []
         for i in 0..<1200 { ids.insert(m.offerRouted(Record(data: Self.data(i, count: 30), partitionKey: "k\(i)"))) }
@@ -104,9 +104,9 @@ struct AggregationStateMachineTests {
         let map = try Fixture.evenMap(Int.random(in: 1...5, using: &generator))
         let maxSize = Int.random(in: 200...3_000, using: &generator)
         var m = Fixture.machine(map: map, aggregation: .init(maxSize: maxSize, maxCount: Int.random(in: 2...50, using: &generator))) {
-            $0.maxRequestBytes = 64 << 10
-            $0.isAsync = true
-            $0.maxConcurrentPuts = 1000
+            $0.batching.maxRequestBytes = 64 << 10
+            $0.concurrency.isAsync = true
+            $0.concurrency.maxConcurrentPuts = 1000
         }
         var ids: Set<UInt64> = []
         for i in 0..<2000 {
@@ -165,7 +165,7 @@ struct AggregationStateMachineTests {
     @Test("outcomes carry the aggregate's shard and sequence number and sub-sequence numbers 0…n−1 in member order")
     func subSequenceNumbers() throws {
         let map = try Fixture.evenMap(2)
-        var m = Fixture.machine(map: map, aggregation: .init(maxSize: 2_000)) { $0.metricsPerShard = true }
+        var m = Fixture.machine(map: map, aggregation: .init(maxSize: 2_000)) { $0.metrics.perShard = true }
         for i in 0..<300 { m.offerRouted(Record(data: Self.data(i, count: 25), partitionKey: "key-\(i)")) }
         let now = t0 + .milliseconds(100)
         let batch = try #require(m.nextBatch(now: now).0)
@@ -202,9 +202,9 @@ struct AggregationStateMachineTests {
     func throttledAggregate() throws {
         let map = try Fixture.evenMap(2)
         var m = Fixture.machine(map: map) {
-            $0.retryBaseDelay = .milliseconds(10)
-            $0.retryMaxDelay = .milliseconds(10)
-            $0.metricsPerShard = true
+            $0.retry.baseDelay = .milliseconds(10)
+            $0.retry.maxDelay = .milliseconds(10)
+            $0.metrics.perShard = true
         }
         for i in 0..<200 { m.offerRouted(Record(data: Self.data(i, count: 30), partitionKey: "key-\(i)")) }
         var now = t0 + .milliseconds(100)
@@ -257,7 +257,7 @@ struct AggregationStateMachineTests {
             let map = try Fixture.evenMap(2)
             machine = Fixture.machine(map: map, aggregation: .init(maxCount: maxCount)) {
                 $0.ordering = ordered ? .perPartitionKey : .none
-                $0.isAsync = true
+                $0.concurrency.isAsync = true
             }
             for key in Fixture.keys(60, routedTo: shardID(0), by: map, prefix: "zero-") { machine.offerRouted(Record(text: key, partitionKey: key)) }
             for key in Fixture.keys(5, routedTo: shardID(1), by: map, prefix: "one-") { machine.offerRouted(Record(text: key, partitionKey: key)) }
@@ -402,7 +402,7 @@ struct AggregationStateMachineTests {
         let map = try Fixture.evenMap(4)
         // 1 %: 10 records/s and 10 KiB/s per shard; a bucket holds 5 records and ~5 KiB.
         let keys = map.entries.map { Fixture.keys(1, routedTo: $0.shardID, by: map)[0] }
-        var m = Fixture.machine(map: map, rateLimitPercent: 1, aggregation: .init(maxSize: 1_000)) { $0.isAsync = true }
+        var m = Fixture.machine(map: map, rateLimitPercent: 1, aggregation: .init(maxSize: 1_000)) { $0.concurrency.isAsync = true }
         for i in 0..<6000 { m.offerRouted(Record(data: [UInt8(i % 256)], partitionKey: keys[i % 4])) }
         let now = t0 + .milliseconds(100)
         let batch = try #require(m.nextBatch(now: now).0)
@@ -418,7 +418,7 @@ struct AggregationStateMachineTests {
         #expect(try #require(m.nextBatch(now: now + .seconds(1)).0).kinesisRecordCount == 20)
 
         // Without aggregation the same budget carries 5 user records per shard.
-        var raw = Fixture.machine(map: map, rateLimitPercent: 1, aggregation: nil) { $0.isAsync = true }
+        var raw = Fixture.machine(map: map, rateLimitPercent: 1, aggregation: nil) { $0.concurrency.isAsync = true }
         for i in 0..<3600 { raw.offerRouted(Record(data: [UInt8(i % 256)], partitionKey: keys[i % 4])) }
         #expect(try #require(raw.nextBatch(now: now).0).records.count == 20)
     }

@@ -17,8 +17,8 @@ struct BatchIntakeTests {
     func deliversEverything() async throws {
         try await withServer(local(shards: 4)) { server in
             let runner = try makeRunner(server) {
-                $0.bufferSize = 700
-                $0.isAsync = true
+                $0.buffer.size = 700
+                $0.concurrency.isAsync = true
                 $0.ordering = .perPartitionKey
             }
             try await runner.checkShards()
@@ -44,7 +44,7 @@ struct BatchIntakeTests {
     @Test("a full buffer suspends the call after the records that fit; it returns once the rest are in")
     func backpressure() async throws {
         try await withServer(local(shards: 1)) { server in
-            let runner = try makeRunner(server) { $0.bufferSize = 3 }
+            let runner = try makeRunner(server) { $0.buffer.size = 3 }
             // Not running yet: nothing drains the buffer.
             let batch = Task { try await runner.send(contentsOf: Self.records(5)) }
             try await until { runner.state.withLock { $0.waitingCount } == 1 }
@@ -104,7 +104,7 @@ struct BatchIntakeTests {
     @Test("cancelled while waiting for room: the records that fit stay accepted, the waiting one is withdrawn")
     func cancelledWhileWaiting() async throws {
         try await withServer(local(shards: 1)) { server in
-            let runner = try makeRunner(server) { $0.bufferSize = 2 }
+            let runner = try makeRunner(server) { $0.buffer.size = 2 }
             let batch = Task { try await runner.send(contentsOf: Self.records(4)) }
             try await until { runner.state.withLock { $0.waitingCount } == 1 }
             batch.cancel()

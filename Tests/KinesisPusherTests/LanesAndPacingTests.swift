@@ -119,8 +119,8 @@ struct LanesAndPacingTests {
     static func paced(records: Int, bufferSize: Int = 10_000, percent: Double = 100) throws -> (ProducerStateMachine, ShardMap) {
         let map = try Fixture.evenMap(4)
         var m = Fixture.machine(map: map, rateLimitPercent: percent, aggregation: nil) {
-            $0.bufferSize = bufferSize
-            $0.isAsync = true
+            $0.buffer.size = bufferSize
+            $0.concurrency.isAsync = true
         }
         let keys = map.entries.map { Fixture.keys(records / 4, routedTo: $0.shardID, by: map) }
         for i in 0..<records { m.offerRouted(Record(text: "record-\(i)", partitionKey: keys[i % 4][i / 4])) }
@@ -171,7 +171,7 @@ struct LanesAndPacingTests {
     @Test("a lane without budget is left alone while the others are taken")
     func exhaustedLaneUntouched() throws {
         let map = try Fixture.evenMap(4)
-        var m = Fixture.machine(map: map, rateLimitPercent: 100, aggregation: nil) { $0.isAsync = true }
+        var m = Fixture.machine(map: map, rateLimitPercent: 100, aggregation: nil) { $0.concurrency.isAsync = true }
         let hot = Fixture.keys(2_000, routedTo: map.entries[0].shardID, by: map)
         for key in hot { m.offerRouted(Record(text: "hot", partitionKey: key)) }
         let first = try #require(m.nextBatch(now: Self.t0).0)
@@ -193,8 +193,8 @@ struct LanesAndPacingTests {
     func nextWake() throws {
         let map = try Fixture.evenMap(2)
         var m = Fixture.machine(map: map, rateLimitPercent: 100, aggregation: nil) {
-            $0.recordTTL = .seconds(3)
-            $0.flushInterval = .milliseconds(100)
+            $0.retry.recordTTL = .seconds(3)
+            $0.batching.flushInterval = .milliseconds(100)
             $0.shardRefreshInterval = .seconds(30)
         }
         // Nothing buffered: only the refresh, 30 s after the map.
@@ -217,8 +217,8 @@ struct LanesAndPacingTests {
     func expiryWakes() throws {
         let map = try Fixture.evenMap(1)
         var m = Fixture.machine(map: map, rateLimitPercent: 1, aggregation: nil) {  // 10 records/s: 5 in the burst
-            $0.recordTTL = .seconds(2)
-            $0.isAsync = true
+            $0.retry.recordTTL = .seconds(2)
+            $0.concurrency.isAsync = true
         }
         for i in 0..<100 { m.offerRouted(Record(text: "\(i)", partitionKey: "k\(i)")) }
         let (batches, _) = Self.drive(&m, until: Self.t0 + .milliseconds(2_500))
@@ -233,7 +233,7 @@ struct LanesAndPacingTests {
         let map = try Fixture.evenMap(2)
         var m = Fixture.machine(map: map, rateLimitPercent: 100, aggregation: aggregated ? .init() : nil) {
             $0.ordering = .perPartitionKey
-            $0.isAsync = true
+            $0.concurrency.isAsync = true
         }
         let hashes = map.entries.map { String($0.start + 1) }
         for i in 0..<40 {

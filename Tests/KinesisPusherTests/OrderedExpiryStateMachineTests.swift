@@ -21,8 +21,8 @@ struct OrderedExpiryStateMachineTests {
     ) throws -> ProducerStateMachine {
         Fixture.machine(map: try Fixture.evenMap(1), aggregation: aggregation) {
             $0.ordering = .perPartitionKey
-            $0.isAsync = true
-            $0.maxConcurrentPuts = 2
+            $0.concurrency.isAsync = true
+            $0.concurrency.maxConcurrentPuts = 2
             change(&$0)
         }
     }
@@ -50,9 +50,9 @@ struct OrderedExpiryStateMachineTests {
     func expiredHeadKeepsOrder() throws {
         let t0 = Fixture.t0
         var m = try Self.machine(aggregation: .init()) {
-            $0.recordTTL = .seconds(1)
-            $0.retryBaseDelay = .milliseconds(100)
-            $0.retryMaxDelay = .milliseconds(100)
+            $0.retry.recordTTL = .seconds(1)
+            $0.retry.baseDelay = .milliseconds(100)
+            $0.retry.maxDelay = .milliseconds(100)
         }
         m.offerRouted(Self.record("k", 0), now: t0)
         let first = try #require(m.nextBatch(now: t0 + .milliseconds(100)).0)
@@ -116,8 +116,8 @@ struct OrderedExpiryStateMachineTests {
     func retryBeforeWaitingHeads() throws {
         let t0 = Fixture.t0
         var m = try Self.machine(aggregation: .init(maxCount: 5)) {
-            $0.retryBaseDelay = .milliseconds(100)
-            $0.retryMaxDelay = .milliseconds(100)
+            $0.retry.baseDelay = .milliseconds(100)
+            $0.retry.maxDelay = .milliseconds(100)
         }
         m.offerRouted(Self.record("k", 0), now: t0)
         let first = try #require(m.nextBatch(now: t0 + .milliseconds(100)).0)

@@ -59,8 +59,8 @@ struct OrderedHeadFailureTests {
     ) throws -> Runner {
         try makeRunner(server) {
             $0.ordering = .perPartitionKey
-            $0.isAsync = true
-            $0.rateLimitPercent = nil
+            $0.concurrency.isAsync = true
+            $0.pacing.rateLimitPercent = nil
             $0.failureHandler = outcomes.handler
             change(&$0)
         }
@@ -76,10 +76,10 @@ struct OrderedHeadFailureTests {
             let outcomes = Outcomes()
             let runner = try Self.orderedRunner(server, outcomes) {
                 switch ending {
-                case .ttl: $0.recordTTL = .seconds(3)
+                case .ttl: $0.retry.recordTTL = .seconds(3)
                 case .attempts:
-                    $0.recordTTL = .seconds(30)
-                    $0.maxAttempts = 3
+                    $0.retry.recordTTL = .seconds(30)
+                    $0.retry.maxAttempts = 3
                 }
             }
             // Accepted before run() starts, so the followers are queued behind A-0 whatever the machine's speed.
@@ -126,7 +126,7 @@ struct OrderedHeadFailureTests {
         try await withServer(local(shards: 2, faults: .init(poisonRecords: ["A-0"]))) { server in
             let outcomes = Outcomes()
             let runner = try Self.orderedRunner(server, outcomes) {
-                $0.recordTTL = .seconds(30)
+                $0.retry.recordTTL = .seconds(30)
                 $0.shutdownTimeout = .seconds(1)
             }
             for i in 0..<10 { try runner.trySend(Self.record("A", i)) }
@@ -169,7 +169,7 @@ struct OrderedHeadFailureTests {
         try await withServer(local(shards: 2, faults: .init(poisonRecords: ["A-0", "C-0"]))) { server in
             let outcomes = Outcomes()
             let runner = try Self.orderedRunner(server, outcomes) {
-                $0.recordTTL = .seconds(30)
+                $0.retry.recordTTL = .seconds(30)
             }
             for key in ["A", "B", "C"] {
                 for i in 0..<10 { try runner.trySend(Self.record(key, i)) }
@@ -204,7 +204,7 @@ struct OrderedHeadFailureTests {
         try await withServer(local(shards: 2, faults: .init(recordInternalFailureRate: 0.1, seed: 3))) { server in
             let outcomes = Outcomes()
             let runner = try Self.orderedRunner(server, outcomes) {
-                $0.flushInterval = .milliseconds(10)
+                $0.batching.flushInterval = .milliseconds(10)
             }
             let keys = (0..<20).map { "key\($0)" }
             let perKey = 30

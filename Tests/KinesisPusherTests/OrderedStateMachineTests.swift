@@ -15,9 +15,9 @@ struct OrderedStateMachineTests {
     static func ordered(map: ShardMap?, aggregation: RunnerConfiguration.Aggregation? = nil) -> ProducerStateMachine {
         Fixture.machine(map: map, aggregation: aggregation) {
             $0.ordering = .perPartitionKey
-            $0.isAsync = true
-            $0.retryBaseDelay = .milliseconds(10)
-            $0.retryMaxDelay = .milliseconds(10)
+            $0.concurrency.isAsync = true
+            $0.retry.baseDelay = .milliseconds(10)
+            $0.retry.maxDelay = .milliseconds(10)
         }
     }
 
@@ -142,12 +142,12 @@ struct OrderedStateMachineTests {
         let map = try Fixture.evenMap(4)
         var m = Fixture.machine(map: map, aggregation: aggregated ? .init(maxSize: 600, maxCount: 7) : nil) {
             $0.ordering = .perPartitionKey
-            $0.isAsync = true
-            $0.maxConcurrentPuts = 4
-            $0.maxRecordsPerRequest = 12
-            $0.retryBaseDelay = .milliseconds(1)
-            $0.retryMaxDelay = .milliseconds(4)
-            $0.flushInterval = .milliseconds(1)
+            $0.concurrency.isAsync = true
+            $0.concurrency.maxConcurrentPuts = 4
+            $0.batching.maxRecordsPerRequest = 12
+            $0.retry.baseDelay = .milliseconds(1)
+            $0.retry.maxDelay = .milliseconds(4)
+            $0.batching.flushInterval = .milliseconds(1)
         }
         let keys = (0..<20).map { "key-\($0)" }
         let perKey = 15

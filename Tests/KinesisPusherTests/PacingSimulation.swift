@@ -55,12 +55,12 @@ struct PacingSimulation {
         _ configure: (inout RunnerConfiguration) -> Void = { _ in }
     ) throws {
         self.seed = seed
-        var configuration = RunnerConfiguration(bufferSize: 1000, maxConcurrentPuts: 4)
-        configuration.isAsync = true
+        var configuration = RunnerConfiguration(buffer: .init(size: 1000), concurrency: .init(maxConcurrentPuts: 4))
+        configuration.concurrency.isAsync = true
         configure(&configuration)
         self.configuration = configuration
         self.rateLimitPercent = rateLimitPercent
-        bufferSize = configuration.bufferSize
+        bufferSize = configuration.buffer.size
         now = start
         self.latency = latency
         self.faults = faults

@@ -78,7 +78,7 @@ struct PacingSimulationTests {
         arguments: [1, 3, 4, 5, 6, 7, 8] as [UInt64]
     )
     func faultMatrixAcrossSeeds(seed: UInt64) throws {
-        var simulation = try PacingSimulation(shards: 4, limits: .off, faults: Self.faultMatrix(seed: seed), seed: seed) { $0.isAsync = true }
+        var simulation = try PacingSimulation(shards: 4, limits: .off, faults: Self.faultMatrix(seed: seed), seed: seed) { $0.concurrency.isAsync = true }
         let window = try simulation.window(for: .seconds(10))
         Self.report("fault matrix, no limit, async, seed \(seed), 10 s", window)
         #expect(simulation.failed == 0)
@@ -101,7 +101,7 @@ struct PacingSimulationTests {
         arguments: [true, false]
     )
     func faultMatrixWithoutLimit(async: Bool) throws {
-        var simulation = try PacingSimulation(shards: 4, limits: .off, faults: Self.faultMatrix()) { $0.isAsync = async }
+        var simulation = try PacingSimulation(shards: 4, limits: .off, faults: Self.faultMatrix()) { $0.concurrency.isAsync = async }
         let window = try simulation.window(for: .seconds(10))
         Self.report("fault matrix, no limit, \(async ? "async" : "sync"), 10 s", window)
         #expect(window.recordsPerSecond >= 2400)

@@ -23,10 +23,10 @@ struct RunnerTests {
             let log = FailureLog()
             let runner = try makeRunner(server) {
                 $0.failureHandler = log.handler
-                $0.rateLimitPercent = nil  // the server has no limits; the injected throttles are random
-                $0.retryBaseDelay = .milliseconds(5)
-                $0.retryMaxDelay = .milliseconds(50)
-                $0.isAsync = true
+                $0.pacing.rateLimitPercent = nil  // the server has no limits; the injected throttles are random
+                $0.retry.baseDelay = .milliseconds(5)
+                $0.retry.maxDelay = .milliseconds(50)
+                $0.concurrency.isAsync = true
             }
             let sendCount = 3000
             let putCount = 200
@@ -74,9 +74,9 @@ struct RunnerTests {
     func droppedConnections() async throws {
         try await withServer(local(shards: 2, faults: .init(dropConnectionRate: 0.3, seed: 5))) { server in
             let runner = try makeRunner(server) {
-                $0.retryBaseDelay = .milliseconds(5)
-                $0.maxRecordsPerRequest = 50
-                $0.isAsync = true
+                $0.retry.baseDelay = .milliseconds(5)
+                $0.batching.maxRecordsPerRequest = 50
+                $0.concurrency.isAsync = true
             }
             let count = 500
             try await withRunning(runner) {
@@ -98,7 +98,7 @@ struct RunnerTests {
         try await withServer(configuration) { server in
             let log = FailureLog()
             let runner = try makeRunner(server) {
-                $0.maxRequestBytes = 64 << 10
+                $0.batching.maxRequestBytes = 64 << 10
                 $0.failureHandler = log.handler
             }
             let count = 200
@@ -115,7 +115,7 @@ struct RunnerTests {
     @Test("read back: every record once, data intact")
     func readBackNoDuplicates() async throws {
         try await withServer(local(shards: 3, faults: .init(recordInternalFailureRate: 0.3, seed: 11))) { server in
-            let runner = try makeRunner(server) { $0.retryBaseDelay = .milliseconds(5) }
+            let runner = try makeRunner(server) { $0.retry.baseDelay = .milliseconds(5) }
             let count = 1500
             try await withRunning(runner) {
                 for i in 0..<count { try await runner.send(Record(text: "payload-\(i)", partitionKey: "key-\(i)")) }
@@ -135,7 +135,7 @@ struct RunnerTests {
     func validation() async throws {
         let configuration = KinesisLocal.Configuration(streams: [.init(name: "s", shardCount: 2, maxRecordSizeInKiB: 2048)], shardLimits: .off)
         try await withServer(configuration) { server in
-            let runner = try makeRunner(server) { $0.maxRequestBytes = 3 << 20 }
+            let runner = try makeRunner(server) { $0.batching.maxRequestBytes = 3 << 20 }
             #expect(try await runner.checkShards() == 2)
             try await withRunning(runner) {
                 async let good1 = runner.put(Record(text: "ok", partitionKey: "a"))
@@ -168,7 +168,7 @@ struct RunnerTests {
                 _ = try await good1
             }.run.get()
             // A record larger than the request byte cap could never be sent: refused too, naming the cap.
-            let small = try makeRunner(server) { $0.maxRequestBytes = 2000 }
+            let small = try makeRunner(server) { $0.batching.maxRequestBytes = 2000 }
             let error = try #require(throws: ProducerError.self) { try small.trySend(Record(data: [UInt8](repeating: 0, count: 2000), partitionKey: "big")) }
             #expect(error.code == .invalidRecord)
             #expect(error.message.contains("2000"), "\(error.message)")
@@ -183,7 +183,7 @@ struct RunnerTests {
     @Test("backpressure: trySend never suspends and says false when full; send suspends, and cancelling it withdraws it")
     func backpressure() async throws {
         try await withServer(local(shards: 1)) { server in
-            let runner = try makeRunner(server) { $0.bufferSize = 3 }
+            let runner = try makeRunner(server) { $0.buffer.size = 3 }
             // Not running yet: nothing drains the buffer.
             for i in 0..<3 { #expect(try runner.trySend(Record(text: "\(i)", partitionKey: "k\(i)"))) }
             #expect(try runner.trySend(Record(text: "x", partitionKey: "x")) == false)
@@ -224,7 +224,7 @@ struct RunnerTests {
         try await withServer(local(shards: 1, faults: .init(requestInternalErrorRate: 1))) { server in
             let log = FailureLog()
             let runner = try makeRunner(server) {
-                $0.recordTTL = .seconds(1)
+                $0.retry.recordTTL = .seconds(1)
                 $0.failureHandler = log.handler
             }
             try await withRunning(runner) {
@@ -247,8 +247,8 @@ struct RunnerTests {
     func attemptsExhausted() async throws {
         try await withServer(local(shards: 2, faults: .init(recordInternalFailureRate: 1))) { server in
             let runner = try makeRunner(server) {
-                $0.maxAttempts = 3
-                $0.retryBaseDelay = .milliseconds(2)
+                $0.retry.maxAttempts = 3
+                $0.retry.baseDelay = .milliseconds(2)
             }
             try await withRunning(runner) {
                 let error = try await #require(throws: ProducerError.self) { _ = try await runner.put(Record(text: "p", partitionKey: "p")) }
@@ -266,10 +266,10 @@ struct RunnerTests {
         try await withServer(local(shards: 4, faults: .init(recordInternalFailureRate: 0.4, seed: 3))) { server in
             let log = FailureLog()
             let runner = try makeRunner(server) {
-                $0.maxAttempts = 2
-                $0.retryBaseDelay = .milliseconds(2)
+                $0.retry.maxAttempts = 2
+                $0.retry.baseDelay = .milliseconds(2)
                 $0.failureHandler = log.handler
-                $0.isAsync = true
+                $0.concurrency.isAsync = true
             }
             let count = 2000
             try await withRunning(runner) {
@@ -294,7 +294,7 @@ struct RunnerTests {
             let rotating = RotatingCredentialProvider()
             let runner = Runner(configuration: {
                 var configuration = RunnerConfiguration()
-                configuration.maxRecordsPerRequest = 20
+                configuration.batching.maxRecordsPerRequest = 20
                 return configuration
             }()).withCredentialProvider(rotating)
             try runner.configure(AWSConfig(region: "us-east-1", profile: nil, streamName: "s", endpoint: server.endpoint))
@@ -329,7 +329,7 @@ struct RunnerTests {
             let log = FailureLog()
             let runner = try makeRunner(server) {
                 $0.failureHandler = log.handler
-                $0.flushInterval = .milliseconds(50)
+                $0.batching.flushInterval = .milliseconds(50)
             }
             let task = Task { try await runner.run() }
             _ = try await runner.put(Record(text: "first", partitionKey: "first"))
@@ -381,10 +381,10 @@ struct RunnerTests {
     func inFlight(async: Bool) async throws {
         try await withServer(local(shards: 4, faults: .init(addedLatencyMilliseconds: 60))) { server in
             let runner = try makeRunner(server) {
-                $0.isAsync = async
-                $0.maxConcurrentPuts = 4
-                $0.maxRecordsPerRequest = 10
-                $0.rateLimitPercent = nil
+                $0.concurrency.isAsync = async
+                $0.concurrency.maxConcurrentPuts = 4
+                $0.batching.maxRecordsPerRequest = 10
+                $0.pacing.rateLimitPercent = nil
             }
             let count = 120
             let (peak, run) = try await withRunning(runner) {
@@ -408,7 +408,7 @@ struct RunnerTests {
     @Test("shutdown flushes everything buffered without waiting for the flush interval")
     func shutdownFlushes() async throws {
         try await withServer(local(shards: 2)) { server in
-            let runner = try makeRunner(server) { $0.flushInterval = .seconds(30) }
+            let runner = try makeRunner(server) { $0.batching.flushInterval = .seconds(30) }
             let task = Task { try await runner.run() }
             for i in 0..<700 { try await runner.send(Record(text: "\(i)", partitionKey: "k\(i)")) }
             let start = ContinuousClock.now
@@ -429,10 +429,10 @@ struct RunnerTests {
         try await withServer(local(shards: 2, faults: .init(addedLatencyMilliseconds: 20_000))) { server in
             let log = FailureLog()
             let runner = try makeRunner(server) {
-                $0.isAsync = async
+                $0.concurrency.isAsync = async
                 $0.shutdownTimeout = .milliseconds(300)
                 $0.failureHandler = log.handler
-                $0.maxRecordsPerRequest = 10
+                $0.batching.maxRecordsPerRequest = 10
             }
             let task = Task { try await runner.run() }
             for i in 0..<50 { try await runner.send(Record(text: "\(i)", partitionKey: "k\(i)")) }
@@ -512,7 +512,7 @@ struct RunnerTests {
     @Test("as a Service: graceful shutdown drains and run() returns")
     func serviceLifecycle() async throws {
         try await withServer(local(shards: 2)) { server in
-            let runner = try makeRunner(server) { $0.flushInterval = .seconds(30) }
+            let runner = try makeRunner(server) { $0.batching.flushInterval = .seconds(30) }
             try await testGracefulShutdown { trigger in
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { try await runner.run() }
@@ -532,7 +532,7 @@ struct RunnerTests {
         try await withServer(local(shards: 2)) { server in
             let runner = try makeRunner(server) {
                 $0.shardRefreshInterval = .seconds(60)  // only the wrong-shard answers trigger the refresh
-                $0.flushInterval = .milliseconds(20)
+                $0.batching.flushInterval = .milliseconds(20)
             }
             try await withRunning(runner) {
                 try await until { runner.state.withLock { $0.map?.count } == 2 }
@@ -558,7 +558,7 @@ struct RunnerTests {
     @Test("pacing alone (server limits off): the default rate stays near open shards × 1000 records/s")
     func pacing() async throws {
         try await withServer(local(shards: 2)) { server in
-            let runner = try makeRunner(server) { $0.isAsync = true }
+            let runner = try makeRunner(server) { $0.concurrency.isAsync = true }
             #expect(try await runner.checkShards() == 2)
             try await withRunning(runner) {
                 let start = ContinuousClock.now
@@ -586,7 +586,7 @@ struct RunnerTests {
     @Test("per-shard limits on: the default 100 % rate keeps throttles under 5 % and delivers ≥ 90 % of the limit")
     func rateLimit() async throws {
         try await withServer(local(shards: 2, limits: .init())) { server in
-            let runner = try makeRunner(server) { $0.isAsync = true }
+            let runner = try makeRunner(server) { $0.concurrency.isAsync = true }
             #expect(try await runner.checkShards() == 2)
             let duration = 3.0
             try await withRunning(runner) {

@@ -13,7 +13,7 @@ struct StateMachineTests {
         rateLimitPercent: Double? = nil,
         _ change: (inout RunnerConfiguration) -> Void = { _ in }
     ) -> ProducerStateMachine {
-        var configuration = RunnerConfiguration(bufferSize: 1000, maxConcurrentPuts: 10)
+        var configuration = RunnerConfiguration(buffer: .init(size: 1000), concurrency: .init(maxConcurrentPuts: 10))
         change(&configuration)
         return ProducerStateMachine(limits: .init(configuration), rateLimitPercent: rateLimitPercent)
     }
@@ -24,7 +24,7 @@ struct StateMachineTests {
 
     @Test("offer admits up to bufferSize, then trySend gets .full and send/put wait")
     func offerAndBackpressure() {
-        var m = Self.machine { $0.bufferSize = 3 }
+        var m = Self.machine { $0.buffer.size = 3 }
         for i in 0..<3 {
             guard case .accepted(let ready) = m.offerTest(Self.record(i), now: Self.t0) else {
                 Issue.record("record \(i) not accepted")
@@ -42,14 +42,14 @@ struct StateMachineTests {
 
     @Test("the byte cap holds records back too (but always lets one in)")
     func byteCap() {
-        var m = Self.machine { $0.maxBufferedBytes = 100 }
+        var m = Self.machine { $0.buffer.maxBytes = 100 }
         #expect(m.offerTest(Self.record(0, dataBytes: 500), now: Self.t0).isAccepted)  // alone: admitted
         #expect(m.offerTest(Self.record(1, dataBytes: 1), now: Self.t0).isFull)
     }
 
     @Test("waiters are admitted first in, first out; a newcomer queues behind them even when there is room")
     func waitersFIFO() {
-        var m = Self.machine { $0.bufferSize = 2 }
+        var m = Self.machine { $0.buffer.size = 2 }
         var ids: [String: UInt64] = [:]
         for name in ["a", "b", "c", "d", "e"] {
             let (id, result) = m.offerTestWithID(Record(text: name, partitionKey: name), mayWait: true, now: Self.t0)
@@ -74,7 +74,7 @@ struct StateMachineTests {
 
     @Test("cancelWaiter takes exactly that caller out of the line")
     func cancelWaiter() {
-        var m = Self.machine { $0.bufferSize = 1 }
+        var m = Self.machine { $0.buffer.size = 1 }
         _ = m.offerTest(Record(text: "a", partitionKey: "a"), now: Self.t0)
         let (idB, _) = m.offerTestWithID(Record(text: "b", partitionKey: "b"), mayWait: true, now: Self.t0)
         let (idC, _) = m.offerTestWithID(Record(text: "c", partitionKey: "c"), mayWait: true, now: Self.t0)
@@ -98,7 +98,7 @@ struct StateMachineTests {
 
     @Test("a real send continuation: admitted from the line, or refused by shutdown")
     func sendContinuations() async throws {
-        let box = Locked(Self.machine { $0.bufferSize = 1 })
+        let box = Locked(Self.machine { $0.buffer.size = 1 })
         _ = box.withLock { $0.offerTest(Record(text: "a", partitionKey: "a"), now: Self.t0) }
         let parked = Locked(0)
         func park(_ name: String) -> Task<Void, any Error> {
@@ -140,8 +140,8 @@ struct StateMachineTests {
     @Test("nextBatch: at most 500 entries per request, and a full batch goes at once")
     func recordCap() {
         var m = Self.machine {
-            $0.bufferSize = 2000
-            $0.isAsync = true
+            $0.buffer.size = 2000
+            $0.concurrency.isAsync = true
         }
         var readyFlags: [Bool] = []
         for i in 0..<1200 {
@@ -161,8 +161,8 @@ struct StateMachineTests {
     @Test("nextBatch: the request byte cap bounds a batch; maxRecordsPerRequest is honoured")
     func byteAndCountCaps() {
         var m = Self.machine {
-            $0.maxRequestBytes = 10_000
-            $0.isAsync = true
+            $0.batching.maxRequestBytes = 10_000
+            $0.concurrency.isAsync = true
         }
         for i in 0..<35 { _ = m.offerTest(Self.record(i, dataBytes: 998), now: Self.t0) }  // 1000 billed bytes each ("k" + 1 digit)
         var batches: [(Int, Int)] = []
@@ -172,8 +172,8 @@ struct StateMachineTests {
         #expect(batches.first?.0 == 10)
 
         var n = Self.machine {
-            $0.maxRecordsPerRequest = 7
-            $0.isAsync = true
+            $0.batching.maxRecordsPerRequest = 7
+            $0.concurrency.isAsync = true
         }
         for i in 0..<20 { _ = n.offerTest(Self.record(i), now: Self.t0) }
         var counts: [Int] = []
@@ -183,7 +183,7 @@ struct StateMachineTests {
 
     @Test("sync mode: one request in flight until its answer is handled")
     func syncOneInFlight() {
-        var m = Self.machine { $0.maxRecordsPerRequest = 10 }
+        var m = Self.machine { $0.batching.maxRecordsPerRequest = 10 }
         for i in 0..<30 { _ = m.offerTest(Self.record(i), now: Self.t0) }
         let first = m.nextBatch(now: Self.t0 + .seconds(1)).0
         #expect(first != nil)
@@ -195,8 +195,8 @@ struct StateMachineTests {
     @Test("per-entry answers: successes complete, only failures retry; a later success counts as recovered")
     func perEntryRetries() {
         var m = Self.machine {
-            $0.retryBaseDelay = .milliseconds(10)
-            $0.retryMaxDelay = .milliseconds(10)
+            $0.retry.baseDelay = .milliseconds(10)
+            $0.retry.maxDelay = .milliseconds(10)
         }
         for i in 0..<4 { _ = m.offerTest(Self.record(i), now: Self.t0) }
         let now = Self.t0 + .milliseconds(100)
@@ -227,7 +227,7 @@ struct StateMachineTests {
 
     @Test("without a shard map, a per-record throttle is counted for the shard Kinesis names in its message")
     func throttledShardFromMessage() {
-        var m = Self.machine { $0.metricsPerShard = true }
+        var m = Self.machine { $0.metrics.perShard = true }
         for i in 0..<3 { _ = m.offerTest(Self.record(i), now: Self.t0) }
         let now = Self.t0 + .milliseconds(100)
         let batch = m.nextBatch(now: now).0!
@@ -247,8 +247,8 @@ struct StateMachineTests {
     @Test("request-level answers: retryable errors retry the whole batch, others reject it")
     func requestLevelErrors() {
         var m = Self.machine {
-            $0.retryBaseDelay = .milliseconds(1)
-            $0.retryMaxDelay = .milliseconds(1)
+            $0.retry.baseDelay = .milliseconds(1)
+            $0.retry.maxDelay = .milliseconds(1)
         }
         for i in 0..<3 { _ = m.offerTest(Self.record(i), now: Self.t0) }
         let now = Self.t0 + .milliseconds(100)
@@ -275,7 +275,7 @@ struct StateMachineTests {
 
     @Test("a stream-fatal answer fails the batch, the buffer and the waiters, and refuses new records")
     func streamFatal() {
-        var m = Self.machine { $0.bufferSize = 3 }
+        var m = Self.machine { $0.buffer.size = 3 }
         for i in 0..<3 { _ = m.offerTest(Self.record(i), now: Self.t0) }
         let batch = m.nextBatch(now: Self.t0 + .milliseconds(100)).0!
         for i in 3..<6 { _ = m.offerTest(Self.record(i), mayWait: true, now: Self.t0) }  // admitted 3
@@ -298,8 +298,8 @@ struct StateMachineTests {
         // Records of another request in flight at the time come back for a retry; when the run ends they fail
         // with the stream's error, not a shutdown.
         var a = Self.machine {
-            $0.isAsync = true
-            $0.maxRecordsPerRequest = 2
+            $0.concurrency.isAsync = true
+            $0.batching.maxRecordsPerRequest = 2
         }
         for i in 0..<4 { _ = a.offerTest(Self.record(i), now: Self.t0) }
         let one = a.nextBatch(now: Self.t0 + .milliseconds(100)).0!
@@ -321,9 +321,9 @@ struct StateMachineTests {
     @Test("maxAttempts and the TTL end retries with .attemptsExhausted and .expired")
     func attemptsAndTTL() {
         var m = Self.machine {
-            $0.maxAttempts = 2
-            $0.retryBaseDelay = .milliseconds(1)
-            $0.retryMaxDelay = .milliseconds(1)
+            $0.retry.maxAttempts = 2
+            $0.retry.baseDelay = .milliseconds(1)
+            $0.retry.maxDelay = .milliseconds(1)
         }
         _ = m.offerTest(Self.record(0), now: Self.t0)
         var now = Self.t0 + .milliseconds(100)
@@ -343,9 +343,9 @@ struct StateMachineTests {
         }
 
         var t = Self.machine {
-            $0.recordTTL = .milliseconds(500)
-            $0.retryBaseDelay = .seconds(1)
-            $0.retryMaxDelay = .seconds(1)
+            $0.retry.recordTTL = .milliseconds(500)
+            $0.retry.baseDelay = .seconds(1)
+            $0.retry.maxDelay = .seconds(1)
         }
         _ = t.offerTest(Self.record(0), now: Self.t0)
         _ = t.offerTest(Self.record(1), now: Self.t0)
@@ -368,7 +368,7 @@ struct StateMachineTests {
         #expect(t.isIdle)
 
         // A record that waits in the buffer past its TTL (no request slot) expires there.
-        var u = Self.machine { $0.recordTTL = .milliseconds(50) }
+        var u = Self.machine { $0.retry.recordTTL = .milliseconds(50) }
         _ = u.offerTest(Self.record(0), now: Self.t0)
         let expired = u.nextBatch(now: Self.t0 + .milliseconds(60)).1
         #expect(expired.outcomes.count == 1)
@@ -378,8 +378,8 @@ struct StateMachineTests {
     @Test("beginDrain refuses waiters and new records, flushes the buffer without waiting, then abandonBuffered fails the rest")
     func drain() {
         var m = Self.machine {
-            $0.bufferSize = 2
-            $0.flushInterval = .seconds(60)
+            $0.buffer.size = 2
+            $0.batching.flushInterval = .seconds(60)
         }
         _ = m.offerTest(Self.record(0), now: Self.t0)
         _ = m.offerTest(Self.record(1), now: Self.t0)
@@ -398,8 +398,8 @@ struct StateMachineTests {
         #expect(batch?.records.count == 2)
         // A failed entry whose backoff ends after the drain deadline fails with .shutdown at once.
         var n = Self.machine {
-            $0.retryBaseDelay = .seconds(10)
-            $0.retryMaxDelay = .seconds(10)
+            $0.retry.baseDelay = .seconds(10)
+            $0.retry.maxDelay = .seconds(10)
         }
         for i in 0..<50 { _ = n.offerTest(Self.record(i), now: Self.t0) }
         _ = n.beginDrain(deadline: Self.t0 + .nanoseconds(1))

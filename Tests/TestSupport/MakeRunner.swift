@@ -14,10 +14,10 @@ public func makeRunner(
     perShard: Bool = false,
     _ change: (inout RunnerConfiguration) -> Void = { _ in }
 ) throws -> Runner {
-    var configuration = RunnerConfiguration(bufferSize: 1000, maxConcurrentPuts: 4)
-    configuration.retryBaseDelay = .milliseconds(20)
-    configuration.retryMaxDelay = .milliseconds(200)
-    configuration.jitterSeed = TestSeed.value
+    var configuration = RunnerConfiguration(buffer: .init(size: 1000), concurrency: .init(maxConcurrentPuts: 4))
+    configuration.retry.baseDelay = .milliseconds(20)
+    configuration.retry.maxDelay = .milliseconds(200)
+    configuration.retry.jitterSeed = TestSeed.value
     change(&configuration)
     var runner = Runner(configuration: configuration).withCredentialProvider(StaticCredentialProvider(credentials))
     let aws = AWSConfig(region: "us-east-1", profile: nil, streamName: stream, endpoint: server.endpoint)

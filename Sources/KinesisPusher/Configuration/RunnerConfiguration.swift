@@ -1,47 +1,36 @@
 import AsyncHTTPClient
-import CoreMetrics
 import Logging
 
-/// How a ``Runner`` batches, paces, retries and reports. Every default is what a Kinesis user expects; the
-/// builder methods of ``Runner`` (`withIntervals`, `withAsync`, …) set these.
+/// How a ``Runner`` buffers, batches, paces, retries and reports, in groups: ``Buffer``, ``Batching``,
+/// ``Concurrency``, ``Retry``, ``Pacing``, ``Metrics`` and ``Diagnostics``, each with its own defaults. Every
+/// default is what a Kinesis user expects; the builder methods of ``Runner`` (`withIntervals`, `withAsync`, …) set
+/// these.
+///
+/// ```swift
+/// var configuration = RunnerConfiguration(buffer: .init(size: 20_000), concurrency: .init(isAsync: true))
+/// configuration.batching.flushInterval = .milliseconds(50)
+/// configuration.retry.recordTTL = .seconds(60)
+/// let runner = Runner(configuration: configuration)
+/// ```
 public struct RunnerConfiguration: Sendable {
-    /// Records accepted but not yet in flight; `send` suspends while it is full. Default 1000 (the seed's).
-    public var bufferSize: Int
-    /// An optional cap on the bytes (data plus keys) of those records. Default none.
-    public var maxBufferedBytes: Int?
-    /// PutRecords calls in flight in async mode. Default 10 (the seed's).
-    public var maxConcurrentPuts: Int
-    /// Async: keep up to ``maxConcurrentPuts`` calls in flight. Sync (the default): one call at a time, each
-    /// answer handled before the next.
-    public var isAsync: Bool
-    /// Log a line of counters every ``debugInterval``. Default off.
-    public var isDebug: Bool
-    /// How often the debug line is logged. Default 5 seconds.
-    public var debugInterval: Duration
+    /// The records held before they are in flight (`send` suspends while it is full). Default 1000 records, no
+    /// byte cap.
+    public var buffer: Buffer
+    /// How records are gathered into PutRecords calls. Default 500 records or 5 MiB a call, flushed after 100 ms.
+    public var batching: Batching
+    /// Sync (one call at a time, the default) or async (up to ``Concurrency/maxConcurrentPuts``, default 10).
+    public var concurrency: Concurrency
+    /// Retries with exponential backoff and full jitter. Default 100 ms to 5 seconds, until a 30-second TTL.
+    public var retry: Retry
+    /// The client-side rate limit per shard. Default 100 % of each shard's limits.
+    public var pacing: Pacing
+    /// Where metrics go once ``Runner/configureWithMetrics(_:)`` turns them on. Default the global factory.
+    public var metrics: Metrics
+    /// The seed's debug line of counters. Default off.
+    public var diagnostics: Diagnostics
     /// How often the open shards are listed again (also at once after a record lands on an unexpected shard).
     /// Default 30 seconds.
     public var shardRefreshInterval: Duration
-    /// The longest a record waits for a fuller batch. Default 100 ms.
-    public var flushInterval: Duration
-    /// How long a record may take, retries included, before it fails as expired; `nil` never expires it.
-    /// Default 30 seconds.
-    public var recordTTL: Duration?
-    /// PutRecords attempts per record; `nil` retries until the TTL. Default `nil`.
-    public var maxAttempts: Int?
-    /// Records per PutRecords call, 1–500. Default 500.
-    public var maxRecordsPerRequest: Int
-    /// Bytes (data plus keys) per PutRecords call. Default 5 MiB; Kinesis takes up to 10 MiB.
-    public var maxRequestBytes: Int
-    /// Share of each shard's limits (1000 records/s, 1 MiB/s) the runner aims for, in percent; `nil` sends as fast
-    /// as Kinesis answers and leaves pacing to its throttling (for emulators without limits). Default 100.
-    public var rateLimitPercent: Double?
-    /// The first retry waits up to this long (full jitter); later ones double it. Default 100 ms.
-    public var retryBaseDelay: Duration
-    /// The longest retry wait. Default 5 seconds.
-    public var retryMaxDelay: Duration
-    /// Seeds the generator that draws the retry jitter, so a run with a failure can be replayed exactly from its
-    /// seed; `nil` (the default) seeds it from the system.
-    public var jitterSeed: UInt64?
     /// How long a graceful shutdown may spend flushing before the rest fails with ``ProducerError/Code/shutdown``.
     /// Default 25 seconds.
     public var shutdownTimeout: Duration
@@ -51,14 +40,8 @@ public struct RunnerConfiguration: Sendable {
     /// Where the runner logs (state changes, retries at debug level, the debug line). Default: nothing.
     public var logger: Logger
     /// The HTTP client for Kinesis, STS and the credential endpoints; `nil` makes the runner create its own,
-    /// sized to ``maxConcurrentPuts``.
+    /// sized to ``Concurrency/maxConcurrentPuts``.
     public var httpClient: HTTPClient?
-    /// Where metrics go once ``Runner/configureWithMetrics(_:)`` turns them on; `nil` means the globally
-    /// bootstrapped `MetricsSystem.factory`. Nothing is bootstrapped by the runner.
-    public var metricsFactory: (any MetricsFactory)?
-    /// Also report delivered and throttled records per shard (a `shard` label). Off by default: with hundreds
-    /// of shards the label count explodes.
-    public var metricsPerShard: Bool
     /// Pack small records into KPL aggregated records; `nil` (the default) sends each record as its own Kinesis
     /// record.
     public var aggregation: Aggregation?
@@ -66,31 +49,36 @@ public struct RunnerConfiguration: Sendable {
     /// ``Ordering/none``.
     public var ordering: Ordering
 
-    /// The seed's two numbers; everything else at its default.
-    public init(bufferSize: Int = 1000, maxConcurrentPuts: Int = 10) {
-        self.bufferSize = max(1, bufferSize)
-        self.maxBufferedBytes = nil
-        self.maxConcurrentPuts = max(1, maxConcurrentPuts)
-        self.isAsync = false
-        self.isDebug = false
-        self.debugInterval = .seconds(5)
-        self.shardRefreshInterval = .seconds(30)
-        self.flushInterval = .milliseconds(100)
-        self.recordTTL = .seconds(30)
-        self.maxAttempts = nil
-        self.maxRecordsPerRequest = 500
-        self.maxRequestBytes = 5 << 20
-        self.rateLimitPercent = 100
-        self.retryBaseDelay = .milliseconds(100)
-        self.retryMaxDelay = .seconds(5)
-        self.jitterSeed = nil
-        self.shutdownTimeout = .seconds(25)
-        self.failureHandler = nil
-        self.logger = Logger(label: "kinesis-pusher", factory: { _ in SwiftLogNoOpLogHandler() })
-        self.httpClient = nil
-        self.metricsFactory = nil
-        self.metricsPerShard = false
-        self.aggregation = nil
-        self.ordering = .none
+    /// A configuration with every group given or at its defaults.
+    public init(
+        buffer: Buffer = .init(),
+        batching: Batching = .init(),
+        concurrency: Concurrency = .init(),
+        retry: Retry = .init(),
+        pacing: Pacing = .init(),
+        metrics: Metrics = .init(),
+        diagnostics: Diagnostics = .init(),
+        shardRefreshInterval: Duration = .seconds(30),
+        shutdownTimeout: Duration = .seconds(25),
+        failureHandler: (@Sendable (ProducerFailure) -> Void)? = nil,
+        logger: Logger = Logger(label: "kinesis-pusher", factory: { _ in SwiftLogNoOpLogHandler() }),
+        httpClient: HTTPClient? = nil,
+        aggregation: Aggregation? = nil,
+        ordering: Ordering = .none
+    ) {
+        self.buffer = buffer
+        self.batching = batching
+        self.concurrency = concurrency
+        self.retry = retry
+        self.pacing = pacing
+        self.metrics = metrics
+        self.diagnostics = diagnostics
+        self.shardRefreshInterval = shardRefreshInterval
+        self.shutdownTimeout = shutdownTimeout
+        self.failureHandler = failureHandler
+        self.logger = logger
+        self.httpClient = httpClient
+        self.aggregation = aggregation
+        self.ordering = ordering
     }
 }

@@ -31,17 +31,17 @@ struct ProducerStateMachine {
         var ordered: Bool
 
         init(_ configuration: RunnerConfiguration) {
-            bufferSize = configuration.bufferSize
-            maxBufferedBytes = configuration.maxBufferedBytes
-            maxRecordsPerRequest = min(500, max(1, configuration.maxRecordsPerRequest))
-            maxRequestBytes = configuration.maxRequestBytes
-            flushInterval = configuration.flushInterval
-            recordTTL = configuration.recordTTL
-            maxAttempts = configuration.maxAttempts
-            retryBackoff = ExponentialBackoff(base: configuration.retryBaseDelay, cap: configuration.retryMaxDelay)
-            maxInFlight = configuration.isAsync ? configuration.maxConcurrentPuts : 1
+            bufferSize = configuration.buffer.size
+            maxBufferedBytes = configuration.buffer.maxBytes
+            maxRecordsPerRequest = min(500, max(1, configuration.batching.maxRecordsPerRequest))
+            maxRequestBytes = configuration.batching.maxRequestBytes
+            flushInterval = configuration.batching.flushInterval
+            recordTTL = configuration.retry.recordTTL
+            maxAttempts = configuration.retry.maxAttempts
+            retryBackoff = ExponentialBackoff(base: configuration.retry.baseDelay, cap: configuration.retry.maxDelay)
+            maxInFlight = configuration.concurrency.isAsync ? configuration.concurrency.maxConcurrentPuts : 1
             shardRefreshInterval = configuration.shardRefreshInterval
-            countsPerShard = configuration.metricsPerShard
+            countsPerShard = configuration.metrics.perShard
             aggregation = configuration.aggregation
             ordered = configuration.ordering == .perPartitionKey
         }
