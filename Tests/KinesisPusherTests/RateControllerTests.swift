@@ -17,6 +17,8 @@ struct RateControllerTests {
         var rate = 1000.0
         var capacity = Double.infinity
         var noise = 0.0
+        /// The part of answers refused whole (a request-level throttle), at random.
+        var requestNoise = 0.0
         /// Records per second other producers send to the shard; they take its tokens first.
         var othersRate = 0.0
         var random = SplitMix64(seed: 7)
@@ -50,9 +52,14 @@ struct RateControllerTests {
                         accepted += 1
                     }
                 }
+                let refusedWhole = requestNoise > 0 && Double(random.next() >> 11) / Double(1 << 53) < requestNoise
+                if refusedWhole {
+                    accepted -= count - refused
+                    refused = count
+                }
                 attempted += count
                 throttled += refused
-                controller.observe(attempted: count, throttled: refused, now: now)
+                controller.observe(attempted: count, throttled: refused, perRecord: !refusedWhole, now: now)
             }
         }
 
@@ -63,6 +70,21 @@ struct RateControllerTests {
 
         var meanFactor: Double { factorSum / Double(max(1, steps)) }
         var throttledShare: Double { Double(throttled) / Double(max(1, attempted)) }
+    }
+
+    // Known weak spot: one answer refused whole is an eighth of a window, far above what per-record chance allows,
+    // and at the probe's depth the 2 % do not look like the eighth that started it, so they pass for capacity.
+    @Test("2 % of requests refused whole, at random, are noise too (known: the factor sits near 0.4)")
+    func randomRequestThrottles() {
+        var shard = Shard(requestNoise: 0.02)
+        shard.run(for: .seconds(10))
+        shard.mark()
+        shard.run(for: .seconds(10))
+        print("2 % of requests throttled whole: mean factor \(shard.meanFactor) in seconds 10-20; floor \(shard.controller.noiseFloor)")
+        #expect(shard.meanFactor > 0.2)
+        withKnownIssue("whole-request throttles at random read as capacity") {
+            #expect(shard.meanFactor > 0.85)
+        }
     }
 
     @Test("20 % random throttles: a probe learns them as noise, and the factor stays near the full rate")

@@ -164,12 +164,13 @@ struct RateController: Sendable {
     }
 
     /// What one answer said about this shard: `attempted` Kinesis records sent to it, `throttled` of them with
-    /// `ProvisionedThroughputExceededException`.
-    mutating func observe(attempted: Int, throttled: Int, now: ContinuousClock.Instant) {
+    /// `ProvisionedThroughputExceededException`. A request refused whole (`perRecord` false) counts in the share but
+    /// not in the spread: it says nothing about how throttles fall on records.
+    mutating func observe(attempted: Int, throttled: Int, perRecord: Bool = true, now: ContinuousClock.Instant) {
         advance(to: now)
         windowAttempted += attempted
         windowThrottled += throttled
-        windowDispersion.add(attempted: attempted, throttled: throttled)
+        if perRecord { windowDispersion.add(attempted: attempted, throttled: throttled) }
         let elapsed = now - windowStart
         guard elapsed >= Self.window, windowAttempted >= Self.windowRecords else { return }
         let count = windowAttempted

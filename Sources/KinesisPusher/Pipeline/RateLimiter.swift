@@ -104,12 +104,12 @@ struct RateLimiter {
     }
 
     /// One answer's Kinesis records for `shard`: `attempted` sent, `throttled` of them refused for its capacity.
-    mutating func observe(shard: String?, attempted: Int, throttled: Int, now: ContinuousClock.Instant) {
+    mutating func observe(shard: String?, attempted: Int, throttled: Int, perRecord: Bool = true, now: ContinuousClock.Instant) {
         guard isEnabled, attempted > 0 else { return }
         let key = key(shard)
         guard var budget = budgets[key] else { return }
         refill(&budget, now: now)
-        budget.controller.observe(attempted: attempted, throttled: throttled, now: now)
+        budget.controller.observe(attempted: attempted, throttled: throttled, perRecord: perRecord, now: now)
         // A cut shrinks the bucket with the rate.
         budget.records = min(budget.records, recordCapacity(budget))
         budget.bytes = min(budget.bytes, byteCapacity(budget))
@@ -159,10 +159,13 @@ extension RateLimiter {
         var throttled = attempted
         var unpredicted: [String?: (attempted: Int, throttled: Int)] = [:]
         let entries: [PutRecordsResult.Entry]
+        let perRecord: Bool
         switch answer {
         case .success(let result):
             entries = result.records
+            perRecord = true
         case .failure(let error):
+            perRecord = false
             guard error.code == .provisionedThroughputExceeded else { return }
             let entry = PutRecordsResult.Entry(errorCode: error.code.rawValue, errorMessage: error.message)
             entries = Array(repeating: entry, count: batch.kinesisRecordCount)
@@ -183,10 +186,10 @@ extension RateLimiter {
             }
         }
         for slot in attempted.indices where attempted[slot] > 0 {
-            observe(shard: batch.shardNames[slot], attempted: attempted[slot], throttled: throttled[slot], now: now)
+            observe(shard: batch.shardNames[slot], attempted: attempted[slot], throttled: throttled[slot], perRecord: perRecord, now: now)
         }
         for (shard, count) in unpredicted {
-            observe(shard: shard, attempted: count.attempted, throttled: count.throttled, now: now)
+            observe(shard: shard, attempted: count.attempted, throttled: count.throttled, perRecord: perRecord, now: now)
         }
     }
 }
