@@ -23,7 +23,8 @@ import Backoff
 ///   stays lower, and that rate is remembered as the shard's ``ceiling``.
 /// - Below the threshold the factor grows back by a tenth of the full rate per second (a fiftieth near a known
 ///   ceiling; not during an episode, nor while the budget goes unused, which proves nothing about the shard), and
-///   the floor follows the shares seen; it drops at once to what a window shows when that is clearly below it.
+///   the floor follows the shares seen (only down while a ceiling is known); it drops at once to what a window
+///   shows when that is clearly below it.
 ///
 /// Chosen by simulation against KinesisLocal's token buckets (see `PacingSimulationTests`): it keeps the full
 /// rate under 20 % random throttles, while producers sharing a limited shard still back off to their share.
@@ -215,7 +216,11 @@ struct RateController: Sendable {
                 phase = .started(startFactor: start)
                 cut(share)
             } else if noiseFloor > 0 {
-                noiseFloor = min(Self.maximumFloor, noiseFloor + n / (n + Self.floorWeight) * min(0, share - noiseFloor))
+                // Near a capacity a probe found, the shares seen hold capacity throttles too: the floor only follows
+                // them down there (up, it would creep over the capacity), both ways elsewhere (down only, it drifts
+                // low and every dip brings an episode).
+                let change = ceiling == nil ? share - noiseFloor : min(0, share - noiseFloor)
+                noiseFloor = min(Self.maximumFloor, noiseFloor + n / (n + Self.floorWeight) * change)
             }
         case .started(let startFactor):
             guard above else {
