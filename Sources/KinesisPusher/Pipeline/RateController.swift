@@ -149,6 +149,9 @@ struct RateController: Sendable {
         var attempted = 0
         var throttled = 0
         var dispersion = Dispersion()
+        /// Once down at the depth, every window counts: a window's rate above it again (retries catching up) is
+        /// no reason to go lower.
+        var isDown = false
     }
 
     init(now: ContinuousClock.Instant) {
@@ -250,12 +253,13 @@ struct RateController: Sendable {
                 if above { cut(share) }
                 return
             }
-            guard rate <= probe.depth * probe.rate || factor <= Self.minimumFactor else {
+            guard probe.isDown || rate <= probe.depth * probe.rate || factor <= Self.minimumFactor else {
                 // On down to the depth even if the throttles stopped: only there does their share say which they were.
                 cut(max(share, noiseFloor + 1 - Self.cutRange.upperBound))
                 phase = .probing(probe)
                 return
             }
+            probe.isDown = true
             probe.attempted += count
             probe.throttled += throttled
             probe.dispersion.add(dispersion)
@@ -275,7 +279,7 @@ struct RateController: Sendable {
             // Random: the share hardly fell with the rate (and a ceiling found before was likely noise too).
             ceiling = nil
             if let candidate, now - candidate.at < Self.confirmation {
-                noiseFloor = min(Self.maximumFloor, max(noiseFloor, min(probed, candidate.share)))
+                noiseFloor = min(Self.maximumFloor, max(noiseFloor, (probed + candidate.share) / 2))
                 self.candidate = nil
             } else {
                 candidate = (probed, now)
