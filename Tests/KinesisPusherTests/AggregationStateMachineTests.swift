@@ -46,6 +46,19 @@ struct AggregationStateMachineTests {
         #expect(m.bufferedCount == 0)
     }
 
+    @Test("before the shard map is known, a full buffer waits for it up to the flush interval instead of going out raw")
+    func fullBufferWaitsForTheMap() throws {
+        var m = Fixture.machine(map: nil) { $0.batching.flushInterval = .milliseconds(500) }
+        for i in 0..<ProducerStateMachine.aggregatedRecordsPerCall { _ = m.offerRouted(Record(data: Self.data(i, count: 20), partitionKey: "key-\(i)")) }
+        #expect(m.batchDue(now: t0) == t0 + .milliseconds(500))  // full, but not due until the flush interval
+        let map = try Fixture.evenMap(2)
+        _ = m.install(map, now: t0 + .milliseconds(10))
+        #expect(m.batchDue(now: t0 + .milliseconds(10)) == t0 + .milliseconds(10))  // the map came: due at once
+        let batch = try #require(m.nextBatch(now: t0 + .milliseconds(10)).0)
+        #expect(batch.entries != nil)  // aggregated
+        #expect(batch.kinesisRecordCount < batch.records.count / 10)
+    }
+
     @Test("a call holds at most maxRecordsPerRequest Kinesis records and maxRequestBytes as sent; every record is delivered once")
     func requestLimits() throws {
         let map = try Fixture.evenMap(4)

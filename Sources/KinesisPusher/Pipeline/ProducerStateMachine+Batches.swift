@@ -57,7 +57,10 @@ extension ProducerStateMachine {
     /// lets a full one go, so a shard's budget goes out in a few large calls instead of many small ones.
     func batchDue(now: ContinuousClock.Instant) -> ContinuousClock.Instant? {
         guard !lanes.isEmpty, inFlightRequests < calls.allowed else { return nil }
-        let full = lanes.count >= limits.fullBatchCount || lanes.bytes >= limits.maxRequestBytes
+        // With aggregation on, records wait for the shard map (listed at start, within the flush interval as a rule)
+        // rather than go out one Kinesis record each because the buffer filled first.
+        let awaitsMap = limits.aggregation != nil && map == nil
+        let full = !awaitsMap && (lanes.count >= limits.fullBatchCount || lanes.bytes >= limits.maxRequestBytes)
         if !full, !isDraining {
             var oldest: ContinuousClock.Instant?
             for lane in lanes.lanes {
