@@ -12,15 +12,15 @@ import Backoff
 /// - Answers are summed into windows of at least 200 ms and 20 Kinesis records.
 /// - A window whose throttled share exceeds the floor by more than chance (three standard errors, plus 1 %) cuts
 ///   the factor by that excess (to between ×0.5 and ×0.8 of itself).
-/// - If the next window is still above, the controller probes: it cuts until the attempted rate is well below
-///   that window's (deep enough that capacity throttles would have mostly stopped), then holds the rate until it
-///   has seen enough records. If the excess share did not even halve, the throttles do not depend on the rate:
-///   once two such probes within 30 s agree, the share they saw becomes the floor, and after each the factor goes
-///   back to where the episode began. Throttles count as random only if their counts spread across answers as
-///   chance would (``Dispersion``): a shard shared with other producers throttles in bursts, or evenly, and a
-///   floor learned from that would hide their load. Otherwise the throttles were capacity: the factor goes to
-///   90 % of the rate the shard accepted in the window that started the probe (its share of the capacity), or
-///   stays lower, and that rate is remembered as the shard's ``ceiling``.
+/// - If the next window is still above, the controller probes: it cuts until the attempted rate is well below that
+///   window's (deep enough that capacity throttles would have mostly stopped), then holds the rate until it has seen
+///   enough records. If the excess share did not even halve, the throttles do not depend on the rate: once two such
+///   probes within 30 s agree, the mean of their shares becomes the floor, and after each the factor goes back to
+///   where the episode began. Throttles count as random only if their counts spread across answers as chance would
+///   (``Dispersion``): a shard shared with other producers throttles in bursts, or evenly, and a floor learned from
+///   that would hide their load. Otherwise the throttles were capacity: the factor goes to 90 % of the rate the shard
+///   accepted in the window that started the probe (its share of the capacity), or stays lower, and that rate is
+///   remembered as the shard's ``ceiling``.
 /// - Below the threshold the factor grows back by a tenth of the full rate per second (a fiftieth near a known
 ///   ceiling; not during an episode, nor while the budget goes unused, which proves nothing about the shard), and
 ///   the floor follows the shares seen (only down while a ceiling is known); it drops at once to what a window
@@ -159,8 +159,8 @@ struct RateController: Sendable {
         windowStart = now
     }
 
-    /// The factor at `now`, grown back since the last call unless a probe holds it or, with `growing` false, the
-    /// rate was not used up meanwhile (a factor that grows while few records come would let a burst through far
+    /// The factor at `now`, grown back since the last call unless an episode is under way or, with `growing` false,
+    /// the rate was not used up meanwhile (a factor that grows while few records come would let a burst through far
     /// above the shard's share when they do).
     mutating func factor(at now: ContinuousClock.Instant, growing: Bool = true) -> Double {
         advance(to: now, growing: growing)
@@ -184,7 +184,8 @@ struct RateController: Sendable {
         windowAttempted = 0
         windowThrottled = 0
         windowDispersion = Dispersion()
-        evaluate(attempted: count, throttled: throttledCount, dispersion: dispersion, rate: Double(count) / elapsed.inSeconds, now: now)
+        let rate = Double(count) / elapsed.inSeconds
+        evaluate(attempted: count, throttled: throttledCount, dispersion: dispersion, rate: rate, now: now)
     }
 
     private mutating func advance(to now: ContinuousClock.Instant, growing: Bool = true) {
@@ -200,7 +201,13 @@ struct RateController: Sendable {
         if let ceiling, factor > Self.ceilingHeadroom * ceiling { self.ceiling = nil }
     }
 
-    private mutating func evaluate(attempted count: Int, throttled: Int, dispersion: Dispersion, rate: Double, now: ContinuousClock.Instant) {
+    private mutating func evaluate(
+        attempted count: Int,
+        throttled: Int,
+        dispersion: Dispersion,
+        rate: Double,
+        now: ContinuousClock.Instant
+    ) {
         let n = Double(count)
         let share = Double(throttled) / n
         let z = Self.significance
