@@ -31,10 +31,11 @@ extension ProducerStateMachine {
             // Checked before any new batch, so a steady stream of sendable batches cannot hold the shutdown past it.
             let buffered = bufferedCount
             return (.stop(.deadlinePassed(buffered: buffered)), abandonBuffered())
+        case .streamUnusable(let error):
+            return (.stop(.streamUnusable(error)), Effects())
         case .accepting, .draining:
             break
         }
-        if let terminal { return (.stop(.streamUnusable(terminal)), Effects()) }
         if startRefreshIfDue(now: now) { return (.refreshShards, Effects()) }
         let (pick, effects) = pickBatch(now: now)
         let due: ContinuousClock.Instant?

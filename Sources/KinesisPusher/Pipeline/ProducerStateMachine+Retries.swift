@@ -86,7 +86,7 @@ extension ProducerStateMachine {
 
     /// The stream cannot be written: fail this batch, everything buffered and everyone waiting; refuse new records.
     mutating func terminate(_ error: ProducerError, also batch: [PendingRecord], into effects: inout Effects) {
-        if terminal == nil { terminal = error }
+        if terminal == nil { phase = .streamUnusable(error) }
         for record in batch { fail(record, withAttempts(error, record), into: &effects) }
         failBuffered(error, into: &effects)
     }
@@ -99,9 +99,7 @@ extension ProducerStateMachine {
 
     mutating func failBuffered(_ error: ProducerError, into effects: inout Effects) {
         // Parked records first out, so failing their keys' busy records cannot move them back.
-        let parkedRecords = parked.values.flatMap { $0 }
-        parked = [:]
-        parkedCount = 0
+        let parkedRecords = ordering.removeAllParked()
         for record in lanes.removeAll() + retries.removeAll() + parkedRecords { fail(record, withAttempts(error, record), into: &effects) }
         for aggregate in landed {
             var unverified = error

@@ -19,7 +19,7 @@ extension ProducerStateMachine {
     mutating func finish() -> Effects {
         var effects = beginDrain(deadline: .now)
         effects.merge(abandonBuffered())
-        phase = .finished
+        phase = .finished(terminal)
         return effects
     }
 }

@@ -47,10 +47,16 @@ struct ProducerStateMachine {
         }
     }
 
+    /// The producer's life, one way: accepting, then draining until a deadline, or cut short when Kinesis refuses
+    /// the stream; finished once the runner has told every record its outcome.
     enum Phase {
         case accepting
+        /// Intake is closed; what is buffered is flushed until `deadline`.
         case draining(deadline: ContinuousClock.Instant)
-        case finished
+        /// Kinesis refused the stream: everything held failed with this, and nothing more is accepted.
+        case streamUnusable(ProducerError)
+        /// The runner stopped; with the error that made the stream unusable, if one did.
+        case finished(ProducerError?)
     }
 
     /// A caller waiting for buffer space: `send` (with `resume`) or `put` (its outcome continuation is inside the record).
@@ -142,18 +148,8 @@ struct ProducerStateMachine {
     var waiters = WaitingLine()
     /// Aggregates that landed on an unexpected shard, waiting for a map that knows it.
     var landed: [LandedAggregate] = []
-    /// Ordered mode: records in flight or backing off, by partition key; those keys' later records wait.
-    var busyKeys: [Int: Int] = [:]
-    /// Ordered mode: records whose key is busy, set aside in order so scans do not walk over them again; the
-    /// oldest go back to the front of their lane, marked ``PendingRecord/isKeyHead``, once the key is free.
-    var parked: [Int: Deque<PendingRecord>] = [:]
-    var parkedCount = 0
-    /// Ordered aggregated mode: per key, its heads (records unparked to the front) not yet sent, failed or parked
-    /// again, and the newest one's id. The waiting heads are the newest of those unparked (heads leave from the
-    /// front), so a parked record older than that id is older than all of them (a retry, a head parked again) and
-    /// must go before them, and one newer must wait behind them. Without aggregation a key has one head at a time
-    /// and nothing unparks it before it leaves.
-    var waitingHeads: [Int: (count: Int, newest: UInt64)] = [:]
+    /// Ordered mode: busy keys and the records parked behind them.
+    var ordering: OrderingGate
     var inFlightRequests = 0
     var calls: CallLimit
     var map: ShardMap?
@@ -182,7 +178,6 @@ struct ProducerStateMachine {
         /// Throttled record attempts by predicted shard (only with per-shard metrics).
         var throttledByShard: [String: Int] = [:]
     }
-    var terminal: ProducerError?
     /// Set when an answer shows the map is stale (a record landed on a shard that does not own its hash).
     var refreshRequested = false
     var refreshInFlight = false
@@ -204,15 +199,23 @@ struct ProducerStateMachine {
         self.calls = CallLimit(maximum: limits.maxInFlight)
         self.limiter = RateLimiter(percent: rateLimitPercent)
         self.lanes = Lanes(tracksKeys: limits.ordered)
+        self.ordering = OrderingGate(aggregated: limits.aggregation != nil)
     }
 
-    var bufferedCount: Int { lanes.count + retries.count + parkedCount }
+    var bufferedCount: Int { lanes.count + retries.count + ordering.parkedCount }
     /// Callers suspended in `send` or `put` until there is room.
     var waitingCount: Int { waiters.count }
     var isIdle: Bool { bufferedCount == 0 && inFlightRequests == 0 && waiters.isEmpty && landed.isEmpty }
     /// The AIMD window of calls in flight (for the gauge).
     var concurrencyLimit: Double { calls.window }
     var isDraining: Bool { if case .draining = phase { true } else { false } }
+    /// The error that made the stream unusable, once one has.
+    var terminal: ProducerError? {
+        switch phase {
+        case .streamUnusable(let error), .finished(let error?): error
+        case .accepting, .draining, .finished(nil): nil
+        }
+    }
 
     /// Counters with the live gauges filled in.
     var snapshot: RunnerStats {
@@ -227,7 +230,7 @@ struct ProducerStateMachine {
 
     /// When the longest-waiting buffered record was accepted.
     var oldestBufferedAcceptance: ContinuousClock.Instant? {
-        let candidates = [lanes.oldestAcceptance, retries.records.map(\.acceptedAt).min(), parked.values.compactMap { $0.first?.acceptedAt }.min()]
+        let candidates = [lanes.oldestAcceptance, retries.records.map(\.acceptedAt).min(), ordering.oldestParkedAcceptance]
         return candidates.compactMap { $0 }.min()
     }
 }
