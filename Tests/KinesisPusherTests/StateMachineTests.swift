@@ -225,6 +225,53 @@ struct StateMachineTests {
         #expect(m.isIdle)
     }
 
+    @Test("a record failing among deliveries waits at most the base delay, however often; one failing with the stream backs off exponentially")
+    func backoffGrowsOnlyWhileTheStreamFails() throws {
+        func machine() -> ProducerStateMachine {
+            Self.machine {
+                $0.retry.baseDelay = .milliseconds(100)
+                $0.retry.maxDelay = .seconds(5)
+                $0.retry.jitterSeed = 7
+            }
+        }
+        var m = machine()
+        var now = Self.t0 + .milliseconds(100)
+        var next = 0
+        func offer(_ count: Int) {
+            for _ in 0..<count {
+                _ = m.offerTest(Self.record(next), now: now)
+                next += 1
+            }
+        }
+        // k0 fails eight times in calls whose nine other records are stored.
+        offer(10)
+        now += .milliseconds(100)  // the flush interval; afterwards the retry at the front is due at once
+        for round in 1...8 {
+            let batch = try #require(m.nextBatch(now: now).0, "round \(round)")
+            let failing = try #require(batch.records.firstIndex { $0.record.partitionKey == "k0" })
+            let answer = Fixture.answer(batch, failure: { $0 == failing ? "InternalFailure" : nil })
+            _ = m.complete(batch, with: .success(answer), now: now)
+            let due = try #require(m.retries.nextDue)
+            #expect(due - now <= .milliseconds(100), "round \(round)")
+            now = due
+            offer(9)
+        }
+        // A record failing alone: its waits grow with each call that failed.
+        m = machine()
+        offer(1)
+        now += .seconds(1)
+        var waits: [Duration] = []
+        for _ in 1...8 {
+            let batch = try #require(m.nextBatch(now: now).0)
+            _ = m.complete(batch, with: .success(Fixture.answer(batch, failure: { _ in "InternalFailure" })), now: now)
+            let due = try #require(m.retries.nextDue)
+            waits.append(due - now)
+            now = due
+        }
+        #expect(waits.contains { $0 > .milliseconds(400) }, "waits \(waits)")
+        #expect(waits.allSatisfy { $0 <= .seconds(5) })
+    }
+
     @Test("without a shard map, a per-record throttle is counted for the shard Kinesis names in its message")
     func throttledShardFromMessage() {
         var m = Self.machine { $0.metrics.perShard = true }

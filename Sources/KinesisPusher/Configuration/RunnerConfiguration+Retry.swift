@@ -1,7 +1,9 @@
 extension RunnerConfiguration {
     /// How long and how often a record is retried after a failed or throttled attempt. Waits are exponential with
-    /// full jitter (AWS's recommendation): after attempt n, a uniformly random time in
-    /// `0 … min(maxDelay, baseDelay × 2^(n−1))`.
+    /// full jitter (AWS's recommendation): after the n-th attempt that failed while the stream was failing (the
+    /// call refused whole, or at least half of its records failed), a uniformly random time in
+    /// `0 … min(maxDelay, baseDelay × 2^(n−1))`. A record that fails among deliveries waits at most `baseDelay`:
+    /// the stream is taking records, and the rate limiter paces a shard that throttles.
     public struct Retry: Sendable, Hashable {
         /// PutRecords attempts per record; `nil` (the default) retries until ``recordTTL``.
         public var maxAttempts: Int?

@@ -50,6 +50,9 @@ struct PendingRecord {
     /// Ordered mode: next in line for its key (a retry, or released from the parked records), so it goes ahead
     /// of the key's parked records.
     var isKeyHead = false
+    /// Failed attempts that came while the stream was failing (``ProducerStateMachine/streamWasFailing(_:)``):
+    /// the backoff grows with these, not with attempts that failed alone among deliveries.
+    var strikes: UInt8 = 0
 
     init(
         id: UInt64,

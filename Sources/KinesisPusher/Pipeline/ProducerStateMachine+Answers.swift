@@ -10,6 +10,7 @@ extension ProducerStateMachine {
         switch answer {
         case .success(let result):
             calls.callSucceeded()
+            let failing = Self.streamWasFailing(result)
             let entries = batch.entries ?? batch.records.indices.map { Batch.Entry(members: $0..<($0 + 1), shard: batch.shardName(of: batch.records[$0])) }
             for (entry, answer) in zip(entries, result.records) {
                 let members = batch.records[entry.members]
@@ -49,10 +50,13 @@ extension ProducerStateMachine {
                         tally.failedAttempts[code.rawValue, default: 0] += members.count
                     }
                     // Members of an aggregate come back together, to be packed together again.
+                    let strikes = members.map(\.strikes).max() ?? 0
                     let notBefore = entry.isAggregate
-                        ? now + backoffDelay(afterAttempt: members.map(\.attempts).max() ?? 1)
+                        ? now + backoffDelay(afterStrikes: failing && strikes < .max ? strikes + 1 : strikes)
                         : nil
-                    for record in members { retry(record, after: error, now: now, notBefore: notBefore, into: &effects) }
+                    for record in members {
+                        retry(record, after: error, streamFailing: failing, now: now, notBefore: notBefore, into: &effects)
+                    }
                 }
             }
         case .failure(let error):
@@ -69,7 +73,7 @@ extension ProducerStateMachine {
                     stats.throttled += batch.records.count
                     tally.throttledRecords[error.code.rawValue, default: 0] += batch.records.count
                 }
-                for record in batch.records { retry(record, after: error, now: now, into: &effects) }
+                for record in batch.records { retry(record, after: error, streamFailing: true, now: now, into: &effects) }
             } else {
                 for record in batch.records {
                     fail(record, ProducerError(
@@ -144,6 +148,17 @@ extension ProducerStateMachine {
             bufferedBytes += record.size
             retries.insert(record)
         }
+    }
+
+    /// Whether an answer shows the stream failing rather than a few records: at least half of the call's
+    /// records failed. Only then does a failed record's backoff grow. Records failing alone among deliveries
+    /// (random throttles, a shard's InternalFailure) wait at most the base delay, as the rest of the stream is
+    /// taking records: growing their waits only drags out the end of a push (with 25 % of attempts failing,
+    /// one record in a thousand fails five times in a row and would wait seconds), and the rate limiter,
+    /// not the backoff, paces a shard that throttles. A request refused whole always counts.
+    static func streamWasFailing(_ result: PutRecordsResult) -> Bool {
+        let failed = result.records.lazy.filter { !$0.succeeded }.count
+        return failed * 2 >= result.records.count
     }
 
     /// The shard in Kinesis's per-record throttle message, "Rate exceeded for shard shardId-… in stream … under

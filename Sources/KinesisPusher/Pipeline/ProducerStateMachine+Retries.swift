@@ -26,6 +26,7 @@ extension ProducerStateMachine {
     mutating func retry(
         _ record: PendingRecord,
         after error: KinesisError,
+        streamFailing: Bool,
         now: ContinuousClock.Instant,
         notBefore sharedNotBefore: ContinuousClock.Instant? = nil,
         into effects: inout Effects
@@ -41,7 +42,8 @@ extension ProducerStateMachine {
             ), into: &effects)
             return
         }
-        let notBefore = sharedNotBefore ?? now + backoffDelay(afterAttempt: record.attempts)
+        if streamFailing, record.strikes < .max { record.strikes += 1 }
+        let notBefore = sharedNotBefore ?? now + backoffDelay(afterStrikes: record.strikes)
         if let deadline = record.deadline, notBefore >= deadline {
             fail(record, ProducerError(
                 .expired,
@@ -65,9 +67,10 @@ extension ProducerStateMachine {
         retries.insert(record)
     }
 
-    /// The wait before a record's next attempt.
-    mutating func backoffDelay(afterAttempt attempt: Int) -> Duration {
-        limits.retryBackoff.delay(afterAttempt: attempt, using: &jitter)
+    /// The wait before a record's next attempt: the backoff's after `strikes` failures while the stream was
+    /// failing, and its first (at most the base delay) when there were none.
+    mutating func backoffDelay(afterStrikes strikes: UInt8) -> Duration {
+        limits.retryBackoff.delay(afterAttempt: max(1, Int(strikes)), using: &jitter)
     }
 
     mutating func fail(_ record: PendingRecord, _ error: ProducerError, into effects: inout Effects) {
