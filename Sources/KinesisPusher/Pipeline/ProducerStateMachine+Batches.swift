@@ -166,6 +166,8 @@ extension ProducerStateMachine {
         // Ordered mode: keys already in this call (a call carries one record per key).
         var takenKeys: Set<Int> = []
         lanes: for lane in rotatedLanes() {
+            var budget = limiter.draw(shard: shardID(ofLane: lane), now: now)
+            defer { limiter.finish(budget) }
             while batch.count < limits.maxRecordsPerRequest, let record = lanes.first(in: lane) {
                 if bytes + record.size > limits.maxRequestBytes { break lanes }
                 if limits.ordered, mustPark(record) || takenKeys.contains(record.orderingKey) {
@@ -173,7 +175,10 @@ extension ProducerStateMachine {
                     continue
                 }
                 let predicted = predictedLane(of: record, waitingIn: lane)
-                guard limiter.take(shard: shardID(ofLane: predicted), records: 1, bytes: record.size, now: now) else { break }
+                let granted = predicted == lane
+                    ? budget.take(bytes: record.size)
+                    : limiter.take(shard: shardID(ofLane: predicted), bytes: record.size, now: now)
+                guard granted else { break }
                 var record = lanes.removeFirst(from: lane)
                 if limits.ordered { takenKeys.insert(record.orderingKey) }
                 markSent(&record, lane: predicted)
@@ -201,6 +206,8 @@ extension ProducerStateMachine {
         // Ordered mode: keys with a record left out of this call; their later records wait too.
         var closedKeys: Set<Int> = []
         lanes: for lane in rotatedLanes() {
+            var budget = limiter.draw(shard: shardID(ofLane: lane), now: now)
+            defer { limiter.finish(budget) }
             while taken < Self.aggregatedRecordsPerCall, let record = lanes.first(in: lane) {
                 if limits.ordered, mustPark(record) || closedKeys.contains(record.orderingKey) {
                     park(lanes.removeFirst(from: lane))
@@ -220,9 +227,13 @@ extension ProducerStateMachine {
                     park(lanes.removeFirst(from: lane))
                     continue
                 case .join(_, let added, _):
-                    granted = limiter.take(shard: shard, records: 0, bytes: added, now: now)
+                    granted = predicted == lane
+                        ? budget.take(records: 0, bytes: added)
+                        : limiter.take(shard: shard, records: 0, bytes: added, now: now)
                 case .open(let size, _):
-                    granted = limiter.take(shard: shard, records: 1, bytes: size, now: now)
+                    granted = predicted == lane
+                        ? budget.take(bytes: size)
+                        : limiter.take(shard: shard, bytes: size, now: now)
                 }
                 guard granted else { break }
                 var record = lanes.removeFirst(from: lane)
