@@ -1,22 +1,3 @@
-/// ``Runner/send(contentsOf:)`` stopped before its last record: the records before ``acceptedCount`` were
-/// accepted (each will get its outcome like any sent record), the one at ``acceptedCount`` was refused for
-/// ``error``, and none after it was offered.
-public struct ProducerBatchError: Error, Sendable, CustomStringConvertible {
-    /// How many records, from the start of the collection, were accepted.
-    public var acceptedCount: Int
-    /// Why the record at offset ``acceptedCount`` was not: a ``ProducerError`` (an invalid record, shutdown, the
-    /// stream unusable) or a `CancellationError` (the task was cancelled while it waited for buffer space).
-    public var error: any Error
-
-    /// Creates an error.
-    public init(acceptedCount: Int, error: any Error) {
-        self.acceptedCount = acceptedCount
-        self.error = error
-    }
-
-    public var description: String { "record \(acceptedCount) of the batch: \(error)" }
-}
-
 extension Runner {
     /// Queues records in order, as ``send(_:)`` would one after the other, but taking the runner's lock once for
     /// as many as the buffer has room for, and waking the run loop at most once per lock taken.
@@ -25,10 +6,10 @@ extension Runner {
     /// for are accepted at once; when it fills, the call suspends until the next one fits (backpressure, as with
     /// ``send(_:)``), then takes as many as fit again. Returns once every record is accepted.
     ///
-    /// Throws ``ProducerBatchError`` when a record cannot be accepted: it is invalid, shutdown began, the stream is
-    /// unusable, or the task was cancelled while waiting. The error's ``ProducerBatchError/acceptedCount`` says
+    /// Throws ``RunnerBatchError`` when a record cannot be accepted: it is invalid, shutdown began, the stream is
+    /// unusable, or the task was cancelled while waiting. The error's ``RunnerBatchError/acceptedCount`` says
     /// how many records from the start were accepted; the record at that offset is the one refused (its reason is
-    /// ``ProducerBatchError/error``), and the records after it were not offered: send them again, without the
+    /// ``RunnerBatchError/error``), and the records after it were not offered: send them again, without the
     /// refused one, to go on. An invalid record in the middle thus leaves the valid records before it accepted.
     public func send<Records: Collection<Record>>(contentsOf records: Records) async throws {
         var hashes: [UInt128] = []
@@ -46,7 +27,7 @@ extension Runner {
         var accepted = 0
         while accepted < hashes.count {
             let now = ContinuousClock.now
-            let (wakesLoop, refusal) = state.withLock { state -> (Bool, ProducerError?) in
+            let (wakesLoop, refusal) = state.withLock { state -> (Bool, RunnerError?) in
                 var wakesLoop = false
                 while accepted < hashes.count {
                     let id = state.makeID()
@@ -68,17 +49,17 @@ extension Runner {
                 return (wakesLoop, nil)
             }
             if wakesLoop { wake() }
-            if let refusal { throw ProducerBatchError(acceptedCount: accepted, error: refusal) }
+            if let refusal { throw RunnerBatchError(acceptedCount: accepted, error: refusal) }
             guard accepted < hashes.count else { break }
             // The buffer is full: wait in line with the next record, as `send` does, then take the rest in bulk.
             do {
                 try await send(records[index])
             } catch {
-                throw ProducerBatchError(acceptedCount: accepted, error: error)
+                throw RunnerBatchError(acceptedCount: accepted, error: error)
             }
             accepted += 1
             records.formIndex(after: &index)
         }
-        if let invalid { throw ProducerBatchError(acceptedCount: accepted, error: invalid) }
+        if let invalid { throw RunnerBatchError(acceptedCount: accepted, error: invalid) }
     }
 }

@@ -65,7 +65,7 @@ extension Runner {
 
     /// Called with every record given to `send` that fails for good. Runs on the runner's task: keep it short.
     @discardableResult
-    public func withFailureHandler(_ handler: @escaping @Sendable (ProducerFailure) -> Void) -> Runner {
+    public func withFailureHandler(_ handler: @escaping @Sendable (RunnerFailure) -> Void) -> Runner {
         updating { $0.failureHandler = handler }
     }
 

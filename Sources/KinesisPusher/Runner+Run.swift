@@ -12,18 +12,18 @@ extension Runner: Service {
     /// The long-running loop (the seed's `go r.Run()`): batches, paces, sends and retries until shutdown.
     ///
     /// Returns after a graceful shutdown (swift-service-lifecycle's, or ``shutdown()``) once everything buffered
-    /// was delivered or failed within ``RunnerConfiguration/shutdownTimeout``. Throws ``ProducerError`` with code
-    /// ``ProducerError/Code/streamUnusable`` when Kinesis refuses the stream itself (missing stream, access
+    /// was delivered or failed within ``RunnerConfiguration/shutdownTimeout``. Throws ``RunnerError`` with code
+    /// ``RunnerError/Code/streamUnusable`` when Kinesis refuses the stream itself (missing stream, access
     /// denied, bad credentials): every record still held has then failed with that error.
     public func run() async throws {
         let setup = try settings.withLock { settings -> (RunnerConfiguration, KinesisClient.Configuration, any CredentialProvider, StreamIdentifier) in
             guard case .notStarted = settings.runState else {
-                throw ProducerError(.notRunning, message: "run() was already called on this runner")
+                throw RunnerError(.notRunning, message: "run() was already called on this runner")
             }
             guard let clientConfiguration = settings.clientConfiguration, let credentials = settings.credentialProvider,
                 let aws = settings.aws
             else {
-                throw ProducerError(.notRunning, message: "call configure(_:) before run()")
+                throw RunnerError(.notRunning, message: "call configure(_:) before run()")
             }
             settings.runState = .running
             return (settings.configuration, clientConfiguration, credentials, StreamIdentifier(name: aws.streamName, arn: aws.streamARN))
@@ -180,7 +180,7 @@ extension Runner: Service {
         }
     }
 
-    func send(_ batch: ProducerStateMachine.Batch, client: KinesisClient, stream: StreamIdentifier) async -> Result<PutRecordsResult, KinesisError> {
+    func send(_ batch: RunnerStateMachine.Batch, client: KinesisClient, stream: StreamIdentifier) async -> Result<PutRecordsResult, KinesisError> {
         let entries = Self.kinesisRecords(of: batch)
         do {
             return .success(try await client.putRecords(entries, stream: stream))
@@ -194,7 +194,7 @@ extension Runner: Service {
     /// The Kinesis records of a batch: user records as they are, or aggregates built here, outside the lock.
     /// An aggregate's partition key is its first record's, and its explicit hash key that record's hash, which
     /// lies inside the predicted shard like every other member's.
-    static func kinesisRecords(of batch: ProducerStateMachine.Batch) -> [PutRecordsEntry] {
+    static func kinesisRecords(of batch: RunnerStateMachine.Batch) -> [PutRecordsEntry] {
         guard let shapes = batch.entries else {
             return batch.records.map {
                 PutRecordsEntry(data: $0.record.data, partitionKey: $0.record.partitionKey, explicitHashKey: $0.record.explicitHashKey)
@@ -247,7 +247,7 @@ extension Runner: Service {
         guard let metrics = settings.withLock({ $0.metrics }) else { return }
         let now = ContinuousClock.now
         let reading = state.withLock { state in
-            ProducerMetrics.Reading(
+            RunnerMetrics.Reading(
                 stats: state.snapshot,
                 tally: state.tally,
                 bufferedBytes: state.bufferedByteCount,

@@ -36,7 +36,7 @@ public final class Runner: Sendable {
         var credentialProvider: (any CredentialProvider)?
         var explicitCredentialProvider: (any CredentialProvider)?
         var control: KinesisClient?
-        var metrics: ProducerMetrics?
+        var metrics: RunnerMetrics?
         var runState = RunState.notStarted
         var finishWaiters: [CheckedContinuation<Void, Never>] = []
     }
@@ -46,7 +46,7 @@ public final class Runner: Sendable {
     }
 
     let settings: Mutex<Settings>
-    let state: StateLock<ProducerStateMachine>
+    let state: StateLock<RunnerStateMachine>
     let wakeStream: AsyncStream<Void>
     let wakeContinuation: AsyncStream<Void>.Continuation
     /// The size limits `validate` checks, readable without the state lock (one lock per record is enough).
@@ -62,8 +62,8 @@ public final class Runner: Sendable {
     /// A runner with a full configuration.
     public init(configuration: RunnerConfiguration) {
         settings = Mutex(Settings(configuration: configuration))
-        let limits = ProducerStateMachine.Limits(configuration)
-        state = StateLock(ProducerStateMachine(limits: limits, rateLimitPercent: configuration.pacing.rateLimitPercent, jitterSeed: configuration.retry.jitterSeed))
+        let limits = RunnerStateMachine.Limits(configuration)
+        state = StateLock(RunnerStateMachine(limits: limits, rateLimitPercent: configuration.pacing.rateLimitPercent, jitterSeed: configuration.retry.jitterSeed))
         maxRequestBytes = Atomic(limits.maxRequestBytes)
         (wakeStream, wakeContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
@@ -89,9 +89,9 @@ public final class Runner: Sendable {
             guard case .notStarted = settings.runState else { return settings.configuration.logger }
             change(&settings.configuration)
             let configuration = settings.configuration
-            let limits = ProducerStateMachine.Limits(configuration)
+            let limits = RunnerStateMachine.Limits(configuration)
             state.withLock { state in
-                state = ProducerStateMachine(limits: limits, rateLimitPercent: configuration.pacing.rateLimitPercent, jitterSeed: configuration.retry.jitterSeed)
+                state = RunnerStateMachine(limits: limits, rateLimitPercent: configuration.pacing.rateLimitPercent, jitterSeed: configuration.retry.jitterSeed)
             }
             maxRequestBytes.store(limits.maxRequestBytes, ordering: .relaxed)
             return nil
@@ -115,7 +115,7 @@ public final class Runner: Sendable {
         )
         try settings.withLock { settings in
             guard case .notStarted = settings.runState else {
-                throw ProducerError(.notRunning, message: "configure(_:) must come before run()")
+                throw RunnerError(.notRunning, message: "configure(_:) must come before run()")
             }
             let configuration = settings.configuration
             clientConfiguration.retry.jitterSeed = configuration.retry.jitterSeed
@@ -135,7 +135,7 @@ public final class Runner: Sendable {
     }
 
     /// The name and help text of every metric the runner reports, for exporters that show help (`# HELP`).
-    public static var metricHelp: [String: String] { ProducerMetrics.help }
+    public static var metricHelp: [String: String] { RunnerMetrics.help }
 
     /// ``configure(_:)``, and metrics on: the seed's push delay and records counter (success, failed, recovered),
     /// plus latency, throughput, retries, throttles, buffer and rate-limit gauges, reported to
@@ -143,7 +143,7 @@ public final class Runner: Sendable {
     public func configureWithMetrics(_ aws: AWSConfig) throws {
         try configure(aws)
         settings.withLock { settings in
-            settings.metrics = ProducerMetrics(
+            settings.metrics = RunnerMetrics(
                 stream: aws.streamName,
                 factory: settings.configuration.metrics.factory ?? MetricsSystem.factory
             )
@@ -159,19 +159,19 @@ public final class Runner: Sendable {
     /// Reads the stream's open shards and record size limit, and sets the rate budget from them (the seed's
     /// `CheckShards`). Returns the open shard count.
     ///
-    /// Throws a ``ProducerError`` with code ``ProducerError/Code/streamUnusable`` naming the cause when the
+    /// Throws a ``RunnerError`` with code ``RunnerError/Code/streamUnusable`` naming the cause when the
     /// stream is missing or the credentials are missing or rejected: there is no point running then.
     @discardableResult
     public func checkShards() async throws -> Int {
         guard let (control, stream) = settings.withLock({ s in s.control.map { ($0, StreamIdentifier(name: s.aws!.streamName, arn: s.aws!.streamARN)) } }) else {
-            throw ProducerError(.notRunning, message: "call configure(_:) before checkShards()")
+            throw RunnerError(.notRunning, message: "call configure(_:) before checkShards()")
         }
         do {
             let summary = try await control.describeStreamSummary(stream: stream)
             let shards = try await control.listShards(stream: stream, filter: .atLatest)
             let now = ContinuousClock.now
             maxRecordBytes.store(summary.maxRecordSizeInKiB * 1024, ordering: .relaxed)
-            let effects = state.withLock { state -> ProducerStateMachine.Effects in
+            let effects = state.withLock { state -> RunnerStateMachine.Effects in
                 state.maxRecordBytes = summary.maxRecordSizeInKiB * 1024
                 guard !shards.isEmpty else {
                     state.useStreamWideBudget(openShards: summary.openShardCount, now: now)
@@ -182,7 +182,7 @@ public final class Runner: Sendable {
             deliver(effects)
             return shards.isEmpty ? summary.openShardCount : shards.count
         } catch let error as KinesisError {
-            throw ProducerError(
+            throw RunnerError(
                 .streamUnusable,
                 message: Self.describe(error, stream: stream, endpoint: control.configuration.endpoint.url),
                 kinesisError: error
@@ -208,27 +208,27 @@ public final class Runner: Sendable {
         let keyLength = record.partitionKey.unicodeScalars.count
         do {
             guard (1...256).contains(keyLength) else {
-                throw ProducerError(
+                throw RunnerError(
                     .invalidRecord,
                     message: "partition key '\(record.partitionKey.prefix(64))' has \(keyLength) characters; Kinesis takes 1 to 256"
                 )
             }
             guard record.billedSize <= maxRecordBytes else {
-                throw ProducerError(
+                throw RunnerError(
                     .invalidRecord,
                     message: "record '\(record.partitionKey.prefix(64))' is \(record.billedSize) bytes (data plus partition key); the stream takes at most \(maxRecordBytes)"
                 )
             }
             // A record no batch can carry would sit at the head of the buffer and hold up every record behind it.
             guard record.billedSize <= maxRequestBytes else {
-                throw ProducerError(
+                throw RunnerError(
                     .invalidRecord,
                     message: "record '\(record.partitionKey.prefix(64))' is \(record.billedSize) bytes (data plus partition key); a request carries at most \(maxRequestBytes) (maxRequestBytes)"
                 )
             }
             if let explicit = record.explicitHashKey {
                 guard let key = HashKey(decimal: explicit) else {
-                    throw ProducerError(
+                    throw RunnerError(
                         .invalidRecord,
                         message: "explicit hash key '\(explicit.prefix(64))' of record '\(record.partitionKey.prefix(64))' is not a decimal from 0 to 2^128-1"
                     )
@@ -245,7 +245,7 @@ public final class Runner: Sendable {
     /// Queues a record, suspending while the buffer is full: backpressure, never a silent drop.
     ///
     /// Returns once the record is accepted; its delivery happens in ``run()``. Failures after that go to the
-    /// failure handler (``withFailureHandler(_:)``) and the counters. Throws ``ProducerError`` for an invalid
+    /// failure handler (``withFailureHandler(_:)``) and the counters. Throws ``RunnerError`` for an invalid
     /// record or after shutdown began, and `CancellationError` if the task is cancelled while waiting (the record
     /// was then never accepted).
     public func send(_ record: Record) async throws {
@@ -280,7 +280,7 @@ public final class Runner: Sendable {
                 case .refused(let error):
                     resume.resume(throwing: error)
                 case .full:
-                    resume.resume(throwing: ProducerError(.bufferFull, message: "buffer full"))
+                    resume.resume(throwing: RunnerError(.bufferFull, message: "buffer full"))
                 }
             }
         } onCancel: {
@@ -312,7 +312,7 @@ public final class Runner: Sendable {
 
     /// Puts a record and returns once Kinesis acknowledged it: shard, sequence number, attempts.
     ///
-    /// Suspends while the buffer is full. Throws ``ProducerError`` when the record is invalid, fails for good
+    /// Suspends while the buffer is full. Throws ``RunnerError`` when the record is invalid, fails for good
     /// (expired, attempts exhausted, rejected, stream unusable) or shutdown comes first. Cancelling the task while
     /// it waits for buffer space withdraws the record; once accepted, the record runs to its outcome.
     public func put(_ record: Record) async throws -> PutResult {
@@ -333,7 +333,7 @@ public final class Runner: Sendable {
                 case .refused(let error):
                     outcome.resume(throwing: error)
                 case .full:
-                    outcome.resume(throwing: ProducerError(.bufferFull, message: "buffer full"))
+                    outcome.resume(throwing: RunnerError(.bufferFull, message: "buffer full"))
                 }
             }
         } onCancel: {
@@ -345,7 +345,7 @@ public final class Runner: Sendable {
 
     // MARK: Outcomes
 
-    func deliver(_ effects: ProducerStateMachine.Effects) {
+    func deliver(_ effects: RunnerStateMachine.Effects) {
         guard !effects.isEmpty else { return }
         for resume in effects.admitted { resume.resume() }
         for (resume, error) in effects.refused { resume.resume(throwing: error) }
@@ -361,7 +361,7 @@ public final class Runner: Sendable {
                         "record failed",
                         metadata: ["kinesis.partition_key": "\(outcome.record.record.partitionKey)", "kinesis.error": "\(error)"]
                     )
-                    handler?(ProducerFailure(record: outcome.record.record, error: error))
+                    handler?(RunnerFailure(record: outcome.record.record, error: error))
                 }
             }
         }

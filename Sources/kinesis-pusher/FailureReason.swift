@@ -21,7 +21,7 @@ enum FailureReason {
                 }
                 return error.description
             }
-        case let error as ProducerError:
+        case let error as RunnerError:
             if let kinesisError = error.kinesisError, error.code == .streamUnusable {
                 return describe(kinesisError, stream: stream, endpoint: endpoint)
             }

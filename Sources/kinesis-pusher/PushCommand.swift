@@ -329,9 +329,9 @@ final class InputService: Service, Sendable {
                 try await runner.send(contentsOf: rest)
                 state.withLock { $0.records += rest.count }
                 return true
-            } catch let failure as ProducerBatchError {
+            } catch let failure as RunnerBatchError {
                 state.withLock { $0.records += failure.acceptedCount + 1; $0.inputErrors += 1 }
-                if let error = failure.error as? ProducerError, error.code == .shutdown || error.code == .streamUnusable {
+                if let error = failure.error as? RunnerError, error.code == .shutdown || error.code == .streamUnusable {
                     return false
                 }
                 if failure.error is CancellationError { return false }

@@ -79,7 +79,7 @@ struct AdaptiveConcurrencyTests {
                 ]
                 for (step, (faults, expected, cause)) in failures.enumerated() {
                     server.setFaults(faults)
-                    let error = await #expect(throws: ProducerError.self) {
+                    let error = await #expect(throws: RunnerError.self) {
                         _ = try await runner.put(Record(text: "failing-\(step)", partitionKey: "f\(step)"))
                     }
                     #expect(error?.code == .attemptsExhausted, "\(cause): \(String(describing: error))")

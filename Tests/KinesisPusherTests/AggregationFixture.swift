@@ -5,7 +5,7 @@ import TestSupport
 
 @testable import KinesisPusher
 
-/// Shard maps, routed records and PutRecords answers for driving ``ProducerStateMachine`` with aggregation and
+/// Shard maps, routed records and PutRecords answers for driving ``RunnerStateMachine`` with aggregation and
 /// ordering, without I/O.
 enum Fixture {
     static let t0 = ContinuousClock.now
@@ -46,11 +46,11 @@ enum Fixture {
         rateLimitPercent: Double? = nil,
         aggregation: RunnerConfiguration.Aggregation? = .init(),
         _ change: (inout RunnerConfiguration) -> Void = { _ in }
-    ) -> ProducerStateMachine {
+    ) -> RunnerStateMachine {
         var configuration = RunnerConfiguration(buffer: .init(size: 10_000), concurrency: .init(maxConcurrentPuts: 10))
         configuration.aggregation = aggregation
         change(&configuration)
-        var machine = ProducerStateMachine(limits: .init(configuration), rateLimitPercent: rateLimitPercent)
+        var machine = RunnerStateMachine(limits: .init(configuration), rateLimitPercent: rateLimitPercent)
         if let map { _ = machine.install(map, now: t0) }
         return machine
     }
@@ -58,7 +58,7 @@ enum Fixture {
     /// The answer to `batch`: Kinesis record `i` fails with the code `failure(i)` gives, or is stored on
     /// `shard(i, predicted shard)` with sequence number `base + i`.
     static func answer(
-        _ batch: ProducerStateMachine.Batch,
+        _ batch: RunnerStateMachine.Batch,
         base: Int = 1000,
         shard: (Int, String?) -> String? = { $1 },
         failure: (Int) -> String? = { _ in nil }
@@ -75,7 +75,7 @@ enum Fixture {
     }
 
     /// Delivered records' results by record id.
-    static func delivered(_ effects: ProducerStateMachine.Effects) -> [UInt64: PutResult] {
+    static func delivered(_ effects: RunnerStateMachine.Effects) -> [UInt64: PutResult] {
         var results: [UInt64: PutResult] = [:]
         for outcome in effects.outcomes {
             if case .success(let result) = outcome.result { results[outcome.record.id] = result }
@@ -84,8 +84,8 @@ enum Fixture {
     }
 
     /// Failed records' errors by record id.
-    static func failed(_ effects: ProducerStateMachine.Effects) -> [UInt64: ProducerError] {
-        var errors: [UInt64: ProducerError] = [:]
+    static func failed(_ effects: RunnerStateMachine.Effects) -> [UInt64: RunnerError] {
+        var errors: [UInt64: RunnerError] = [:]
         for outcome in effects.outcomes {
             if case .failure(let error) = outcome.result { errors[outcome.record.id] = error }
         }
@@ -99,9 +99,9 @@ enum Fixture {
     /// deaggregates to its members in order; any other entry is the one record as it was given.
     @discardableResult
     static func check(
-        _ batch: ProducerStateMachine.Batch,
+        _ batch: RunnerStateMachine.Batch,
         map: ShardMap,
-        limits: ProducerStateMachine.Limits,
+        limits: RunnerStateMachine.Limits,
         maxSize: Int,
         sourceLocation: SourceLocation = #_sourceLocation
     ) throws -> [PutRecordsEntry] {
@@ -138,7 +138,7 @@ enum Fixture {
     }
 }
 
-extension ProducerStateMachine {
+extension RunnerStateMachine {
     /// Offers `record` routed as the runner routes it (explicit hash key first); returns its id.
     @discardableResult
     mutating func offerRouted(_ record: Record, now: ContinuousClock.Instant = Fixture.t0, sourceLocation: SourceLocation = #_sourceLocation) -> UInt64 {

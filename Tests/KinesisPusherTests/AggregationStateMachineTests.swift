@@ -8,7 +8,7 @@ import TestSupport
 
 /// Aggregation decisions of the state machine, without I/O: packing per predicted shard, limits, outcomes,
 /// retries, aggregates that land on an unexpected shard after a reshard, and the rate limiter's cost.
-@Suite("ProducerStateMachine with aggregation")
+@Suite("RunnerStateMachine with aggregation")
 struct AggregationStateMachineTests {
     let t0 = Fixture.t0
 
@@ -49,7 +49,7 @@ struct AggregationStateMachineTests {
     @Test("before the shard map is known, a full buffer waits for it up to the flush interval instead of going out raw")
     func fullBufferWaitsForTheMap() throws {
         var m = Fixture.machine(map: nil) { $0.batching.flushInterval = .milliseconds(500) }
-        for i in 0..<ProducerStateMachine.aggregatedRecordsPerCall { _ = m.offerRouted(Record(data: Self.data(i, count: 20), partitionKey: "key-\(i)")) }
+        for i in 0..<RunnerStateMachine.aggregatedRecordsPerCall { _ = m.offerRouted(Record(data: Self.data(i, count: 20), partitionKey: "key-\(i)")) }
         #expect(m.batchDue(now: t0) == t0 + .milliseconds(500))  // full, but not due until the flush interval
         let map = try Fixture.evenMap(2)
         _ = m.install(map, now: t0 + .milliseconds(10))
@@ -261,8 +261,8 @@ struct AggregationStateMachineTests {
     /// A call to two shards: shard 0's aggregate (at `index`, with `members`, whose hashes span both halves of
     /// shard 0's range) and shard 1's aggregate of 5 records, not answered yet.
     struct Landing {
-        var machine: ProducerStateMachine
-        let batch: ProducerStateMachine.Batch
+        var machine: RunnerStateMachine
+        let batch: RunnerStateMachine.Batch
         let index: Int
         let members: [UInt64]
 
@@ -285,7 +285,7 @@ struct AggregationStateMachineTests {
         }
 
         /// Answers the call with shard 0's aggregate stored on `shard`, the rest as predicted.
-        mutating func answer(storingOn shard: String, now: ContinuousClock.Instant = Fixture.t0 + .milliseconds(100)) -> ProducerStateMachine.Effects {
+        mutating func answer(storingOn shard: String, now: ContinuousClock.Instant = Fixture.t0 + .milliseconds(100)) -> RunnerStateMachine.Effects {
             let index = index
             return machine.complete(batch, with: .success(Fixture.answer(batch) { $0 == index ? shard : $1 }), now: now)
         }
@@ -387,7 +387,7 @@ struct AggregationStateMachineTests {
         var landing = try Landing()
         _ = landing.answer(storingOn: shardID(7))
         var m = landing.machine
-        let effects: ProducerStateMachine.Effects
+        let effects: RunnerStateMachine.Effects
         if abandon {
             _ = m.beginDrain(deadline: t0 + .milliseconds(100))
             effects = m.abandonBuffered()

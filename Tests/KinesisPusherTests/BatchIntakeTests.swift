@@ -65,19 +65,19 @@ struct BatchIntakeTests {
             var batch = Self.records(6)
             batch[3].partitionKey = ""
             try await withRunning(runner) {
-                let failure = try await #require(throws: ProducerBatchError.self) { try await runner.send(contentsOf: batch) }
+                let failure = try await #require(throws: RunnerBatchError.self) { try await runner.send(contentsOf: batch) }
                 #expect(failure.acceptedCount == 3)
-                let error = try #require(failure.error as? ProducerError)
+                let error = try #require(failure.error as? RunnerError)
                 #expect(error.code == .invalidRecord && error.message.contains("1 to 256"), "\(error)")
                 #expect(runner.stats.sent == 3 && runner.stats.rejected == 1)
                 // The caller goes on after the refused record.
                 try await runner.send(contentsOf: batch[4...])
                 // A refused first record: nothing accepted.
-                let first = try await #require(throws: ProducerBatchError.self) {
+                let first = try await #require(throws: RunnerBatchError.self) {
                     try await runner.send(contentsOf: [Record(text: "x", partitionKey: "k", explicitHashKey: "12a")] + Self.records(2, prefix: "late"))
                 }
                 #expect(first.acceptedCount == 0)
-                #expect((first.error as? ProducerError)?.message.contains("not a decimal") == true)
+                #expect((first.error as? RunnerError)?.message.contains("not a decimal") == true)
                 try await until { runner.stats.delivered == 5 }
             }.run.get()
             let stats = runner.stats
@@ -94,9 +94,9 @@ struct BatchIntakeTests {
             try await withRunning(runner) {
                 try await runner.send(contentsOf: Self.records(2))
             }.run.get()
-            let failure = try await #require(throws: ProducerBatchError.self) { try await runner.send(contentsOf: Self.records(3)) }
+            let failure = try await #require(throws: RunnerBatchError.self) { try await runner.send(contentsOf: Self.records(3)) }
             #expect(failure.acceptedCount == 0)
-            #expect((failure.error as? ProducerError)?.code == .shutdown)
+            #expect((failure.error as? RunnerError)?.code == .shutdown)
             #expect(runner.stats.sent == 2 && runner.stats.delivered == 2)
         }
     }
@@ -108,7 +108,7 @@ struct BatchIntakeTests {
             let batch = Task { try await runner.send(contentsOf: Self.records(4)) }
             try await until { runner.state.withLock { $0.waitingCount } == 1 }
             batch.cancel()
-            let failure = try await #require(throws: ProducerBatchError.self) { try await batch.value }
+            let failure = try await #require(throws: RunnerBatchError.self) { try await batch.value }
             #expect(failure.acceptedCount == 2)
             #expect(failure.error is CancellationError)
             #expect(runner.state.withLock { $0.waitingCount } == 0)

@@ -22,7 +22,7 @@ struct LanesAndPacingTests {
 
     @Test("lanes: one per shard plus a stream-wide one; re-laning keeps each lane in acceptance order")
     func lanes() throws {
-        var lanes = ProducerStateMachine.Lanes()
+        var lanes = RunnerStateMachine.Lanes()
         #expect(lanes.streamWide == 0)
         let map = try Fixture.evenMap(4)
         let keys = map.entries.map { Fixture.keys(3, routedTo: $0.shardID, by: map) }
@@ -31,7 +31,7 @@ struct LanesAndPacingTests {
         for round in 0..<3 {
             for shard in 0..<4 {
                 id += 1
-                lanes.append(Self.pending(id, key: keys[shard][round]), to: ProducerStateMachine.Lanes.lane(of: Fixture.hash(Record(text: "", partitionKey: keys[shard][round])), in: nil))
+                lanes.append(Self.pending(id, key: keys[shard][round]), to: RunnerStateMachine.Lanes.lane(of: Fixture.hash(Record(text: "", partitionKey: keys[shard][round])), in: nil))
             }
         }
         #expect(lanes.count == 12 && lanes.count(in: 0) == 12)
@@ -60,7 +60,7 @@ struct LanesAndPacingTests {
 
     @Test("waiting line: first come first served; a cancelled caller leaves at once and is skipped")
     func waitingLine() {
-        var line = ProducerStateMachine.WaitingLine()
+        var line = RunnerStateMachine.WaitingLine()
         for id in UInt64(1)...5 { line.append(.init(record: Self.pending(id, key: "k\(id)"), resume: nil)) }
         #expect(line.cancel(id: 1)?.record.id == 1)
         #expect(line.cancel(id: 3)?.record.id == 3)
@@ -81,7 +81,7 @@ struct LanesAndPacingTests {
 
     @Test("retry queue: the earliest due is known; only due records leave, earliest first")
     func retryQueue() {
-        var queue = ProducerStateMachine.RetryQueue()
+        var queue = RunnerStateMachine.RetryQueue()
         for (id, ms) in [(1, 300), (2, 100), (3, 200), (4, 100)] {
             var record = Self.pending(UInt64(id), key: "k")
             record.notBefore = Self.t0 + .milliseconds(ms)
@@ -96,7 +96,7 @@ struct LanesAndPacingTests {
 
     @Test("call limit: halved per failed call down to one, back by about one per round of successes, never above the maximum")
     func callLimit() {
-        var limit = ProducerStateMachine.CallLimit(maximum: 8)
+        var limit = RunnerStateMachine.CallLimit(maximum: 8)
         #expect(limit.allowed == 8)
         for expected in [4, 2, 1, 1] {
             limit.callFailed()
@@ -116,7 +116,7 @@ struct LanesAndPacingTests {
     }
 
     /// A paced machine on a 4-shard map with `records` records spread evenly over the shards.
-    static func paced(records: Int, bufferSize: Int = 10_000, percent: Double = 100) throws -> (ProducerStateMachine, ShardMap) {
+    static func paced(records: Int, bufferSize: Int = 10_000, percent: Double = 100) throws -> (RunnerStateMachine, ShardMap) {
         let map = try Fixture.evenMap(4)
         var m = Fixture.machine(map: map, rateLimitPercent: percent, aggregation: nil) {
             $0.buffer.size = bufferSize
@@ -129,7 +129,7 @@ struct LanesAndPacingTests {
 
     /// Drives `m` as the run loop does, answering every call at once with success, until `end`; returns the
     /// batch sizes and the wake-ups that found nothing to send.
-    static func drive(_ m: inout ProducerStateMachine, until end: ContinuousClock.Instant) -> (batches: [Int], idleWakes: Int) {
+    static func drive(_ m: inout RunnerStateMachine, until end: ContinuousClock.Instant) -> (batches: [Int], idleWakes: Int) {
         var now = t0
         var batches: [Int] = []
         var idle = 0

@@ -10,7 +10,7 @@ import TestSupport
 ///
 /// Both paths once let the newer parked records go first (k/512 … before k/1 …): `unpark` moved parked records to
 /// the front whenever the key had nothing in flight, also while older heads still waited there.
-@Suite("ProducerStateMachine: ordered aggregated heads waiting in the buffer")
+@Suite("RunnerStateMachine: ordered aggregated heads waiting in the buffer")
 struct OrderedExpiryStateMachineTests {
     static func record(_ key: String, _ index: Int) -> Record { Record(text: "\(key)/\(index)", partitionKey: key) }
 
@@ -18,7 +18,7 @@ struct OrderedExpiryStateMachineTests {
     static func machine(
         aggregation: RunnerConfiguration.Aggregation,
         _ change: (inout RunnerConfiguration) -> Void = { _ in }
-    ) throws -> ProducerStateMachine {
+    ) throws -> RunnerStateMachine {
         Fixture.machine(map: try Fixture.evenMap(1), aggregation: aggregation) {
             $0.ordering = .perPartitionKey
             $0.concurrency.isAsync = true
@@ -29,7 +29,7 @@ struct OrderedExpiryStateMachineTests {
 
     /// Sends and stores every batch the machine has from `now` on (`step` apart); returns `key`'s records in the
     /// order they went out.
-    static func drain(_ m: inout ProducerStateMachine, key: String, from now: ContinuousClock.Instant, step: Duration = .zero) -> [Int] {
+    static func drain(_ m: inout RunnerStateMachine, key: String, from now: ContinuousClock.Instant, step: Duration = .zero) -> [Int] {
         var sent: [Int] = []
         var now = now
         while let batch = m.nextBatch(now: now).0 {
@@ -40,7 +40,7 @@ struct OrderedExpiryStateMachineTests {
         return sent
     }
 
-    static func names(_ batch: ProducerStateMachine.Batch, key: String) -> [Int] {
+    static func names(_ batch: RunnerStateMachine.Batch, key: String) -> [Int] {
         batch.records.filter { $0.record.partitionKey == key }.compactMap {
             String(decoding: $0.record.data, as: UTF8.self).split(separator: "/").last.flatMap { Int($0) }
         }

@@ -35,9 +35,9 @@ struct OrderedHeadFailureTests {
 
     /// Failures by record data ("A-0"), with the time each was reported.
     final class Outcomes: Sendable {
-        let failures = Locked<[String: [(code: ProducerError.Code, attempts: Int, at: Date, kinesisCode: String?)]]>([:])
+        let failures = Locked<[String: [(code: RunnerError.Code, attempts: Int, at: Date, kinesisCode: String?)]]>([:])
 
-        var handler: @Sendable (ProducerFailure) -> Void {
+        var handler: @Sendable (RunnerFailure) -> Void {
             { failure in
                 self.failures.withLock {
                     $0[OrderedHeadFailureTests.text(failure.record), default: []].append((failure.error.code, failure.error.attempts, Date(), failure.error.kinesisError?.code.rawValue))
@@ -47,7 +47,7 @@ struct OrderedHeadFailureTests {
 
         var count: Int { failures.withLock { $0.values.reduce(0) { $0 + $1.count } } }
         var names: Set<String> { Set(failures.withLock { $0.keys }) }
-        func codes(_ name: String) -> [ProducerError.Code] { failures.withLock { $0[name]?.map(\.code) ?? [] } }
+        func codes(_ name: String) -> [RunnerError.Code] { failures.withLock { $0[name]?.map(\.code) ?? [] } }
         func kinesisCodes(_ name: String) -> [String?] { failures.withLock { $0[name]?.map(\.kinesisCode) ?? [] } }
     }
 
@@ -183,7 +183,7 @@ struct OrderedHeadFailureTests {
             do {
                 try run.get()
                 Issue.record("run() returned normally after the stream was deleted")
-            } catch let error as ProducerError {
+            } catch let error as RunnerError {
                 #expect(error.code == .streamUnusable)
                 #expect(error.kinesisError?.code == .resourceNotFound)
             }
@@ -195,7 +195,7 @@ struct OrderedHeadFailureTests {
             #expect(outcomes.count == 20)
             for name in held { #expect(outcomes.codes(name) == [.streamUnusable], "\(name): \(outcomes.codes(name))") }
             // The runner refuses new records with the same error.
-            #expect(throws: ProducerError.self) { try runner.trySend(Self.record("D", 0)) }
+            #expect(throws: RunnerError.self) { try runner.trySend(Self.record("D", 0)) }
         }
     }
 

@@ -8,11 +8,11 @@ import TestSupport
 
 /// Ordered mode (`.perPartitionKey`) in the state machine: one Kinesis record per key per call, a busy key's
 /// later records wait, retries go first.
-@Suite("ProducerStateMachine in ordered mode")
+@Suite("RunnerStateMachine in ordered mode")
 struct OrderedStateMachineTests {
     let t0 = Fixture.t0
 
-    static func ordered(map: ShardMap?, aggregation: RunnerConfiguration.Aggregation? = nil) -> ProducerStateMachine {
+    static func ordered(map: ShardMap?, aggregation: RunnerConfiguration.Aggregation? = nil) -> RunnerStateMachine {
         Fixture.machine(map: map, aggregation: aggregation) {
             $0.ordering = .perPartitionKey
             $0.concurrency.isAsync = true
@@ -24,7 +24,7 @@ struct OrderedStateMachineTests {
     /// "key/index" records, their text as the key's index.
     static func record(_ key: String, _ index: Int) -> Record { Record(text: "\(key)/\(index)", partitionKey: key) }
 
-    static func names(_ batch: ProducerStateMachine.Batch) -> [String] {
+    static func names(_ batch: RunnerStateMachine.Batch) -> [String] {
         batch.records.map { String(decoding: $0.record.data, as: UTF8.self) }
     }
 
@@ -82,7 +82,7 @@ struct OrderedStateMachineTests {
 
     /// Checks an ordered aggregated call: each key's records in it are its next ones after `sent[key]`, in order,
     /// all in one Kinesis record.
-    static func checkNext(_ batch: ProducerStateMachine.Batch, map: ShardMap, limits: ProducerStateMachine.Limits, sent: inout [String: Int]) throws {
+    static func checkNext(_ batch: RunnerStateMachine.Batch, map: ShardMap, limits: RunnerStateMachine.Limits, sent: inout [String: Int]) throws {
         try Fixture.check(batch, map: map, limits: limits, maxSize: 51_200)
         let entries = try #require(batch.entries)
         for key in Set(batch.records.map(\.record.partitionKey)) {
@@ -153,7 +153,7 @@ struct OrderedStateMachineTests {
         let perKey = 15
         for i in 0..<perKey { for key in keys { m.offerRouted(Self.record(key, i), now: t0) } }
         var stored: [String: [String]] = [:]
-        var inFlight: [ProducerStateMachine.Batch] = []
+        var inFlight: [RunnerStateMachine.Batch] = []
         var now = t0
         var sequence = 0
         var steps = 0

@@ -6,7 +6,7 @@ import TestSupport
 /// The ordering gate alone: which records wait behind a busy key, in what order they come back, and how many.
 @Suite("Ordering gate")
 struct OrderingGateTests {
-    typealias Gate = ProducerStateMachine.OrderingGate
+    typealias Gate = RunnerStateMachine.OrderingGate
 
     static func pending(_ id: UInt64, key: String) -> PendingRecord {
         let record = Record(text: "\(key)/\(id)", partitionKey: key)

@@ -7,7 +7,7 @@ import TestSupport
 @testable import KinesisLocal
 @testable import KinesisPusher
 
-/// Producers paced by their ``ProducerStateMachine`` against KinesisLocal's backend (its per-shard token buckets),
+/// Producers paced by their ``RunnerStateMachine`` against KinesisLocal's backend (its per-shard token buckets),
 /// on simulated time: what a run would deliver and how much Kinesis would throttle, free of the machine's load.
 /// Like the runner's loop, each producer acts on its state machine's next action and wakes when an answer arrives
 /// or at the instant the machine asked to be woken (producers start out of phase with each other). Requests go
@@ -19,8 +19,8 @@ import TestSupport
 /// the backend seeing the request.
 struct PacingSimulation {
     struct Producer {
-        var machine: ProducerStateMachine
-        var inFlight: [(answeredAt: ContinuousClock.Instant, batch: ProducerStateMachine.Batch, answer: Result<PutRecordsResult, KinesisError>)] = []
+        var machine: RunnerStateMachine
+        var inFlight: [(answeredAt: ContinuousClock.Instant, batch: RunnerStateMachine.Batch, answer: Result<PutRecordsResult, KinesisError>)] = []
         var wakeAt: ContinuousClock.Instant?
         var offered = 0
     }
@@ -75,7 +75,7 @@ struct PacingSimulation {
     /// Starts one more producer now (another producer joining the stream), its first wake-up `phase` from now.
     mutating func addProducer(phase: Duration? = nil) {
         let index = producers.count
-        var machine = ProducerStateMachine(
+        var machine = RunnerStateMachine(
             limits: .init(configuration),
             rateLimitPercent: rateLimitPercent,
             jitterSeed: seed &+ UInt64(index)

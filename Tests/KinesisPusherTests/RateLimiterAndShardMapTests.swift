@@ -202,7 +202,7 @@ struct RateLimiterTests {
     )
     func onlyCapacityThrottles(answer name: String, cuts: Bool) throws {
         let map = try Fixture.evenMap(1)
-        var machine = ProducerStateMachine(limits: .init(RunnerConfiguration(buffer: .init(size: 1000))), rateLimitPercent: nil)
+        var machine = RunnerStateMachine(limits: .init(RunnerConfiguration(buffer: .init(size: 1000))), rateLimitPercent: nil)
         _ = machine.install(map, now: Self.t0)
         for i in 0..<100 { _ = machine.offerTest(Record(text: "r\(i)", partitionKey: "k\(i)"), now: Self.t0) }
         let batch = try #require(machine.nextBatch(now: Self.t0 + .milliseconds(100)).0)

@@ -148,7 +148,7 @@ struct RunnerTests {
                 ]
                 for (record, limit) in cases {
                     for attempt in 0..<3 {
-                        let error = try await #require(throws: ProducerError.self) {
+                        let error = try await #require(throws: RunnerError.self) {
                             switch attempt {
                             case 0: _ = try await runner.put(record)
                             case 1: try await runner.send(record)
@@ -169,7 +169,7 @@ struct RunnerTests {
             }.run.get()
             // A record larger than the request byte cap could never be sent: refused too, naming the cap.
             let small = try makeRunner(server) { $0.batching.maxRequestBytes = 2000 }
-            let error = try #require(throws: ProducerError.self) { try small.trySend(Record(data: [UInt8](repeating: 0, count: 2000), partitionKey: "big")) }
+            let error = try #require(throws: RunnerError.self) { try small.trySend(Record(data: [UInt8](repeating: 0, count: 2000), partitionKey: "big")) }
             #expect(error.code == .invalidRecord)
             #expect(error.message.contains("2000"), "\(error.message)")
             let stats = runner.stats
@@ -230,7 +230,7 @@ struct RunnerTests {
             try await withRunning(runner) {
                 let start = ContinuousClock.now
                 try await runner.send(Record(text: "s", partitionKey: "s"))
-                let error = try await #require(throws: ProducerError.self) { _ = try await runner.put(Record(text: "p", partitionKey: "p")) }
+                let error = try await #require(throws: RunnerError.self) { _ = try await runner.put(Record(text: "p", partitionKey: "p")) }
                 #expect(error.code == .expired)
                 #expect(error.attempts >= 1)
                 #expect(error.kinesisError?.code == .internalFailure)
@@ -251,7 +251,7 @@ struct RunnerTests {
                 $0.retry.baseDelay = .milliseconds(2)
             }
             try await withRunning(runner) {
-                let error = try await #require(throws: ProducerError.self) { _ = try await runner.put(Record(text: "p", partitionKey: "p")) }
+                let error = try await #require(throws: RunnerError.self) { _ = try await runner.put(Record(text: "p", partitionKey: "p")) }
                 #expect(error.code == .attemptsExhausted)
                 #expect(error.attempts == 3)
                 #expect(error.message.contains("InternalFailure"))
@@ -308,17 +308,17 @@ struct RunnerTests {
             // Static credentials cannot be refreshed: after the one refresh attempt the stream is unusable.
             let stuck = try makeRunner(server)
             let task = Task { try await stuck.run() }
-            var outcomes: [ProducerError.Code] = []
+            var outcomes: [RunnerError.Code] = []
             for i in 0..<10 {
                 do {
                     _ = try await stuck.put(Record(text: "\(i)", partitionKey: "k\(i)"))
-                } catch let error as ProducerError {
+                } catch let error as RunnerError {
                     outcomes.append(error.code)
                     break
                 }
             }
             #expect(outcomes == [.streamUnusable])
-            let error = try await #require(throws: ProducerError.self) { try await task.value }
+            let error = try await #require(throws: RunnerError.self) { try await task.value }
             #expect(error.kinesisError?.code == .expiredToken)
         }
     }
@@ -336,13 +336,13 @@ struct RunnerTests {
             try await withReader(server) { try await $0.deleteStream(stream: .name("s")) }
             let start = ContinuousClock.now
             for i in 0..<50 { try await runner.send(Record(text: "\(i)", partitionKey: "k\(i)")) }
-            let error = try await #require(throws: ProducerError.self) { try await task.value }
+            let error = try await #require(throws: RunnerError.self) { try await task.value }
             #expect(error.code == .streamUnusable)
             #expect(error.message.contains("ResourceNotFoundException"))
             #expect(seconds(since: start) < 5)  // not the 30 s record TTL
             #expect(log.count == 50)
             #expect(log.codes.allSatisfy { $0 == .streamUnusable })
-            let after = try await #require(throws: ProducerError.self) { _ = try await runner.put(Record(text: "late", partitionKey: "late")) }
+            let after = try await #require(throws: RunnerError.self) { _ = try await runner.put(Record(text: "late", partitionKey: "late")) }
             #expect(after.code == .streamUnusable)
             await runner.shutdown()  // returns at once after run() ended
             let stats = runner.stats
@@ -358,14 +358,14 @@ struct RunnerTests {
         try await withServer(configuration) { server in
             let log = FailureLog()
             let runner = try makeRunner(server) { $0.failureHandler = log.handler }
-            let check = try await #require(throws: ProducerError.self) { try await runner.checkShards() }
+            let check = try await #require(throws: RunnerError.self) { try await runner.checkShards() }
             #expect(check.code == .streamUnusable)
             let task = Task { try await runner.run() }
             let start = ContinuousClock.now
             for i in 0..<20 { try await runner.send(Record(text: "\(i)", partitionKey: "k\(i)")) }
-            let put = try await #require(throws: ProducerError.self) { _ = try await runner.put(Record(text: "p", partitionKey: "p")) }
+            let put = try await #require(throws: RunnerError.self) { _ = try await runner.put(Record(text: "p", partitionKey: "p")) }
             #expect(put.code == .streamUnusable)
-            let error = try await #require(throws: ProducerError.self) { try await task.value }
+            let error = try await #require(throws: RunnerError.self) { try await task.value }
             #expect(error.code == .streamUnusable)
             #expect(error.message.contains("InvalidSignatureException"))
             #expect(seconds(since: start) < 5)  // not the 30 s record TTL
@@ -417,9 +417,9 @@ struct RunnerTests {
             try await task.value
             #expect(runner.stats.delivered == 700)
             #expect(server.streamStats?.accepted == 700)
-            let late = try await #require(throws: ProducerError.self) { try await runner.send(Record(text: "late", partitionKey: "late")) }
+            let late = try await #require(throws: RunnerError.self) { try await runner.send(Record(text: "late", partitionKey: "late")) }
             #expect(late.code == .shutdown)
-            #expect(throws: ProducerError.self) { try runner.trySend(Record(text: "late", partitionKey: "late")) }
+            #expect(throws: RunnerError.self) { try runner.trySend(Record(text: "late", partitionKey: "late")) }
         }
     }
 
@@ -446,7 +446,7 @@ struct RunnerTests {
             print("\(async ? "async" : "sync") shutdown against a stalled server took \(elapsed) s")
             #expect(elapsed < 5)
             try await task.value
-            let error = try await #require(throws: ProducerError.self) { _ = try await put.value }
+            let error = try await #require(throws: RunnerError.self) { _ = try await put.value }
             #expect(error.code == .shutdown)
             #expect(log.count == 50)
             #expect(log.codes.allSatisfy { $0 == .shutdown })
@@ -468,7 +468,7 @@ struct RunnerTests {
             _ = await task.result
             #expect(seconds(since: start) < 5)
             #expect(log.count == 20)
-            let late = try await #require(throws: ProducerError.self) { try await runner.send(Record(text: "late", partitionKey: "late")) }
+            let late = try await #require(throws: RunnerError.self) { try await runner.send(Record(text: "late", partitionKey: "late")) }
             #expect(late.code == .shutdown)
             await runner.shutdown()
         }

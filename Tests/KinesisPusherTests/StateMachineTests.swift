@@ -5,17 +5,17 @@ import TestSupport
 @testable import KinesisPusher
 
 /// The producer's decisions without I/O or a clock: intake, batches, answers, retries, shutdown.
-@Suite("ProducerStateMachine")
+@Suite("RunnerStateMachine")
 struct StateMachineTests {
     static let t0 = ContinuousClock.now
 
     static func machine(
         rateLimitPercent: Double? = nil,
         _ change: (inout RunnerConfiguration) -> Void = { _ in }
-    ) -> ProducerStateMachine {
+    ) -> RunnerStateMachine {
         var configuration = RunnerConfiguration(buffer: .init(size: 1000), concurrency: .init(maxConcurrentPuts: 10))
         change(&configuration)
-        return ProducerStateMachine(limits: .init(configuration), rateLimitPercent: rateLimitPercent)
+        return RunnerStateMachine(limits: .init(configuration), rateLimitPercent: rateLimitPercent)
     }
 
     static func record(_ index: Int, dataBytes: Int = 8) -> Record {
@@ -131,7 +131,7 @@ struct StateMachineTests {
         let drain = box.withLock { $0.beginDrain(deadline: Self.t0 + .seconds(5)) }
         #expect(drain.refused.count == 1)  // c
         for (resume, error) in drain.refused { resume.resume(throwing: error) }
-        let error = await #expect(throws: ProducerError.self) { try await c.value }
+        let error = await #expect(throws: RunnerError.self) { try await c.value }
         #expect(error?.code == .shutdown)
         #expect(box.withLock { $0.stats.rejected } == 1)
         #expect(box.withLock { $0.stats.sent } == 2)
@@ -227,7 +227,7 @@ struct StateMachineTests {
 
     @Test("a record failing among deliveries waits at most the base delay, however often; one failing with the stream backs off exponentially")
     func backoffGrowsOnlyWhileTheStreamFails() throws {
-        func machine() -> ProducerStateMachine {
+        func machine() -> RunnerStateMachine {
             Self.machine {
                 $0.retry.baseDelay = .milliseconds(100)
                 $0.retry.maxDelay = .seconds(5)
@@ -287,8 +287,8 @@ struct StateMachineTests {
         _ = m.complete(batch, with: .success(answer), now: now)
         #expect(m.stats.throttled == 3)
         #expect(m.tally.throttledByShard == ["shardId-000000000003": 2])
-        #expect(ProducerStateMachine.throttledShard(in: "Rate exceeded for shard shardId-1") == "shardId-1")
-        #expect(ProducerStateMachine.throttledShard(in: "Rate exceeded for shard ") == nil)
+        #expect(RunnerStateMachine.throttledShard(in: "Rate exceeded for shard shardId-1") == "shardId-1")
+        #expect(RunnerStateMachine.throttledShard(in: "Rate exceeded for shard ") == nil)
     }
 
     @Test("request-level answers: retryable errors retry the whole batch, others reject it")
@@ -375,7 +375,7 @@ struct StateMachineTests {
         _ = m.offerTest(Self.record(0), now: Self.t0)
         var now = Self.t0 + .milliseconds(100)
         let failure = PutRecordsResult(records: [.init(errorCode: "InternalFailure", errorMessage: "x")])
-        var outcomes: [ProducerStateMachine.Outcome] = []
+        var outcomes: [RunnerStateMachine.Outcome] = []
         while let batch = m.nextBatch(now: now).0 {
             outcomes += m.complete(batch, with: .success(failure), now: now).outcomes
             now += .milliseconds(5)
@@ -406,7 +406,7 @@ struct StateMachineTests {
         )
         // A backoff of up to 1 s may pass the deadline (then it fails now) or not (then it expires when due).
         effects.merge(t.nextBatch(now: Self.t0 + .seconds(2)).1)
-        let failed = effects.outcomes.compactMap { outcome -> ProducerError? in
+        let failed = effects.outcomes.compactMap { outcome -> RunnerError? in
             if case .failure(let error) = outcome.result { return error } else { return nil }
         }
         #expect(failed.map(\.code) == [.expired])
@@ -465,12 +465,12 @@ struct StateMachineTests {
         #expect(o.finish().isEmpty)
     }
 
-    static func allSucceeded(_ batch: ProducerStateMachine.Batch) -> PutRecordsResult {
+    static func allSucceeded(_ batch: RunnerStateMachine.Batch) -> PutRecordsResult {
         PutRecordsResult(records: batch.records.enumerated().map { .init(sequenceNumber: "\($0.offset + 1)", shardID: "shardId-000000000000") })
     }
 }
 
-extension ProducerStateMachine {
+extension RunnerStateMachine {
     /// Offers `record` for a `put`-style or `trySend`-style caller without a continuation.
     mutating func offerTest(_ record: Record, mayWait: Bool = false, now: ContinuousClock.Instant) -> OfferResult {
         offerTestWithID(record, mayWait: mayWait, now: now).1
@@ -482,7 +482,7 @@ extension ProducerStateMachine {
     }
 }
 
-extension ProducerStateMachine.OfferResult {
+extension RunnerStateMachine.OfferResult {
     var isAccepted: Bool { if case .accepted = self { true } else { false } }
     var isWaiting: Bool { if case .waiting = self { true } else { false } }
     var isFull: Bool { if case .full = self { true } else { false } }

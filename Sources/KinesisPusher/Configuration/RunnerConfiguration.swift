@@ -31,12 +31,12 @@ public struct RunnerConfiguration: Sendable {
     /// How often the open shards are listed again (also at once after a record lands on an unexpected shard).
     /// Default 30 seconds.
     public var shardRefreshInterval: Duration
-    /// How long a graceful shutdown may spend flushing before the rest fails with ``ProducerError/Code/shutdown``.
+    /// How long a graceful shutdown may spend flushing before the rest fails with ``RunnerError/Code/shutdown``.
     /// Default 25 seconds.
     public var shutdownTimeout: Duration
     /// Called for every record given to `send` that fails (records given to `put` throw instead). It runs on the
     /// runner's task: keep it short and never block in it.
-    public var failureHandler: (@Sendable (ProducerFailure) -> Void)?
+    public var failureHandler: (@Sendable (RunnerFailure) -> Void)?
     /// Where the runner logs (state changes, retries at debug level, the debug line). Default: nothing.
     public var logger: Logger
     /// The HTTP client for Kinesis, STS and the credential endpoints; `nil` makes the runner create its own,
@@ -60,7 +60,7 @@ public struct RunnerConfiguration: Sendable {
         diagnostics: Diagnostics = .init(),
         shardRefreshInterval: Duration = .seconds(30),
         shutdownTimeout: Duration = .seconds(25),
-        failureHandler: (@Sendable (ProducerFailure) -> Void)? = nil,
+        failureHandler: (@Sendable (RunnerFailure) -> Void)? = nil,
         logger: Logger = Logger(label: "kinesis-pusher", factory: { _ in SwiftLogNoOpLogHandler() }),
         httpClient: HTTPClient? = nil,
         aggregation: Aggregation? = nil,

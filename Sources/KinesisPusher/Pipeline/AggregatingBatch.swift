@@ -114,10 +114,10 @@ struct AggregatingBatch {
     }
 
     /// The user records, each entry's members together in entry order, and the entries over them.
-    func finish() -> (records: [PendingRecord], entries: [ProducerStateMachine.Batch.Entry]) {
+    func finish() -> (records: [PendingRecord], entries: [RunnerStateMachine.Batch.Entry]) {
         var records: [PendingRecord] = []
         records.reserveCapacity(memberCount)
-        var shapes: [ProducerStateMachine.Batch.Entry] = []
+        var shapes: [RunnerStateMachine.Batch.Entry] = []
         shapes.reserveCapacity(entries.count)
         for entry in entries {
             let start = records.count

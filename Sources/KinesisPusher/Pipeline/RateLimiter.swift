@@ -189,7 +189,7 @@ extension RateLimiter {
     /// back `ProvisionedThroughputExceededException`, per record or for the whole request. Other failures
     /// (`InternalFailure`, 5xx, dropped connections, `KMSThrottlingException`) say nothing about the shard's
     /// capacity and are not counted.
-    mutating func observe(_ batch: ProducerStateMachine.Batch, answer: Result<PutRecordsResult, KinesisError>, now: ContinuousClock.Instant) {
+    mutating func observe(_ batch: RunnerStateMachine.Batch, answer: Result<PutRecordsResult, KinesisError>, now: ContinuousClock.Instant) {
         guard isEnabled else { return }
         // Counted by predicted shard (its index in the batch's shard names); records without a prediction by the
         // shard Kinesis names, in its answer or its throttle message.
@@ -218,7 +218,7 @@ extension RateLimiter {
                 if isThrottled { throttled[slot] += 1 }
             } else {
                 let entry = entries[position]
-                let shard = isThrottled ? ProducerStateMachine.throttledShard(in: entry.errorMessage ?? "") : entry.shardID
+                let shard = isThrottled ? RunnerStateMachine.throttledShard(in: entry.errorMessage ?? "") : entry.shardID
                 unpredicted[shard, default: (0, 0)].attempted += 1
                 if isThrottled { unpredicted[shard, default: (0, 0)].throttled += 1 }
             }

@@ -51,7 +51,7 @@ struct EventsController: Sendable {
             }
             try await runner.send(record)
             return EditedResponse(status: .accepted, response: Answer(status: "accepted"))
-        } catch let error as ProducerError {
+        } catch let error as RunnerError {
             context.logger.warning("event refused", metadata: ["partition_key": "\(key)", "error": "\(error)"])
             switch error.code {
             case .invalidRecord:

@@ -1,4 +1,4 @@
-extension ProducerStateMachine {
+extension RunnerStateMachine {
     /// How many PutRecords calls may be in flight: halved when a call fails as a whole (times out, drops, answers
     /// 5xx or a request-level throttle), grown back by about one per round of successful calls (AIMD), never above
     /// the configured maximum. An overloaded endpoint gets fewer concurrent requests instead of a wall of timeouts.

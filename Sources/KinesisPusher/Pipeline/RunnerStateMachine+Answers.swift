@@ -1,6 +1,6 @@
 import KinesisAPI
 
-extension ProducerStateMachine {
+extension RunnerStateMachine {
     /// Handles the answer to a batch: successes complete, failed entries retry with backoff (or fail for good),
     /// request-level errors apply to the whole batch.
     mutating func complete(_ batch: Batch, with answer: Result<PutRecordsResult, KinesisError>, now: ContinuousClock.Instant) -> Effects {
@@ -63,7 +63,7 @@ extension ProducerStateMachine {
             tally.requestErrors[error.code.rawValue, default: 0] += 1
             if error.stopsStream {
                 terminate(
-                    ProducerError(.streamUnusable, message: "Kinesis refused the stream: \(error.code): \(error.message)", kinesisError: error),
+                    RunnerError(.streamUnusable, message: "Kinesis refused the stream: \(error.code): \(error.message)", kinesisError: error),
                     also: batch.records,
                     into: &effects
                 )
@@ -76,7 +76,7 @@ extension ProducerStateMachine {
                 for record in batch.records { retry(record, after: error, streamFailing: true, now: now, into: &effects) }
             } else {
                 for record in batch.records {
-                    fail(record, ProducerError(
+                    fail(record, RunnerError(
                         .rejected,
                         message: "Kinesis rejected the request carrying record '\(record.record.partitionKey)': \(error.code): \(error.message)",
                         attempts: record.attempts,
@@ -124,20 +124,15 @@ extension ProducerStateMachine {
     /// again under the current map (the KCL drops such an aggregate whole, so nothing is duplicated for it). While
     /// the map does not know the shard, waits for the next map when `waitIfUnknown`, else resends.
     mutating func settle(_ aggregate: LandedAggregate, now: ContinuousClock.Instant, waitIfUnknown: Bool, into effects: inout Effects) {
-        guard let range = map?.range(of: aggregate.shardID) else {
-            if waitIfUnknown {
-                landed.append(aggregate)
-            } else {
-                resend(aggregate.members, now: now)
-            }
-            return
-        }
-        guard aggregate.members.allSatisfy({ range.contains($0.hash) }) else {
+        switch aggregate.verdict(in: map) {
+        case .unknownShard where waitIfUnknown:
+            landed.append(aggregate)
+        case .unknownShard, .resend:
             resend(aggregate.members, now: now)
-            return
-        }
-        for (index, record) in aggregate.members.enumerated() {
-            deliver(record, shardID: aggregate.shardID, sequenceNumber: aggregate.sequenceNumber, subSequence: index, now: now, into: &effects)
+        case .deliver:
+            for (index, record) in aggregate.members.enumerated() {
+                deliver(record, shardID: aggregate.shardID, sequenceNumber: aggregate.sequenceNumber, subSequence: index, now: now, into: &effects)
+            }
         }
     }
 

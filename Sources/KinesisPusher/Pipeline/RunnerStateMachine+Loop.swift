@@ -1,4 +1,4 @@
-extension ProducerStateMachine {
+extension RunnerStateMachine {
     /// What the run loop does next.
     enum LoopAction {
         /// Send this batch (and ask again).
@@ -17,7 +17,7 @@ extension ProducerStateMachine {
         /// The shutdown deadline passed; what was left has failed.
         case deadlinePassed(buffered: Int)
         /// Kinesis refused the stream; everything held has failed with this.
-        case streamUnusable(ProducerError)
+        case streamUnusable(RunnerError)
         /// ``finish()`` came first (shutdown before run).
         case finished
     }

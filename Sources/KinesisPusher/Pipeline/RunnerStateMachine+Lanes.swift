@@ -1,6 +1,6 @@
 import DequeModule
 
-extension ProducerStateMachine {
+extension RunnerStateMachine {
     /// The records ready to go, each in the lane of the shard the map predicts for it, so batch selection takes
     /// from the lanes that have budget and never touches the others.
     ///

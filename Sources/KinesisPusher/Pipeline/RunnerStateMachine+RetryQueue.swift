@@ -1,6 +1,6 @@
 import HeapModule
 
-extension ProducerStateMachine {
+extension RunnerStateMachine {
     /// Records backing off after a failed attempt, by the time they may go again: the earliest is known at once
     /// (the run loop sleeps until then) and taking the due ones costs nothing for the others.
     struct RetryQueue {

@@ -1,6 +1,6 @@
 import DequeModule
 
-extension ProducerStateMachine {
+extension RunnerStateMachine {
     /// Callers suspended in `send` or `put` until there is room, first come first served, each leaving in
     /// constant time when its task is cancelled (a line of thousands of blocked senders is normal under
     /// backpressure, and a linear search per cancellation would make a cancelled service quadratic).

@@ -8,7 +8,7 @@ import Synchronization
 /// Names are stable (they are an interface for dashboards); labels stay low-cardinality: `stream`, plus `status`
 /// or `error_code`. Counters are published from the runner's counters as deltas a few times a second, so the
 /// hot path pays only for the per-record latency histogram.
-final class ProducerMetrics: Sendable {
+final class RunnerMetrics: Sendable {
     /// Metric names, as exposed to Prometheus.
     enum Name {
         static let pushDelay = "kinesis_pusher_push_delay_seconds"
@@ -91,7 +91,7 @@ final class ProducerMetrics: Sendable {
 
     private struct Published {
         var stats = RunnerStats()
-        var tally = ProducerStateMachine.Tally()
+        var tally = RunnerStateMachine.Tally()
         var credentialRefreshes = 0
         /// Counters with a second label (error code or shard), made on first use.
         var labelled: [String: Counter] = [:]
@@ -138,7 +138,7 @@ final class ProducerMetrics: Sendable {
     /// What the runner's state looks like now, read under its lock.
     struct Reading {
         var stats: RunnerStats
-        var tally: ProducerStateMachine.Tally
+        var tally: RunnerStateMachine.Tally
         var bufferedBytes: Int
         var oldestAge: Duration?
         var recordsPerSecond: Double?

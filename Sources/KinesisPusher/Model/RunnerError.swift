@@ -4,7 +4,7 @@ import KinesisAPI
 ///
 /// Every accepted record ends with exactly one outcome: delivered, or one of these. The message names the record's
 /// partition key and the cause (which limit, which AWS error, after how many attempts).
-public struct ProducerError: Error, Sendable, CustomStringConvertible {
+public struct RunnerError: Error, Sendable, CustomStringConvertible {
     /// A kind of failure; new codes may be added.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Backing: Hashable, Sendable {
@@ -67,12 +67,4 @@ public struct ProducerError: Error, Sendable, CustomStringConvertible {
         if attempts > 0 { text += " (after \(attempts) attempt\(attempts == 1 ? "" : "s"))" }
         return text
     }
-}
-
-/// A record that could not be delivered, as the failure handler of `send` receives it.
-public struct ProducerFailure: Sendable {
-    /// The record as it was sent.
-    public var record: Record
-    /// Why it failed.
-    public var error: ProducerError
 }

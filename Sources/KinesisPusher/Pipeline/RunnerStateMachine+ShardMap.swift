@@ -1,4 +1,4 @@
-extension ProducerStateMachine {
+extension RunnerStateMachine {
     /// Uses `map` from now on (its records re-laned when it differs), and settles the aggregates that were waiting
     /// for it.
     mutating func install(_ map: ShardMap, now: ContinuousClock.Instant) -> Effects {

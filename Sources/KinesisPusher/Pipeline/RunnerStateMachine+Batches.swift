@@ -1,7 +1,7 @@
 import KinesisAPI
 import KinesisAggregation
 
-extension ProducerStateMachine {
+extension RunnerStateMachine {
     /// User records looked at for one aggregated call: about 450 KB of 100-byte records, a few milliseconds under
     /// the lock.
     static let aggregatedRecordsPerCall = 4096
@@ -267,7 +267,7 @@ extension ProducerStateMachine {
             while let first = lanes.first(in: lane), let deadline = first.deadline, deadline <= now {
                 _ = lanes.removeFirst(from: lane)
                 bufferedBytes -= first.size
-                fail(first, ProducerError(
+                fail(first, RunnerError(
                     .expired,
                     message: "record '\(first.record.partitionKey)' was not delivered within its time to live"
                         + (first.lastError.map { "; last error: \($0.code): \($0.message)" } ?? ""),

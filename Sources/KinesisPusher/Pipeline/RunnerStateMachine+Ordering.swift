@@ -1,6 +1,6 @@
 /// Ordered mode: a partition key's records reach Kinesis in the order they were sent. The ``OrderingGate``
 /// decides which records wait; these put its heads at the front of their lane.
-extension ProducerStateMachine {
+extension RunnerStateMachine {
     /// The records of a new call hold back their keys' later records (ordered mode only).
     mutating func holdKeys(_ records: inout [PendingRecord]) {
         guard limits.ordered else { return }

@@ -1,11 +1,11 @@
-extension ProducerStateMachine {
+extension RunnerStateMachine {
     enum OfferResult {
         /// Accepted; `wakesLoop` when the run loop should look now: the record filled a batch, or it is the only
         /// one (the loop then sleeps until its flush deadline).
         case accepted(wakesLoop: Bool)
         case waiting
         case full
-        case refused(ProducerError)
+        case refused(RunnerError)
     }
 
     /// A fresh record id, taken before offering so a cancellation handler can name the record.
@@ -31,7 +31,7 @@ extension ProducerStateMachine {
         }
         guard case .accepting = phase else {
             stats.rejected += 1
-            return .refused(ProducerError(.shutdown, message: "the runner is shutting down; record '\(record.partitionKey)' was not accepted"))
+            return .refused(RunnerError(.shutdown, message: "the runner is shutting down; record '\(record.partitionKey)' was not accepted"))
         }
         let pending = PendingRecord(
             id: id,
@@ -97,7 +97,7 @@ extension ProducerStateMachine {
     }
 
     /// Refuses everyone waiting with `error`.
-    mutating func refuseWaiters(_ error: ProducerError, into effects: inout Effects) {
+    mutating func refuseWaiters(_ error: RunnerError, into effects: inout Effects) {
         while let waiter = waiters.popFirst() {
             stats.rejected += 1
             if let resume = waiter.resume {
@@ -109,12 +109,12 @@ extension ProducerStateMachine {
     }
 }
 
-extension ProducerStateMachine.Limits {
+extension RunnerStateMachine.Limits {
     /// User records that make a batch full: a request's worth; with aggregation what one call packs from the
     /// buffer (up to half the buffer, kept moderate: they are packed under the lock that senders wait on).
     var fullBatchCount: Int {
         aggregation == nil
             ? maxRecordsPerRequest
-            : max(maxRecordsPerRequest, min(bufferSize / 2, ProducerStateMachine.aggregatedRecordsPerCall))
+            : max(maxRecordsPerRequest, min(bufferSize / 2, RunnerStateMachine.aggregatedRecordsPerCall))
     }
 }

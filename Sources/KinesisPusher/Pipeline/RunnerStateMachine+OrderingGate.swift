@@ -1,6 +1,6 @@
 import DequeModule
 
-extension ProducerStateMachine {
+extension RunnerStateMachine {
     /// Ordered mode's bookkeeping: which partition keys are busy (a record in flight or backing off) and the
     /// records set aside behind them. A key's later records are parked until it is free, then come back oldest
     /// first as the key's heads (``PendingRecord/isKeyHead``), to go before everything else the key has.

@@ -12,7 +12,7 @@ import KinesisAggregation
 /// (`+Lanes`), batch selection and pacing (`+Batches`), the per-key ordering gate (`+Ordering`), retries, expiry
 /// and failure (`+Retries`, `+RetryQueue`), answers and reshard settling (`+Answers`), shutdown (`+Shutdown`) and
 /// the run loop's next action (`+Loop`).
-struct ProducerStateMachine {
+struct RunnerStateMachine {
     struct Limits {
         var bufferSize: Int
         var maxBufferedBytes: Int?
@@ -54,9 +54,9 @@ struct ProducerStateMachine {
         /// Intake is closed; what is buffered is flushed until `deadline`.
         case draining(deadline: ContinuousClock.Instant)
         /// Kinesis refused the stream: everything held failed with this, and nothing more is accepted.
-        case streamUnusable(ProducerError)
+        case streamUnusable(RunnerError)
         /// The runner stopped; with the error that made the stream unusable, if one did.
-        case finished(ProducerError?)
+        case finished(RunnerError?)
     }
 
     /// A caller waiting for buffer space: `send` (with `resume`) or `put` (its outcome continuation is inside the record).
@@ -68,7 +68,7 @@ struct ProducerStateMachine {
     /// A record's end, to be told outside the lock.
     struct Outcome {
         var record: PendingRecord
-        var result: Result<PutResult, ProducerError>
+        var result: Result<PutResult, RunnerError>
     }
 
     /// What the runner must do after a state change.
@@ -77,7 +77,7 @@ struct ProducerStateMachine {
         /// `send` callers whose record was admitted from the waiting line.
         var admitted: [CheckedContinuation<Void, any Error>] = []
         /// `send` callers refused while waiting (shutdown, stream unusable).
-        var refused: [(CheckedContinuation<Void, any Error>, ProducerError)] = []
+        var refused: [(CheckedContinuation<Void, any Error>, RunnerError)] = []
         /// Acceptance-to-acknowledgement latencies of the records delivered (only while metrics are on).
         var latencies: [Duration] = []
 
@@ -125,14 +125,6 @@ struct ProducerStateMachine {
         func shardName(of record: PendingRecord) -> String? {
             record.predictedShard >= 0 ? shardNames[Int(record.predictedShard)] : nil
         }
-    }
-
-    /// An aggregate stored on a shard the map did not predict: delivered only if that shard owns all of its
-    /// records, which is known once the map has the shard.
-    struct LandedAggregate {
-        var shardID: String
-        var sequenceNumber: String
-        var members: [PendingRecord]
     }
 
     var limits: Limits
@@ -210,7 +202,7 @@ struct ProducerStateMachine {
     var concurrencyLimit: Double { calls.window }
     var isDraining: Bool { if case .draining = phase { true } else { false } }
     /// The error that made the stream unusable, once one has.
-    var terminal: ProducerError? {
+    var terminal: RunnerError? {
         switch phase {
         case .streamUnusable(let error), .finished(let error?): error
         case .accepting, .draining, .finished(nil): nil

@@ -1,7 +1,7 @@
 import Backoff
 import KinesisAPI
 
-extension ProducerStateMachine {
+extension RunnerStateMachine {
     /// Moves the retries whose backoff is over to the front of their lanes.
     mutating func releaseDueRetries(now: ContinuousClock.Instant) {
         guard let next = retries.nextDue, next <= now else { return }
@@ -34,7 +34,7 @@ extension ProducerStateMachine {
         var record = record
         record.lastError = error
         if let maxAttempts = limits.maxAttempts, record.attempts >= maxAttempts {
-            fail(record, ProducerError(
+            fail(record, RunnerError(
                 .attemptsExhausted,
                 message: "record '\(record.record.partitionKey)' failed \(record.attempts) attempts; last error: \(error.code): \(error.message)",
                 attempts: record.attempts,
@@ -45,7 +45,7 @@ extension ProducerStateMachine {
         if streamFailing, record.strikes < .max { record.strikes += 1 }
         let notBefore = sharedNotBefore ?? now + backoffDelay(afterStrikes: record.strikes)
         if let deadline = record.deadline, notBefore >= deadline {
-            fail(record, ProducerError(
+            fail(record, RunnerError(
                 .expired,
                 message: "record '\(record.record.partitionKey)' ran out of time to live while retrying; last error: \(error.code): \(error.message)",
                 attempts: record.attempts,
@@ -54,7 +54,7 @@ extension ProducerStateMachine {
             return
         }
         if case .draining(let deadline) = phase, notBefore >= deadline {
-            fail(record, ProducerError(
+            fail(record, RunnerError(
                 .shutdown,
                 message: "shutdown deadline comes before record '\(record.record.partitionKey)' could be retried; last error: \(error.code): \(error.message)",
                 attempts: record.attempts,
@@ -73,7 +73,7 @@ extension ProducerStateMachine {
         limits.retryBackoff.delay(afterAttempt: max(1, Int(strikes)), using: &jitter)
     }
 
-    mutating func fail(_ record: PendingRecord, _ error: ProducerError, into effects: inout Effects) {
+    mutating func fail(_ record: PendingRecord, _ error: RunnerError, into effects: inout Effects) {
         var record = record
         let heldKey = record.holdsKey
         headLeft(&record)
@@ -88,19 +88,19 @@ extension ProducerStateMachine {
     }
 
     /// The stream cannot be written: fail this batch, everything buffered and everyone waiting; refuse new records.
-    mutating func terminate(_ error: ProducerError, also batch: [PendingRecord], into effects: inout Effects) {
+    mutating func terminate(_ error: RunnerError, also batch: [PendingRecord], into effects: inout Effects) {
         if terminal == nil { phase = .streamUnusable(error) }
         for record in batch { fail(record, withAttempts(error, record), into: &effects) }
         failBuffered(error, into: &effects)
     }
 
-    func withAttempts(_ error: ProducerError, _ record: PendingRecord) -> ProducerError {
+    func withAttempts(_ error: RunnerError, _ record: PendingRecord) -> RunnerError {
         var error = error
         error.attempts = record.attempts
         return error
     }
 
-    mutating func failBuffered(_ error: ProducerError, into effects: inout Effects) {
+    mutating func failBuffered(_ error: RunnerError, into effects: inout Effects) {
         // Parked records first out, so failing their keys' busy records cannot move them back.
         let parkedRecords = ordering.removeAllParked()
         for record in lanes.removeAll() + retries.removeAll() + parkedRecords { fail(record, withAttempts(error, record), into: &effects) }
