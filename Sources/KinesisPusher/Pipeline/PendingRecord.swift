@@ -40,9 +40,20 @@ struct PendingRecord {
     var attempts = 0
     /// Not to be sent before this (backoff after a failed attempt).
     var notBefore: ContinuousClock.Instant?
-    var lastError: KinesisError?
+    /// The error of the last failed attempt, boxed: most records never fail, and a `KinesisError` held inline
+    /// would triple the size of every record moved between lanes, batches and outcomes.
+    var lastError: KinesisError? {
+        get { lastErrorBox?.error }
+        set { lastErrorBox = newValue.map(ErrorBox.init) }
+    }
+    private var lastErrorBox: ErrorBox?
+
+    final class ErrorBox: Sendable {
+        let error: KinesisError
+        init(_ error: KinesisError) { self.error = error }
+    }
     /// The shard the map predicted when the record was last sent: its number in the runner's shard names
-    /// (``ProducerStateMachine/shardNames``); -1 for none.
+    /// (``RunnerStateMachine/shardNames``); -1 for none.
     var predictedShard: Int32 = -1
     /// Ordered mode: counted in the runner's busy keys (in flight, backing off, or waiting for its aggregate's
     /// shard to be known).
@@ -50,7 +61,7 @@ struct PendingRecord {
     /// Ordered mode: next in line for its key (a retry, or released from the parked records), so it goes ahead
     /// of the key's parked records.
     var isKeyHead = false
-    /// Failed attempts that came while the stream was failing (``ProducerStateMachine/streamWasFailing(_:)``):
+    /// Failed attempts that came while the stream was failing (``RunnerStateMachine/streamWasFailing(_:)``):
     /// the backoff grows with these, not with attempts that failed alone among deliveries.
     var strikes: UInt8 = 0
 
