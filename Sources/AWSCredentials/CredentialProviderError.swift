@@ -50,6 +50,10 @@ public struct CredentialProviderError: Error, Sendable, CustomStringConvertible 
         self.underlying = underlying
     }
 
+    /// Whether the source may answer later (timeout, refused connection, HTTP 5xx, malformed answer): a caller
+    /// waits and retries instead of giving up, as it would on a configuration error or a refusal.
+    public var isTransient: Bool { code == .fetchFailed }
+
     public var description: String {
         "\(provider): \(message)"
     }

@@ -8,7 +8,7 @@ import Logging
 /// profile → container endpoint → EC2 instance metadata. Naming a profile explicitly (`profile:` or
 /// `AWS_PROFILE`) makes a missing profile an error instead of a skip.
 public enum DefaultCredentialChain {
-    /// Builds the chain.
+    /// Builds the chain, cached.
     ///
     /// - Parameters:
     ///   - staticCredentials: Credentials given in code or on the command line; used first.
@@ -23,6 +23,17 @@ public enum DefaultCredentialChain {
         httpClient: HTTPClient,
         logger: Logger
     ) -> CachingCredentialProvider {
+        let providers = providers(staticCredentials: staticCredentials, profile: profile, environment: environment, httpClient: httpClient)
+        return CachingCredentialProvider(CredentialProviderChain(providers), logger: logger)
+    }
+
+    /// The chain's providers in order, for a caller that wraps the chain before caching it.
+    public static func providers(
+        staticCredentials: AWSCredentialIdentity? = nil,
+        profile: String? = nil,
+        environment: [String: String] = ProcessEnvironment.current,
+        httpClient: HTTPClient
+    ) -> [any CredentialProvider] {
         var providers: [any CredentialProvider] = []
         if let staticCredentials { providers.append(StaticCredentialProvider(staticCredentials)) }
         // An explicit profile means the user chose it: environment keys must not silently win over it.
@@ -33,6 +44,6 @@ public enum DefaultCredentialChain {
         providers.append(ProfileCredentialProvider(profile: profile, environment: environment, httpClient: httpClient))
         providers.append(ContainerCredentialProvider(environment: environment, httpClient: httpClient))
         providers.append(IMDSCredentialProvider(environment: environment, httpClient: httpClient))
-        return CachingCredentialProvider(CredentialProviderChain(providers), logger: logger)
+        return providers
     }
 }

@@ -11,8 +11,10 @@ import Synchronization
 /// A Kinesis Data Streams client speaking the JSON 1.1 protocol over pooled keep-alive HTTP connections.
 ///
 /// Every attempt is signed anew with SigV4. Throttled and transient failures are retried with jittered backoff
-/// up to ``Configuration/Retry/maxAttempts``; an `ExpiredTokenException` drops the cached credentials and retries
-/// once with fresh ones. Every failure surfaces as a ``KinesisError``.
+/// up to ``Configuration/Retry/maxAttempts``; an `ExpiredTokenException` or a rejection of the credentials
+/// (`UnrecognizedClientException`, `InvalidSignatureException`, …) drops the cached credentials and retries once
+/// with freshly fetched ones. Every failure surfaces as a ``KinesisError``; a credential source that fails for now
+/// as a retryable ``KinesisError/Code/credentialsUnavailable``.
 ///
 /// Create one client per process and share it. A client that created its own `HTTPClient` must be shut down with
 /// ``shutdown()``.
@@ -137,11 +139,16 @@ public final class KinesisClient: Sendable {
                     )
                     continue
                 }
-                if error.retryClass == .refreshCredentials && !refreshedCredentials {
+                // "Signature expired" is our clock, not the keys (corrected above when the server's time is known).
+                let keysRejected = error.rejectsCredentials && !error.message.contains("Signature expired")
+                if error.retryClass == .refreshCredentials || keysRejected, !refreshedCredentials {
+                    // Rotated or revoked keys: only a rejection of freshly fetched credentials is final.
                     refreshedCredentials = true
                     credentialProvider.invalidate()
                     logger.notice(
-                        "credentials expired; retrying with refreshed ones",
+                        error.retryClass == .refreshCredentials
+                            ? "credentials expired; retrying with refreshed ones"
+                            : "credentials rejected; retrying once with freshly fetched ones",
                         metadata: ["kinesis.operation": "\(operation)", "kinesis.error.code": "\(error.code)"]
                     )
                     continue
@@ -166,12 +173,15 @@ public final class KinesisClient: Sendable {
         let identity: AWSCredentialIdentity
         do {
             identity = try await credentialProvider.credentials(logger: logger)
+        } catch let error as CancellationError {
+            throw error
         } catch {
+            let transient = (error as? CredentialProviderError)?.isTransient ?? false
             throw KinesisError(
-                code: .credentials,
+                code: transient ? .credentialsUnavailable : .credentials,
                 message: "\(error)",
                 operation: operation,
-                retryClass: .fatal,
+                retryClass: transient ? .transient : .fatal,
                 underlying: error
             )
         }

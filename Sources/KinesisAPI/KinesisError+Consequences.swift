@@ -17,8 +17,12 @@ extension KinesisError {
 
     /// After this error no write to the stream can succeed (missing stream, no access, credentials rejected or
     /// missing, unusable KMS key): a producer stops instead of retrying until its records expire.
+    ///
+    /// Not among them: a credential source that fails for now (``Code/credentialsUnavailable``), and
+    /// `ExpiredTokenException`, which means "refresh and try again" even when it comes twice in a row (a source
+    /// that hands out stale credentials during an outage).
     public var stopsStream: Bool {
-        code == .credentials || code == .resourceNotFound || code == .accessDenied || rejectsCredentials
-            || Self.unusableKeyCodes.contains(code.rawValue)
+        code == .credentials || code == .resourceNotFound || code == .accessDenied
+            || (rejectsCredentials && code != .expiredToken) || Self.unusableKeyCodes.contains(code.rawValue)
     }
 }

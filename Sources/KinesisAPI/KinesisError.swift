@@ -49,8 +49,12 @@ public struct KinesisError: Error, Sendable, CustomStringConvertible {
         public static let transport: Code = "Transport"
         /// No answer within the request timeout (the request may still have taken effect).
         public static let timeout: Code = "Timeout"
-        /// No credentials could be had; ``KinesisError/underlying`` is the provider's error.
+        /// No credentials could be had, and retrying cannot help (nothing configured, a broken configuration, a
+        /// source that refuses); ``KinesisError/underlying`` is the provider's error.
         public static let credentials: Code = "Credentials"
+        /// The credential source failed for now (timeout, refused connection, HTTP 5xx, malformed answer): retry
+        /// later; ``KinesisError/underlying`` is the provider's error.
+        public static let credentialsUnavailable: Code = "CredentialsUnavailable"
         /// The request was refused before sending (for example 0 or more than 500 records).
         public static let invalidRequest: Code = "InvalidRequest"
         /// A 200 answer that could not be read.
@@ -140,6 +144,7 @@ public struct KinesisError: Error, Sendable, CustomStringConvertible {
     static let transientCodes: Set<String> = [
         "InternalFailure", "InternalFailureException", "InternalError", "ServiceUnavailable", "ServiceUnavailableException",
         "RequestTimeout", "RequestTimeoutException", "ResourceInUseException", "Transport", "Timeout",
+        "CredentialsUnavailable",
     ]
 
     /// The reference's error table: throttles, transient faults, expired credentials, and everything else fatal.

@@ -115,6 +115,11 @@ public final class KinesisLocal: Sendable {
         }
     }
 
+    /// Deletes a stream now, with its records; writes to it fail with `ResourceNotFoundException` from then on.
+    public func deleteStream(_ name: String) {
+        backend.state.withLock { $0.deleteStream(name) }
+    }
+
     /// Counters of accepted and throttled records per stream and shard.
     public func stats() -> Stats {
         backend.state.withLock { $0.stats }

@@ -5,7 +5,8 @@ import Logging
 import Synchronization
 
 /// The seed's builder options (`WithIntervals`, `WithAsync`, `WithDebug`) and the ones the seed lacked. Each
-/// returns the runner, so they chain; they take effect until ``Runner/run()`` starts.
+/// returns the runner, so they chain; they take effect until ``Runner/run()`` starts or the first record is sent
+/// (after that a change is ignored with a warning: applying it would drop the records taken).
 extension Runner {
     /// How often the open shards are listed again, and the longest a record waits for a fuller batch.
     @discardableResult

@@ -255,7 +255,8 @@ extension Runner: Service {
                 recordsPerSecond: state.limiter.recordsPerSecond,
                 openShards: state.map?.count,
                 concurrencyLimit: state.concurrencyLimit,
-                credentialRefreshes: (credentials as? CachingCredentialProvider)?.fetchCount ?? 0
+                credentialRefreshes: (credentials as? CachingCredentialProvider)?.fetchCount ?? 0,
+                credentialFailures: (credentials as? CachingCredentialProvider)?.failedFetchCount ?? 0
             )
         }
         metrics.publish(reading)

@@ -82,21 +82,30 @@ public final class Runner: Sendable {
         wakeContinuation.yield()
     }
 
-    /// Changes the configuration; ignored (with a warning) once ``run()`` has started.
+    /// Changes the configuration; ignored (with a warning) once ``run()`` has started or records were sent.
     @discardableResult
     func updating(_ change: (inout RunnerConfiguration) -> Void) -> Runner {
-        let logger: Logger? = settings.withLock { settings in
-            guard case .notStarted = settings.runState else { return settings.configuration.logger }
-            change(&settings.configuration)
-            let configuration = settings.configuration
-            let limits = RunnerStateMachine.Limits(configuration)
-            state.withLock { state in
-                state = RunnerStateMachine(limits: limits, rateLimitPercent: configuration.pacing.rateLimitPercent, jitterSeed: configuration.retry.jitterSeed)
+        let (logger, refusal): (Logger, String?) = settings.withLock { settings in
+            guard case .notStarted = settings.runState else {
+                return (settings.configuration.logger, "runner options changed after run() started; the change is ignored")
             }
+            var configuration = settings.configuration
+            change(&configuration)
+            let limits = RunnerStateMachine.Limits(configuration)
+            // The state machine is rebuilt from the new limits: only while it holds nothing a caller gave it.
+            let replaced = state.withLock { state in
+                guard !state.hasTakenRecords else { return false }
+                state = RunnerStateMachine(limits: limits, rateLimitPercent: configuration.pacing.rateLimitPercent, jitterSeed: configuration.retry.jitterSeed)
+                return true
+            }
+            guard replaced else {
+                return (settings.configuration.logger, "runner options changed after records were sent; the change is ignored (it would drop them)")
+            }
+            settings.configuration = configuration
             maxRequestBytes.store(limits.maxRequestBytes, ordering: .relaxed)
-            return nil
+            return (configuration.logger, nil)
         }
-        logger?.warning("runner options changed after run() started; the change is ignored")
+        if let refusal { logger.warning("\(refusal)") }
         return self
     }
 
@@ -194,6 +203,7 @@ public final class Runner: Sendable {
         switch error.code {
         case .resourceNotFound: "stream '\(stream)' not found at \(endpoint): \(error.message)"
         case .credentials: "no usable credentials: \(error.message)"
+        case .credentialsUnavailable: "no credentials for now (the source keeps failing): \(error.message)"
         case .transport, .timeout: "cannot reach Kinesis at \(endpoint): \(error.message)"
         default: "\(error.code) from \(endpoint) for stream '\(stream)': \(error.message)"
         }

@@ -28,10 +28,12 @@ package struct LineReader: AsyncSequence {
         var atEnd = false
         /// Lines in the last element, to size the next one's array up front.
         var lastCount = 0
+        /// Wakes a read waiting for input when the task is cancelled.
+        let wakeUp = WakeUpPipe()
 
         package mutating func next() async throws -> [[UInt8]]? {
             while !atEnd {
-                let chunk = try await Self.read(fileDescriptor, chunkSize: chunkSize)
+                let chunk = try await Self.read(fileDescriptor, chunkSize: chunkSize, wakeUp: wakeUp)
                 var batch: [[UInt8]] = []
                 batch.reserveCapacity(lastCount)
                 if chunk.isEmpty {
@@ -49,31 +51,49 @@ package struct LineReader: AsyncSequence {
         }
 
         /// One `read(2)` of up to `chunkSize` bytes on a Dispatch thread; empty at the end of the input.
-        static func read(_ fileDescriptor: Int32, chunkSize: Int) async throws -> [UInt8] {
-            try await withCheckedThrowingContinuation { continuation in
-                DispatchQueue.global().async {
-                    var failure: Int32 = 0
-                    let chunk = [UInt8](unsafeUninitializedCapacity: chunkSize) { buffer, initialized in
-                        while true {
-                            let count = Foundation.read(fileDescriptor, buffer.baseAddress, buffer.count)
-                            if count >= 0 {
-                                initialized = count
-                                return
-                            }
-                            if errno != EINTR {
-                                failure = errno
-                                initialized = 0
-                                return
-                            }
-                        }
+        ///
+        /// The thread first waits in `poll(2)` for the input or for the task's cancellation (a byte on the wake-up
+        /// pipe), so an idle pipe or terminal (`tail -f app.log | …`) never holds up a shutdown: cancelling the task
+        /// ends the wait at once with `CancellationError`.
+        static func read(_ fileDescriptor: Int32, chunkSize: Int, wakeUp: WakeUpPipe) async throws -> [UInt8] {
+            try Task.checkCancellation()
+            return try await withTaskCancellationHandler {
+                try await withCheckedThrowingContinuation { continuation in
+                    DispatchQueue.global().async {
+                        continuation.resume(with: Result { try readWhenReady(fileDescriptor, chunkSize: chunkSize, wakeUp: wakeUp) })
                     }
-                    if failure != 0 {
-                        continuation.resume(throwing: CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: String(cString: strerror(failure))]))
-                    } else {
-                        continuation.resume(returning: chunk)
+                }
+            } onCancel: {
+                wakeUp.signal()
+            }
+        }
+
+        private static func readWhenReady(_ fileDescriptor: Int32, chunkSize: Int, wakeUp: WakeUpPipe) throws -> [UInt8] {
+            var failure: Int32 = 0
+            var cancelled = false
+            let chunk = [UInt8](unsafeUninitializedCapacity: chunkSize) { buffer, initialized in
+                initialized = 0
+                guard wakeUp.waitForInput(fileDescriptor, failure: &failure) else {
+                    cancelled = failure == 0
+                    return
+                }
+                while true {
+                    let count = Foundation.read(fileDescriptor, buffer.baseAddress, buffer.count)
+                    if count >= 0 {
+                        initialized = count
+                        return
+                    }
+                    if errno != EINTR {
+                        failure = errno
+                        return
                     }
                 }
             }
+            if cancelled { throw CancellationError() }
+            if failure != 0 {
+                throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: String(cString: strerror(failure))])
+            }
+            return chunk
         }
     }
 

@@ -20,6 +20,12 @@ struct CheckCommand: AsyncParsableCommand {
     @Flag(help: "Print a JSON report instead of text.")
     var json = false
 
+    func validate() throws {
+        guard timeout.isFinite, timeout > 0, timeout <= 3600 else {
+            throw ValidationError("--timeout must be a number of seconds above 0 and at most 3600, not \(timeout)")
+        }
+    }
+
     struct Report: Encodable {
         struct OpenShard: Encodable {
             var shardId: String

@@ -13,6 +13,8 @@ enum FailureReason {
                 return "stream '\(stream)' not found (\(error.message))"
             case .credentials:
                 return "no usable credentials: \(error.message)"
+            case .credentialsUnavailable:
+                return "no credentials for now (the source keeps failing): \(error.message)"
             case .transport, .timeout:
                 return "endpoint unreachable: \(error.message)"
             default:

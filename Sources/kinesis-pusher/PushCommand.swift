@@ -168,51 +168,67 @@ struct PushCommand: AsyncParsableCommand {
         }
         services.append(.init(service: runner))
         services.append(.init(service: input, successTerminationBehavior: .gracefullyShutdownGroup))
-        var groupConfiguration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        // Signals are handled here, not by the group: the first SIGTERM or SIGINT starts the graceful shutdown
+        // (reading stops at once, the runner flushes within --shutdown-timeout); a second SIGINT exits at once.
+        var groupConfiguration = ServiceGroupConfiguration(services: services, logger: logger)
         groupConfiguration.maximumGracefulShutdownDuration = shutdownTimeout.duration + .seconds(10)
+        let group = ServiceGroup(configuration: groupConfiguration)
+        let signals = Task {
+            var interrupted = false
+            for await signal in await UnixSignalsSequence(trapping: .sigterm, .sigint) {
+                if !interrupted {
+                    interrupted = true
+                    await group.triggerGracefulShutdown()
+                } else if signal == .sigint {
+                    exitAtOnce(runner: runner, input: input, start: start, showProgress: showProgress)
+                }
+            }
+        }
         var failure: (any Error)?
         do {
-            try await ServiceGroup(configuration: groupConfiguration).run()
+            try await group.run()
         } catch {
             failure = error
         }
+        signals.cancel()
         if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
 
         if let metrics { try metricsOptions.writeTextfile(metrics) }
-        let stats = runner.stats
         let read = input.counts
-        let elapsed = ContinuousClock.now - start
-        let seconds = elapsed.inSeconds
-        let failed = stats.failed + read.inputErrors + (read.records - read.inputErrors - stats.sent)
-        let summary = PushReport(
-            sent: read.records,
-            delivered: stats.delivered,
-            failed: failed,
-            recovered: stats.recovered,
-            retries: stats.retries,
-            throttled: stats.throttled,
-            input_errors: read.inputErrors,
-            requests: stats.requests,
-            kinesis_records: stats.deliveredKinesisRecords,
-            aggregated: stats.aggregated,
-            reaggregated: stats.reaggregated,
-            elapsed_s: (seconds * 1000).rounded() / 1000,
-            records_per_s: seconds > 0 ? (Double(stats.delivered) / seconds).rounded() : 0
-        )
+        let summary = PushReport(stats: runner.stats, read: read, elapsed: ContinuousClock.now - start)
         if let failure {
             FileHandle.standardError.write(Data("error: \(FailureReason.describe(failure, stream: aws.stream, endpoint: aws.endpoint))\n".utf8))
         } else if !read.complete {
             FileHandle.standardError.write(Data("interrupted: stopped reading after \(read.records) records; every record read is counted below\n".utf8))
         }
-        switch report {
-        case .json:
-            print(try jsonReport(summary))
-        case .text:
-            FileHandle.standardError.write(Data((summary.text + "\n").utf8))
-        }
+        try write(summary)
         if failure != nil || !read.complete || summary.delivered != summary.sent {
             throw ExitCode.failure
         }
+    }
+
+    /// The report, on standard error as text or on standard output as one JSON object.
+    private func write(_ summary: PushReport) throws {
+        switch report {
+        case .json:
+            FileHandle.standardOutput.write(Data((try jsonReport(summary) + "\n").utf8))
+        case .text:
+            FileHandle.standardError.write(Data((summary.text + "\n").utf8))
+        }
+    }
+
+    /// A second SIGINT: no more waiting for the flush. Prints what is known (records not yet acknowledged count as
+    /// failed, though some of those in flight may have been stored) and exits with status 130.
+    private func exitAtOnce(runner: Runner, input: InputService, start: ContinuousClock.Instant, showProgress: Bool) -> Never {
+        let read = input.counts
+        let summary = PushReport(stats: runner.stats, read: read, elapsed: ContinuousClock.now - start)
+        let clear = showProgress ? "\r\u{1B}[K" : ""
+        FileHandle.standardError.write(Data((
+            "\(clear)interrupted again: exiting without waiting for the flush; \(summary.failed) of \(read.records) records read "
+                + "are counted as failed (some of those in flight may have been stored)\n"
+        ).utf8))
+        try? write(summary)
+        Foundation.exit(130)
     }
 }
 
@@ -234,6 +250,27 @@ struct PushReport: Encodable {
     var reaggregated: Int
     var elapsed_s: Double
     var records_per_s: Double
+
+    /// The report of `read` lines of input and the runner's counters after `elapsed`. Every line read is delivered
+    /// or failed: refused by the runner (input errors), never accepted (reading stopped), failed by the runner, or
+    /// still unacknowledged (only when the push exits without waiting for the flush).
+    init(stats: RunnerStats, read: InputService.Counts, elapsed: Duration) {
+        let seconds = elapsed.inSeconds
+        let unacknowledged = max(0, stats.sent - stats.delivered - stats.failed)
+        sent = read.records
+        delivered = stats.delivered
+        failed = stats.failed + unacknowledged + read.inputErrors + (read.records - read.inputErrors - stats.sent)
+        recovered = stats.recovered
+        retries = stats.retries
+        throttled = stats.throttled
+        input_errors = read.inputErrors
+        requests = stats.requests
+        kinesis_records = stats.deliveredKinesisRecords
+        aggregated = stats.aggregated
+        reaggregated = stats.reaggregated
+        elapsed_s = (seconds * 1000).rounded() / 1000
+        records_per_s = seconds > 0 ? (Double(stats.delivered) / seconds).rounded() : 0
+    }
 
     var text: String {
         "pushed \(sent) records in \(elapsed_s) s (\(Int(records_per_s)) records/s): delivered \(delivered), failed \(failed), "
@@ -269,14 +306,20 @@ final class InputService: Service, Sendable {
 
     var counts: Counts { state.withLock { $0 } }
 
+    /// Reads every input; stops at once on graceful shutdown or cancellation, also while waiting for input that
+    /// does not come (an open, idle pipe or terminal).
     func run() async throws {
-        try await withGracefulShutdownHandler {
-            for path in files.isEmpty ? ["-"] : files {
-                if Task.isShuttingDownGracefully || Task.isCancelled { return }
-                guard try await read(path) else { return }
+        try await cancelWhenGracefulShutdown {
+            do {
+                for path in self.files.isEmpty ? ["-"] : self.files {
+                    if Task.isCancelled { return }
+                    guard try await self.read(path) else { return }
+                }
+                self.state.withLock { $0.complete = true }
+            } catch is CancellationError {
+                return
             }
-            state.withLock { $0.complete = true }
-        } onGracefulShutdown: {}
+        }
     }
 
     /// Reads one input; `false` when reading stopped early.
@@ -321,7 +364,7 @@ final class InputService: Service, Sendable {
     /// input error; the records after it are sent on.
     private func send(_ batch: inout [Record], endingAt lastLine: Int, name: String) async throws -> Bool {
         defer { batch.removeAll(keepingCapacity: true) }
-        if Task.isShuttingDownGracefully || Task.isCancelled { return false }
+        if Task.isCancelled { return false }
         let firstLine = lastLine - batch.count + 1
         var rest = batch[...]
         while !rest.isEmpty {
@@ -330,11 +373,14 @@ final class InputService: Service, Sendable {
                 state.withLock { $0.records += rest.count }
                 return true
             } catch let failure as RunnerBatchError {
-                state.withLock { $0.records += failure.acceptedCount + 1; $0.inputErrors += 1 }
-                if let error = failure.error as? RunnerError, error.code == .shutdown || error.code == .streamUnusable {
+                if failure.error is CancellationError
+                    || (failure.error as? RunnerError).map({ $0.code == .shutdown || $0.code == .streamUnusable }) == true
+                {
+                    // Reading stops: the records after the accepted ones were not read.
+                    state.withLock { $0.records += failure.acceptedCount }
                     return false
                 }
-                if failure.error is CancellationError { return false }
+                state.withLock { $0.records += failure.acceptedCount + 1; $0.inputErrors += 1 }
                 let refused = rest.startIndex + failure.acceptedCount
                 report("\(name) line \(firstLine + refused): \(failure.error)")
                 rest = rest[(refused + 1)...]

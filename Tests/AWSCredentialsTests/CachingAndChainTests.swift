@@ -106,12 +106,86 @@ struct CachingTests {
         #expect(base.callCount == 2)
     }
 
-    @Test("no sticky error: after a failure with nothing cached, the next call tries again")
-    func noStickyError() async throws {
+    @Test("nothing usable and the refresh failed: callers fail at once with its error until the backoff ends, then one fetch")
+    func failFastDuringBackoff() async throws {
+        let clock = ManualClock()
         let base = ScriptedProvider([.failure(failure), .success(identity("A", expiresAt: nil))])
-        let cache = CachingCredentialProvider(base, logger: testLogger)
+        let cache = CachingCredentialProvider(base, logger: testLogger, now: { clock.now })
         await #expect(throws: CredentialProviderError.self) { try await cache.credentials(logger: testLogger) }
-        #expect(try await cache.credentials(logger: testLogger).accessKeyID == "A")
+        for _ in 0..<10 {
+            let error = await #expect(throws: CredentialProviderError.self) { try await cache.credentials(logger: testLogger) }
+            #expect(error?.message == "the source is down")
+        }
+        #expect(base.callCount == 1, "callers within the backoff do not ask the failing source")
+        #expect(cache.failedFetchCount == 1)
+        clock.advance(1.01)  // the first backoff is 0.5 to 1 s
+        #expect(try await cache.credentials(logger: testLogger).accessKeyID == "A", "no sticky error")
+        #expect(base.callCount == 2)
+    }
+
+    @Test("fresh credentials already inside the refresh window are refreshed on a backoff, not on every call")
+    func shortLivedCredentialsBackOff() async throws {
+        let clock = ManualClock()
+        // Every fetch brings credentials valid for 60 s: always inside the 300 s refresh window.
+        let base = ScriptedProvider([.success(identity("A", expiresAt: clock.now + 60))])
+        let cache = CachingCredentialProvider(base, refreshWindow: .seconds(300), logger: testLogger, now: { clock.now })
+        for _ in 0..<20 { #expect(try await cache.credentials(logger: testLogger).accessKeyID == "A") }
+        try await Task.sleep(for: .milliseconds(200))  // a refresh started by mistake would show by now
+        #expect(base.callCount == 1)
+        // The next refresh comes halfway to the end of their usable life: (60 − 10) / 2 = 25 s.
+        clock.advance(24)
+        _ = try await cache.credentials(logger: testLogger)
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(base.callCount == 1)
+        clock.advance(1.01)
+        _ = try await cache.credentials(logger: testLogger)
+        try await until { base.callCount == 2 }
+        for _ in 0..<20 { _ = try await cache.credentials(logger: testLogger) }
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(base.callCount == 2)
+    }
+
+    @Test("a caller waiting for a refresh leaves at once when cancelled; the refresh goes on for the others")
+    func waitingCallerCancelled() async throws {
+        let base = ScriptedProvider(delay: .seconds(1), [.success(identity("A", expiresAt: nil))])
+        let cache = CachingCredentialProvider(base, logger: testLogger)
+        let patient = Task { try await cache.credentials(logger: testLogger).accessKeyID }
+        let impatient = Task { try await cache.credentials(logger: testLogger).accessKeyID }
+        try await Task.sleep(for: .milliseconds(100))
+        let cancelled = ContinuousClock.now
+        impatient.cancel()
+        await #expect(throws: CancellationError.self) { try await impatient.value }
+        #expect(seconds(since: cancelled) < 0.5, "the cancelled caller did not wait for the 1 s fetch")
+        #expect(try await patient.value == "A")
+        #expect(base.callCount == 1)
+    }
+
+    @Test("a source that gave credentials before fails only transiently, whatever it says")
+    func laterFailuresAreOutages() async throws {
+        let clock = ManualClock()
+        let refused = CredentialProviderError(.rejected, provider: "credential_process", message: "'vault-login' exited with status 1")
+        let base = ScriptedProvider([.success(identity("A", expiresAt: clock.now + 60)), .failure(refused)])
+        let first = CachingCredentialProvider(ScriptedProvider([.failure(refused)]), logger: testLogger, now: { clock.now })
+        let error = await #expect(throws: CredentialProviderError.self) { try await first.credentials(logger: testLogger) }
+        #expect(error?.isTransient == false, "a first fetch can fail for good")
+
+        let cache = CachingCredentialProvider(base, logger: testLogger, now: { clock.now })
+        _ = try await cache.credentials(logger: testLogger)
+        clock.advance(120)
+        let later = await #expect(throws: CredentialProviderError.self) { try await cache.credentials(logger: testLogger) }
+        #expect(later?.isTransient == true)
+        #expect(later?.message == "'vault-login' exited with status 1")
+    }
+
+    @Test("credentials that arrive already expired are a failure naming the source, not served")
+    func arrivingExpired() async throws {
+        let clock = ManualClock()
+        let base = ScriptedProvider(name: "container", [.success(identity("A", expiresAt: clock.now + 5))])
+        let cache = CachingCredentialProvider(base, expiryMargin: .seconds(10), logger: testLogger, now: { clock.now })
+        let error = await #expect(throws: CredentialProviderError.self) { try await cache.credentials(logger: testLogger) }
+        #expect(error?.provider == "container")
+        #expect(error?.message.contains("too soon to sign with") == true)
+        #expect(error?.isTransient == true)
     }
 }
 

@@ -28,7 +28,7 @@ struct MotoCredentialSourceTests {
         }
     }
 
-    @Test("IMDS that does not answer counts as not configured, quickly")
+    @Test("IMDS at an endpoint set explicitly that does not answer is an error naming it, quickly")
     func imdsUnreachable() async throws {
         try await withHTTPClient { client in
             let start = ContinuousClock.now
@@ -40,7 +40,9 @@ struct MotoCredentialSourceTests {
                     httpClient: client
                 ).credentials(logger: testLogger)
             }
-            #expect(error?.code == .notConfigured)
+            // Set by the user, it must answer (a chain would stop here); only the default address counts as "no
+            // instance metadata on this machine".
+            #expect(error?.code == .fetchFailed)
             #expect(error?.message.contains("127.0.0.1:1") == true)
             #expect(ContinuousClock.now - start < .seconds(5))
         }
@@ -195,6 +197,102 @@ struct ContainerCredentialTests {
             }
             #expect(remote?.code == .invalidConfiguration)
             #expect(calls.load(ordering: .relaxed) == 3)
+        }
+        try await server.stop()
+    }
+
+    @Test(
+        "full URI hosts over http are checked as addresses: loopback, link-local ECS and EKS only",
+        arguments: [
+            ("http://127.evil.example/creds", false), ("http://127.0.0.1.nip.io/creds", false), ("http://128.0.0.1/creds", false),
+            ("http://[::2]/creds", false), ("http://127.1.2.3:1/creds", true), ("http://[::1]:1/creds", true),
+            ("http://localhost:1/creds", true), ("https://anything.example/creds", true),
+        ]
+    )
+    func fullURIHosts(url: String, allowed: Bool) async throws {
+        try await withHTTPClient { client in
+            let provider = ContainerCredentialProvider(
+                environment: Moto.isolatedEnvironment(["AWS_CONTAINER_CREDENTIALS_FULL_URI": url]),
+                httpClient: client,
+                timeout: .milliseconds(200),
+                attempts: 1
+            )
+            let error = await #expect(throws: CredentialProviderError.self) { try await provider.credentials(logger: testLogger) }
+            // Allowed hosts are asked (and fail to answer here); refused ones are a configuration error.
+            #expect((error?.code == .invalidConfiguration) == !allowed, "\(url): \(String(describing: error))")
+        }
+    }
+
+    @Test("an Expiration that does not parse is an error naming the source, not credentials that never expire")
+    func unreadableExpiration() async throws {
+        let server = try await LoopbackHTTPServer.start { _ in
+            .init(body: #"{"AccessKeyId":"ASIA","SecretAccessKey":"s","Token":"t","Expiration":"next tuesday"}"#)
+        }
+        try await withHTTPClient { client in
+            let error = await #expect(throws: CredentialProviderError.self) {
+                try await ContainerCredentialProvider(
+                    environment: Moto.isolatedEnvironment(["AWS_CONTAINER_CREDENTIALS_FULL_URI": server.url + "/creds"]),
+                    httpClient: client,
+                    attempts: 1
+                ).credentials(logger: testLogger)
+            }
+            #expect(error?.message == "the Expiration from \(server.url)/creds 'next tuesday' is not an ISO-8601 timestamp")
+        }
+        try await server.stop()
+    }
+}
+
+@Suite("Instance metadata settings")
+struct IMDSSettingsTests {
+    @Test("AWS_METADATA_SERVICE_TIMEOUT that is not a usable number of seconds is refused with a message", arguments: ["inf", "nan", "-1", "soon"])
+    func unusableTimeout(value: String) async throws {
+        try await withHTTPClient { client in
+            let error = await #expect(throws: CredentialProviderError.self) {
+                try await IMDSCredentialProvider(
+                    environment: ["AWS_METADATA_SERVICE_TIMEOUT": value, "AWS_EC2_METADATA_SERVICE_ENDPOINT": "http://127.0.0.1:1"],
+                    httpClient: client
+                ).credentials(logger: testLogger)
+            }
+            #expect(error?.code == .invalidConfiguration)
+            #expect(error?.message == "AWS_METADATA_SERVICE_TIMEOUT '\(value)' is not a number of seconds between 0 and 3600")
+        }
+    }
+
+    @Test("an explicitly set AWS_EC2_METADATA_SERVICE_ENDPOINT that does not answer is an error, not a skip")
+    func explicitEndpointMustAnswer() async throws {
+        try await withHTTPClient { client in
+            let error = await #expect(throws: CredentialProviderError.self) {
+                try await IMDSCredentialProvider(
+                    environment: ["AWS_EC2_METADATA_SERVICE_ENDPOINT": "http://127.0.0.1:1"], httpClient: client, timeout: .milliseconds(500)
+                ).credentials(logger: testLogger)
+            }
+            #expect(error?.code == .fetchFailed)
+            #expect(error?.message.contains("AWS_EC2_METADATA_SERVICE_ENDPOINT") == true)
+        }
+    }
+
+    @Test("HTTP 5xx from instance metadata is tried again inside the provider; stale credentials keep serving for minutes")
+    func retriesAndStaticStability() async throws {
+        let credentialCalls = Atomic<Int>(0)
+        let server = try await LoopbackHTTPServer.start { request in
+            switch request.uri {
+            case "/latest/api/token": return .init(body: "token")
+            case "/latest/meta-data/iam/security-credentials/": return .init(body: "role")
+            default:
+                if credentialCalls.add(1, ordering: .relaxed).newValue < 3 { return .init(status: 500, body: "busy") }
+                // Expired an hour ago: IMDS cannot renew them now.
+                let expired = ISO8601DateFormatter().string(from: Date().addingTimeInterval(-3600))
+                return .init(body: #"{"Code":"Success","AccessKeyId":"ASIASTALE","SecretAccessKey":"s","Token":"t","Expiration":"\#(expired)"}"#)
+            }
+        }
+        try await withHTTPClient { client in
+            let identity = try await IMDSCredentialProvider(
+                environment: ["AWS_EC2_METADATA_SERVICE_ENDPOINT": server.url], httpClient: client
+            ).credentials(logger: testLogger)
+            #expect(credentialCalls.load(ordering: .relaxed) == 3)
+            #expect(identity.accessKeyID == "ASIASTALE")
+            let usableFor = try #require(identity.expiration).timeIntervalSinceNow
+            #expect(usableFor > 290 && usableFor <= 600, "static stability: 5 to 10 more minutes, got \(usableFor) s")
         }
         try await server.stop()
     }

@@ -185,6 +185,48 @@ struct ProfileProviderTests {
         }
     }
 
+    @Test("credential_process that hangs and ignores SIGTERM: stopped at its timeout and on cancellation, children too")
+    func credentialProcessStopped() async throws {
+        let directory = try TemporaryDirectory()
+        let pids = directory.path + "/pids"
+        // Ignores SIGTERM, starts a child that outlives it unless the whole group is killed, and never answers.
+        let hanging = try directory.write(
+            "hang.sh",
+            "#!/bin/sh\ntrap '' TERM\nsleep 300 &\necho $$ $! > \(pids)\nwait\n",
+            executable: true
+        )
+        let timedOut = ProcessCredentialProvider(commandLine: hanging, timeout: .seconds(1))
+        var started = ContinuousClock.now
+        let error = await #expect(throws: CredentialProviderError.self) { try await timedOut.credentials(logger: testLogger) }
+        #expect(seconds(since: started) < 5, "1 s timeout, then SIGTERM, 2 s, SIGKILL")
+        #expect(error?.message.contains("did not finish within") == true)
+        #expect(error?.isTransient == true)
+        try await expectGone(pidsIn: pids)
+
+        try? FileManager.default.removeItem(atPath: pids)
+        let patient = ProcessCredentialProvider(commandLine: hanging, timeout: .seconds(60))
+        let fetch = Task { try await patient.credentials(logger: testLogger) }
+        try await until { FileManager.default.fileExists(atPath: pids) }
+        started = ContinuousClock.now
+        fetch.cancel()
+        await #expect(throws: CancellationError.self) { _ = try await fetch.value }
+        #expect(seconds(since: started) < 4, "cancelled: SIGTERM, 2 s, SIGKILL")
+        try await expectGone(pidsIn: pids)
+    }
+
+    /// The processes whose ids the hanging script wrote are gone (reaped or not running) within a few seconds.
+    private func expectGone(pidsIn file: String) async throws {
+        let text = try String(contentsOfFile: file, encoding: .utf8)
+        let pids = text.split(whereSeparator: \.isWhitespace).compactMap { Int32($0) }
+        #expect(pids.count == 2)
+        try await until(timeout: .seconds(5)) {
+            pids.allSatisfy { pid in
+                // A zombie child of init still answers kill(0); its state in /proc says Z.
+                kill(pid, 0) != 0 || ((try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8))?.contains(") Z ") ?? true)
+            }
+        }
+    }
+
     @Test("credential_process command lines split like a shell", arguments: [
         ("/bin/tool --flag value", ["/bin/tool", "--flag", "value"]),
         ("tool 'single quoted arg' x", ["tool", "single quoted arg", "x"]),

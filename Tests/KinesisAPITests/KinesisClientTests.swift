@@ -371,6 +371,51 @@ struct KinesisClientTests {
             #expect(error?.retryClass == .refreshCredentials)
             #expect(server.requests.count == 2)
             #expect(provider.invalidations == 1)
+            #expect(error?.stopsStream == false, "expired twice means refresh again later, not a dead stream")
+        }
+    }
+
+    @Test(
+        "credentials rejected: one retry with freshly fetched ones; rejected again, the error stops the stream",
+        arguments: ["UnrecognizedClientException", "InvalidSignatureException"]
+    )
+    func rejectedCredentialsRefetchedOnce(code: String) async throws {
+        let provider = SequencedCredentialProvider([
+            AWSCredentialIdentity(accessKeyID: "AKIDREVOKED", secretAccessKey: "a"),
+            AWSCredentialIdentity(accessKeyID: "AKIDROTATED", secretAccessKey: "b"),
+        ])
+        let calls = Counter()
+        try await FakeKinesis.run(credentials: provider, handler: { request in
+            calls.next() == 1 ? FakeKinesis.error(type: code, message: "rejected") : Self.cannedAnswer(request)
+        }) { server, client in
+            _ = try await client.describeStreamSummary(stream: .name("s"))
+            #expect(provider.invalidations == 1)
+            #expect(server.requests.map { $0.header("Authorization")?.contains("Credential=AKIDROTATED/") == true } == [false, true])
+        }
+        try await FakeKinesis.run(credentials: provider, handler: { _ in FakeKinesis.error(type: code, message: "rejected") }) {
+            server, client in
+            let error = await kinesisError { _ = try await client.describeStreamSummary(stream: .name("s")) }
+            #expect(error?.code.rawValue == code)
+            #expect(error?.stopsStream == true)
+            #expect(server.requests.count == 2)
+        }
+    }
+
+    @Test("a credential source that fails for now is a retryable CredentialsUnavailable, not a dead stream")
+    func credentialsUnavailable() async throws {
+        struct Down: CredentialProvider {
+            let name = "down"
+            func credentials(logger: Logger) async throws -> AWSCredentialIdentity {
+                throw CredentialProviderError(.fetchFailed, provider: "container", message: "http://127.0.0.1:1/creds answered HTTP 500")
+            }
+        }
+        try await FakeKinesis.run(credentials: Down(), handler: { Self.cannedAnswer($0) }) { server, client in
+            let error = await kinesisError { _ = try await client.describeStreamSummary(stream: .name("s")) }
+            #expect(error?.code == .credentialsUnavailable)
+            #expect(error?.retryClass == .transient)
+            #expect(error?.stopsStream == false)
+            #expect(error?.message.contains("HTTP 500") == true)
+            #expect(server.requests.isEmpty)
         }
     }
 

@@ -266,11 +266,13 @@ struct AggregationStateMachineTests {
         let index: Int
         let members: [UInt64]
 
-        init(ordered: Bool = false, maxCount: Int = .max, extra: [Record] = []) throws {
+        init(ordered: Bool = false, maxCount: Int = .max, extra: [Record] = [], ttl: Duration? = .seconds(30), maxAttempts: Int? = nil) throws {
             let map = try Fixture.evenMap(2)
             machine = Fixture.machine(map: map, aggregation: .init(maxCount: maxCount)) {
                 $0.ordering = ordered ? .perPartitionKey : .none
                 $0.concurrency.isAsync = true
+                $0.retry.recordTTL = ttl
+                $0.retry.maxAttempts = maxAttempts
             }
             for key in Fixture.keys(60, routedTo: shardID(0), by: map, prefix: "zero-") { machine.offerRouted(Record(text: key, partitionKey: key)) }
             for key in Fixture.keys(5, routedTo: shardID(1), by: map, prefix: "one-") { machine.offerRouted(Record(text: key, partitionKey: key)) }
@@ -319,6 +321,34 @@ struct AggregationStateMachineTests {
         #expect(m.stats.delivered == members.count + 5)
         #expect(m.stats.aggregated == members.count + 5)
         #expect(m.isIdle)
+    }
+
+    @Test("an aggregate held for a shard map that does not come fails when its records' time to live ends, saying it may be stored")
+    func heldUntilTTL() throws {
+        var landing = try Landing(ttl: .seconds(1))
+        let members = landing.members
+        _ = landing.answer(storingOn: shardID(2))
+        var m = landing.machine
+        #expect(m.nextExpiry == t0 + .seconds(1), "the loop wakes for the held aggregate's deadline")
+        #expect(Fixture.failed(m.nextBatch(now: t0 + .milliseconds(900)).1).isEmpty)
+        let failed = Fixture.failed(m.nextBatch(now: t0 + .milliseconds(1001)).1)
+        #expect(Set(failed.keys) == Set(members))
+        #expect(failed.values.allSatisfy { $0.code == .expired && $0.message.contains("that may not own its hash key") })
+        #expect(m.stats.failed == members.count)
+        #expect(m.isIdle)
+    }
+
+    @Test("records resent after their aggregate landed on the wrong shard give up once their attempts are used up")
+    func resendHonoursMaxAttempts() throws {
+        var landing = try Landing(maxAttempts: 1)
+        let members = landing.members
+        _ = landing.answer(storingOn: shardID(2))
+        var m = landing.machine
+        let failed = Fixture.failed(m.install(try Fixture.evenMap(4, firstIndex: 2), now: t0 + .milliseconds(110)))
+        #expect(Set(failed.keys) == Set(members))
+        #expect(failed.values.allSatisfy { $0.code == .attemptsExhausted && $0.message.contains("does not own all of its records") })
+        #expect(m.bufferedCount == 0)
+        #expect(m.nextBatch(now: t0 + .milliseconds(110)).0 == nil)
     }
 
     @Test("an aggregate held for an unknown shard that turns out not to own all its records is resent and re-packed under the new map")

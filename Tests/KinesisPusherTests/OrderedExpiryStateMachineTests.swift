@@ -46,6 +46,34 @@ struct OrderedExpiryStateMachineTests {
         }
     }
 
+    @Test("a record parked behind its key's record in flight fails when its own time to live ends, not when the key frees")
+    func parkedRecordExpires() throws {
+        let t0 = Fixture.t0
+        var m = Fixture.machine(map: try Fixture.evenMap(1), aggregation: nil) {
+            $0.ordering = .perPartitionKey
+            $0.retry.recordTTL = .seconds(1)
+            // A second call may go, so the batch selection meets k/1 and k/2 and parks them.
+            $0.concurrency.isAsync = true
+            $0.concurrency.maxConcurrentPuts = 2
+        }
+        m.offerRouted(Self.record("k", 0), now: t0)
+        let head = try #require(m.nextBatch(now: t0 + .milliseconds(100)).0)
+        let parked = m.offerRouted(Self.record("k", 1), now: t0 + .milliseconds(200))
+        let behind = m.offerRouted(Self.record("k", 2), now: t0 + .milliseconds(600))
+        #expect(m.nextBatch(now: t0 + .milliseconds(700)).0 == nil, "k/1 and k/2 wait behind k/0")
+        #expect(m.bufferedCount == 2 && m.ordering.parkedCount == 2)
+        #expect(m.nextExpiry == t0 + .milliseconds(1200))
+        // k/0's call hangs past k/1's deadline (a slow endpoint): k/1 fails on time, k/2 stays parked.
+        let first = Fixture.failed(m.nextBatch(now: t0 + .milliseconds(1201)).1)
+        #expect(Array(first.keys) == [parked])
+        #expect(first[parked]?.code == .expired)
+        #expect(first[parked]?.message.contains("waited behind an earlier record of its partition key") == true, "\(String(describing: first[parked]))")
+        #expect(m.nextExpiry == t0 + .milliseconds(1600))
+        #expect(Array(Fixture.failed(m.nextBatch(now: t0 + .milliseconds(1601)).1).keys) == [behind])
+        _ = m.complete(head, with: .success(Fixture.answer(head)), now: t0 + .milliseconds(1700))
+        #expect(m.isIdle)
+    }
+
     @Test("an expired head must free its key only after the key's other waiting heads: the parked records stay behind them")
     func expiredHeadKeepsOrder() throws {
         let t0 = Fixture.t0

@@ -40,7 +40,22 @@ public struct ContainerCredentialProvider: CredentialProvider {
         var message: String?
     }
 
-    static let allowedHosts: Set<String> = ["169.254.170.2", "169.254.170.23", "fd00:ec2::23", "localhost", "::1"]
+    /// Whether credentials may come from `host` over plain http: a loopback address (parsed as an address, so
+    /// `127.evil.example` is not one), `localhost`, or the ECS / EKS Pod Identity link-local endpoints.
+    static func isAllowedOverHTTP(_ host: String) -> Bool {
+        if host == "localhost" { return true }
+        var v4 = in_addr()
+        if inet_pton(AF_INET, host, &v4) == 1 {
+            let address = UInt32(bigEndian: v4.s_addr)
+            return address >> 24 == 127 || address == 0xA9FE_AA02 || address == 0xA9FE_AA17  // 169.254.170.2, .23
+        }
+        var v6 = in6_addr()
+        guard inet_pton(AF_INET6, host, &v6) == 1 else { return false }
+        let bytes = withUnsafeBytes(of: v6) { Array($0) }
+        let loopback: [UInt8] = Array(repeating: 0, count: 15) + [1]
+        let podIdentity: [UInt8] = [0xFD, 0x00, 0x0E, 0xC2] + Array(repeating: 0, count: 11) + [0x23]
+        return bytes == loopback || bytes == podIdentity
+    }
 
     public func credentials(logger: Logger) async throws -> AWSCredentialIdentity {
         let url = try endpointURL()
@@ -48,18 +63,9 @@ public struct ContainerCredentialProvider: CredentialProvider {
         if let authorization = try authorizationToken() {
             headers.append(("Authorization", authorization))
         }
-        var lastError: (any Error)?
-        for attempt in 1...attempts {
-            do {
-                let response = try await http.send(.GET, url, headers: headers, timeout: timeout)
-                return try parse(response, url: url)
-            } catch let error as CredentialProviderError where error.code == .fetchFailed && attempt < attempts {
-                lastError = error
-                logger.debug("container credentials attempt failed", metadata: ["aws.attempt": "\(attempt)"])
-                try await Task.sleep(for: .milliseconds(100 * attempt))
-            }
+        return try await http.fetch(.GET, url, headers: headers, timeout: timeout, attempts: attempts, logger: logger) {
+            try parse($0, url: url)
         }
-        throw lastError!
     }
 
     private func parse(_ response: CredentialHTTP.Response, url: String) throws -> AWSCredentialIdentity {
@@ -83,7 +89,7 @@ public struct ContainerCredentialProvider: CredentialProvider {
             accessKeyID: keyID,
             secretAccessKey: secret,
             sessionToken: answer.Token,
-            expiration: answer.Expiration.flatMap(ISO8601.parse)
+            expiration: try ISO8601.expiration(answer.Expiration, source: "the Expiration from \(url)", provider: name, code: .fetchFailed)
         )
     }
 
@@ -108,7 +114,7 @@ public struct ContainerCredentialProvider: CredentialProvider {
             )
         }
         let bareHost = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        let allowed = scheme == "https" || Self.allowedHosts.contains(bareHost) || bareHost.hasPrefix("127.")
+        let allowed = scheme == "https" || Self.isAllowedOverHTTP(bareHost)
         guard allowed else {
             throw CredentialProviderError(
                 .invalidConfiguration,

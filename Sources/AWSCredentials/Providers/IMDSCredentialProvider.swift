@@ -17,14 +17,31 @@ public struct IMDSCredentialProvider: CredentialProvider {
     private let environment: [String: String]
     private let http: CredentialHTTP
     private let timeout: Duration
+    private let attempts: Int
+    /// Why `AWS_METADATA_SERVICE_TIMEOUT` cannot be used, reported by every fetch.
+    private let invalidTimeout: String?
 
     /// Configured from the environment; each request waits at most `timeout` (default from
-    /// `AWS_METADATA_SERVICE_TIMEOUT`, else 1 s).
-    public init(environment: [String: String] = ProcessEnvironment.current, httpClient: HTTPClient, timeout: Duration? = nil) {
+    /// `AWS_METADATA_SERVICE_TIMEOUT`, else 1 s), and the role and credential requests are tried `attempts` times
+    /// (default from `AWS_METADATA_SERVICE_NUM_ATTEMPTS`, else 3).
+    public init(
+        environment: [String: String] = ProcessEnvironment.current,
+        httpClient: HTTPClient,
+        timeout: Duration? = nil,
+        attempts: Int? = nil
+    ) {
         self.environment = environment
         self.http = CredentialHTTP(client: httpClient, provider: "EC2 instance metadata")
-        let seconds = environment.nonEmpty("AWS_METADATA_SERVICE_TIMEOUT").flatMap(Double.init) ?? 1
-        self.timeout = timeout ?? .milliseconds(Int(seconds * 1000))
+        let text = environment.nonEmpty("AWS_METADATA_SERVICE_TIMEOUT")
+        let seconds = text.flatMap(Double.init)
+        if let text, timeout == nil, seconds.map({ !$0.isFinite || $0 <= 0 || $0 > 3600 }) ?? true {
+            invalidTimeout = "AWS_METADATA_SERVICE_TIMEOUT '\(text)' is not a number of seconds between 0 and 3600"
+        } else {
+            invalidTimeout = nil
+        }
+        self.timeout = timeout ?? (invalidTimeout == nil ? .milliseconds(Int((seconds ?? 1) * 1000)) : .seconds(1))
+        let configuredAttempts = environment.nonEmpty("AWS_METADATA_SERVICE_NUM_ATTEMPTS").flatMap(Int.init)
+        self.attempts = min(10, max(1, attempts ?? configuredAttempts ?? 3))
     }
 
     var endpoint: String {
@@ -48,20 +65,32 @@ public struct IMDSCredentialProvider: CredentialProvider {
         if environment.flag("AWS_EC2_METADATA_DISABLED") {
             throw CredentialProviderError(.notConfigured, provider: name, message: "disabled by AWS_EC2_METADATA_DISABLED")
         }
+        if let invalidTimeout {
+            throw CredentialProviderError(.invalidConfiguration, provider: name, message: invalidTimeout)
+        }
         let base = endpoint
         let tokenResponse: CredentialHTTP.Response
         do {
-            tokenResponse = try await http.send(
+            // An HTTP 5xx is tried again; no answer at all means there is no metadata service here.
+            tokenResponse = try await http.fetch(
                 .PUT,
                 base + "/latest/api/token",
                 headers: [("x-aws-ec2-metadata-token-ttl-seconds", "21600")],
-                timeout: timeout
-            )
-        } catch let error as CredentialProviderError {
+                timeout: timeout,
+                attempts: attempts,
+                logger: logger
+            ) { response in
+                if response.status >= 500 { throw Self.serverError(response, asking: "a token from \(base)") }
+                return response
+            }
+        } catch let error as CredentialProviderError where error.underlying != nil {
+            // On a machine without instance metadata the chain moves on; an endpoint the user set must answer.
+            let explicit = environment.nonEmpty("AWS_EC2_METADATA_SERVICE_ENDPOINT") != nil
             throw CredentialProviderError(
-                .notConfigured,
+                explicit ? .fetchFailed : .notConfigured,
                 provider: name,
-                message: "no instance metadata service answered at \(base)",
+                message: "no instance metadata service answered at \(base)"
+                    + (explicit ? " (AWS_EC2_METADATA_SERVICE_ENDPOINT)" : ""),
                 underlying: error.underlying
             )
         }
@@ -81,7 +110,10 @@ public struct IMDSCredentialProvider: CredentialProvider {
         }
         let tokenHeader = [("x-aws-ec2-metadata-token", tokenResponse.body)]
         let rolePath = base + "/latest/meta-data/iam/security-credentials/"
-        let roleResponse = try await http.send(.GET, rolePath, headers: tokenHeader, timeout: timeout)
+        let roleResponse = try await http.fetch(.GET, rolePath, headers: tokenHeader, timeout: timeout, attempts: attempts, logger: logger) {
+            if $0.status >= 500 { throw Self.serverError($0, asking: rolePath) }
+            return $0
+        }
         if roleResponse.status == 404 {
             throw CredentialProviderError(
                 .notConfigured,
@@ -98,7 +130,12 @@ public struct IMDSCredentialProvider: CredentialProvider {
                 message: "\(rolePath) answered HTTP \(roleResponse.status) without a role name"
             )
         }
-        let credentialsResponse = try await http.send(.GET, rolePath + role, headers: tokenHeader, timeout: timeout)
+        let credentialsResponse = try await http.fetch(
+            .GET, rolePath + role, headers: tokenHeader, timeout: timeout, attempts: attempts, logger: logger
+        ) {
+            if $0.status >= 500 { throw Self.serverError($0, asking: "the credentials of role \(role)") }
+            return $0
+        }
         guard credentialsResponse.status == 200 else {
             throw CredentialProviderError(
                 .rejected,
@@ -108,7 +145,9 @@ public struct IMDSCredentialProvider: CredentialProvider {
         }
         guard let answer = try? JSONDecoder().decode(Answer.self, from: Data(credentialsResponse.body.utf8)),
             let keyID = answer.AccessKeyId, let secret = answer.SecretAccessKey, let token = answer.Token,
-            let expirationText = answer.Expiration, let expiration = ISO8601.parse(expirationText)
+            let expiration = try ISO8601.expiration(
+                answer.Expiration, source: "the Expiration of role \(role)", provider: name, code: .fetchFailed
+            )
         else {
             throw CredentialProviderError(
                 .fetchFailed,
@@ -123,16 +162,31 @@ public struct IMDSCredentialProvider: CredentialProvider {
                 message: "credentials of role \(role): \(code): \(answer.Message ?? "")"
             )
         }
+        // Static stability, as the AWS SDKs do it: IMDS renews credentials well before they expire, so ones that
+        // are expired or expire within minutes mean it cannot renew them now. Keep using them (Kinesis decides) and
+        // ask again in a few minutes, instead of failing every request while IMDS is down.
         var usableUntil = expiration
         let now = Date()
-        if expiration <= now.addingTimeInterval(60) {
+        if expiration <= now.addingTimeInterval(Self.staleWithin) {
             usableUntil = now.addingTimeInterval(Double.random(in: 300...600))
             logger.warning(
-                "IMDS handed out expired credentials; using them a few more minutes",
+                "IMDS handed out credentials that are expired or about to expire; using them a few more minutes",
                 metadata: ["aws.role": "\(role)", "aws.expiration": "\(expiration)"]
             )
         }
         logger.debug("credentials from IMDS", metadata: ["aws.role": "\(role)"])
         return AWSCredentialIdentity(accessKeyID: keyID, secretAccessKey: secret, sessionToken: token, expiration: usableUntil)
+    }
+
+    /// Credentials from IMDS that expire sooner than this are stale: IMDS offers new ones at least five minutes
+    /// before the old ones expire.
+    static let staleWithin: TimeInterval = 4 * 60
+
+    private static func serverError(_ response: CredentialHTTP.Response, asking what: String) -> CredentialProviderError {
+        CredentialProviderError(
+            .fetchFailed,
+            provider: "EC2 instance metadata",
+            message: "instance metadata answered HTTP \(response.status) asking for \(what)"
+        )
     }
 }

@@ -1,12 +1,15 @@
 import AWSSigning
 import Foundation
 import Logging
+import Subprocess
+import SystemPackage
 
 /// Credentials from an external command (`credential_process` in a profile).
 ///
 /// The command line is split like a shell would split it (quotes and backslashes), but no shell runs. The command
 /// must print `{"Version": 1, "AccessKeyId", "SecretAccessKey", "SessionToken"?, "Expiration"?}`; a non-zero
-/// exit is reported with the command's standard error.
+/// exit is reported with the command's standard error. A command that overruns its timeout, or whose caller is
+/// cancelled, is stopped (SIGTERM, then SIGKILL, to its whole process group).
 public struct ProcessCredentialProvider: CredentialProvider {
     public let name: String
     private let commandLine: String
@@ -72,46 +75,56 @@ public struct ProcessCredentialProvider: CredentialProvider {
         )
     }
 
-    private func run(executable: String, arguments: [String]) async throws -> (status: Int32, stdout: Data, stderr: Data) {
-        let process = Process()
-        if executable.contains("/") {
-            process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = arguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = [executable] + arguments
-        }
-        let stdout = Pipe()
-        let stderr = Pipe()
-        process.standardOutput = stdout
-        process.standardError = stderr
-        process.standardInput = FileHandle.nullDevice
-        do {
-            try process.run()
-        } catch {
-            throw CredentialProviderError(
-                .invalidConfiguration,
-                provider: name,
-                message: "cannot start '\(executable)': \(error.localizedDescription)",
-                underlying: error
-            )
-        }
-        // Read both pipes while the process runs so a chatty command cannot block on a full pipe.
-        async let out = Task.detached { stdout.fileHandleForReading.readDataToEndOfFile() }.value
-        async let err = Task.detached { stderr.fileHandleForReading.readDataToEndOfFile() }.value
-        let deadline = ContinuousClock.now + timeout
-        while process.isRunning {
-            if ContinuousClock.now >= deadline {
-                process.terminate()
-                throw CredentialProviderError(
-                    .fetchFailed,
-                    provider: name,
-                    message: "'\(executable)' did not finish within \(timeout)"
-                )
+    /// Most bytes read from the command's standard output, and from its standard error.
+    static let outputLimit = 64 * 1024
+
+    /// Runs the command with its output read asynchronously (no thread blocks on its pipes). When it overruns
+    /// `timeout`, or the calling task is cancelled (a shutdown), its process group gets SIGTERM and, 2 seconds
+    /// later, SIGKILL, so neither it nor anything it started outlives the wait.
+    private func run(executable: String, arguments: [String]) async throws -> (status: Int32, stdout: [UInt8], stderr: [UInt8]) {
+        let options = {
+            var options = PlatformOptions()
+            options.processGroupID = 0
+            options.teardownSequence = [.gracefulShutDown(toProcessGroup: true, allowedDurationToNextStep: .seconds(2))]
+            return options
+        }()
+        let result = try await withThrowingTaskGroup(of: ExecutionResult<Void, BytesOutput, BytesOutput>?.self) { group in
+            group.addTask {
+                do {
+                    return try await Subprocess.run(
+                        executable.contains("/") ? .path(FilePath(executable)) : .name(executable),
+                        arguments: Arguments(arguments),
+                        platformOptions: options,
+                        output: .bytes(limit: Self.outputLimit),
+                        error: .bytes(limit: Self.outputLimit)
+                    )
+                } catch let error as CancellationError {
+                    throw error
+                } catch {
+                    throw CredentialProviderError(
+                        .invalidConfiguration,
+                        provider: name,
+                        message: "cannot run '\(executable)' (or it printed more than \(Self.outputLimit) bytes): \(error)",
+                        underlying: error
+                    )
+                }
             }
-            try await Task.sleep(for: .milliseconds(10))
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                return nil
+            }
+            defer { group.cancelAll() }
+            return try await group.next() ?? nil
         }
-        return (process.terminationStatus, await out, await err)
+        guard let result else {
+            throw CredentialProviderError(.fetchFailed, provider: name, message: "'\(executable)' did not finish within \(timeout); it was stopped")
+        }
+        switch result.terminationStatus {
+        case .exited(let code):
+            return (code, result.standardOutput, result.standardError)
+        case .signaled(let signal):
+            return (128 + signal, result.standardOutput, result.standardError)
+        }
     }
 
     /// Splits a command line into words: whitespace separates; single quotes keep everything; double quotes keep

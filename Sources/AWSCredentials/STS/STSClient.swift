@@ -110,7 +110,12 @@ struct STSClient: Sendable {
                 message: "STS \(action) for \(role) answered without AccessKeyId, SecretAccessKey and SessionToken"
             )
         }
-        let expiration = XMLFields.value("Expiration", in: response.body).flatMap(ISO8601.parse)
+        let expiration = try ISO8601.expiration(
+            XMLFields.value("Expiration", in: response.body),
+            source: "the Expiration in the STS \(action) answer",
+            provider: provider,
+            code: .fetchFailed
+        )
         return AWSCredentialIdentity(
             accessKeyID: keyID,
             secretAccessKey: secret,

@@ -13,12 +13,18 @@ enum ISO8601 {
         return fractional.date(from: trimmed)
     }
 
-    /// Parses an optional expiry; a value that is present but unreadable is a configuration error naming `source`.
-    static func expiration(_ text: String?, source: String, provider: String) throws -> Date? {
+    /// Parses an optional expiry; a value that is present but unreadable is an error naming `source` (never "does
+    /// not expire"): a configuration error by default, `fetchFailed` for an answer that may be right next time.
+    static func expiration(
+        _ text: String?,
+        source: String,
+        provider: String,
+        code: CredentialProviderError.Code = .invalidConfiguration
+    ) throws -> Date? {
         guard let text else { return nil }
         guard let date = parse(text) else {
             throw CredentialProviderError(
-                .invalidConfiguration,
+                code,
                 provider: provider,
                 message: "\(source) '\(text)' is not an ISO-8601 timestamp"
             )

@@ -33,6 +33,7 @@ final class RunnerMetrics: Sendable {
         static let openShards = "kinesis_pusher_open_shards"
         static let concurrency = "kinesis_pusher_concurrency_limit"
         static let credentialRefreshes = "kinesis_pusher_credential_refreshes_total"
+        static let credentialFailures = "kinesis_pusher_credential_failures_total"
         static let shardDelivered = "kinesis_pusher_shard_delivered_records_total"
         static let shardThrottled = "kinesis_pusher_shard_throttled_records_total"
     }
@@ -61,6 +62,7 @@ final class RunnerMetrics: Sendable {
         Name.openShards: "Open shards in the runner's shard map.",
         Name.concurrency: "PutRecords calls allowed in flight now (adaptive).",
         Name.credentialRefreshes: "Times the credentials were fetched anew.",
+        Name.credentialFailures: "Times fetching credentials failed (no answer, an error, or credentials already expiring).",
         Name.shardDelivered: "Delivered records by shard (only with per-shard metrics).",
         Name.shardThrottled: "Throttled record attempts by predicted shard (only with per-shard metrics).",
     ]
@@ -81,6 +83,7 @@ final class RunnerMetrics: Sendable {
     private let retries: Counter
     private let requests: Counter
     private let credentialRefreshes: Counter
+    private let credentialFailures: Counter
     private let inFlight: Gauge
     private let bufferedRecords: Gauge
     private let bufferedBytes: Gauge
@@ -93,6 +96,7 @@ final class RunnerMetrics: Sendable {
         var stats = RunnerStats()
         var tally = RunnerStateMachine.Tally()
         var credentialRefreshes = 0
+        var credentialFailures = 0
         /// Counters with a second label (error code or shard), made on first use.
         var labelled: [String: Counter] = [:]
     }
@@ -126,6 +130,7 @@ final class RunnerMetrics: Sendable {
         retries = Counter(label: Name.retries, dimensions: dimensions, factory: factory)
         requests = Counter(label: Name.requests, dimensions: dimensions, factory: factory)
         credentialRefreshes = Counter(label: Name.credentialRefreshes, dimensions: dimensions, factory: factory)
+        credentialFailures = Counter(label: Name.credentialFailures, dimensions: dimensions, factory: factory)
         inFlight = Gauge(label: Name.inFlight, dimensions: dimensions, factory: factory)
         bufferedRecords = Gauge(label: Name.bufferedRecords, dimensions: dimensions, factory: factory)
         bufferedBytes = Gauge(label: Name.bufferedBytes, dimensions: dimensions, factory: factory)
@@ -145,6 +150,7 @@ final class RunnerMetrics: Sendable {
         var openShards: Int?
         var concurrencyLimit: Double
         var credentialRefreshes: Int
+        var credentialFailures: Int
     }
 
     /// Publishes what changed since the last call: queued latencies, counter deltas and current gauges.
@@ -171,6 +177,7 @@ final class RunnerMetrics: Sendable {
             requests.increment(by: stats.requests - last.stats.requests)
             expired.increment(by: reading.tally.expired - last.tally.expired)
             credentialRefreshes.increment(by: reading.credentialRefreshes - last.credentialRefreshes)
+            credentialFailures.increment(by: reading.credentialFailures - last.credentialFailures)
             for (name, label, now, before) in [
                 (Name.throttled, "error_code", reading.tally.throttledRecords, last.tally.throttledRecords),
                 (Name.failedAttempts, "error_code", reading.tally.failedAttempts, last.tally.failedAttempts),
@@ -188,6 +195,7 @@ final class RunnerMetrics: Sendable {
             last.stats = stats
             last.tally = reading.tally
             last.credentialRefreshes = reading.credentialRefreshes
+            last.credentialFailures = reading.credentialFailures
         }
         inFlight.record(reading.stats.inFlight)
         bufferedRecords.record(reading.stats.buffered)

@@ -128,7 +128,7 @@ extension RunnerStateMachine {
         case .unknownShard where waitIfUnknown:
             landed.append(aggregate)
         case .unknownShard, .resend:
-            resend(aggregate.members, now: now)
+            resend(aggregate, now: now, into: &effects)
         case .deliver:
             for (index, record) in aggregate.members.enumerated() {
                 deliver(record, shardID: aggregate.shardID, sequenceNumber: aggregate.sequenceNumber, subSequence: index, now: now, into: &effects)
@@ -136,13 +136,12 @@ extension RunnerStateMachine {
         }
     }
 
-    mutating func resend(_ members: [PendingRecord], now: ContinuousClock.Instant) {
-        stats.reaggregated += members.count
-        for var record in members {
-            record.notBefore = now
-            bufferedBytes += record.size
-            retries.insert(record)
-        }
+    /// Packs an aggregate's records again (each counts the attempt it took, and gives up like any retry when its
+    /// attempts or time to live are used up).
+    mutating func resend(_ aggregate: LandedAggregate, now: ContinuousClock.Instant, into effects: inout Effects) {
+        stats.reaggregated += aggregate.members.count
+        let why = "stored in an aggregate on shard \(aggregate.shardID) that does not own all of its records"
+        for record in aggregate.members { schedule(record, notBefore: now, why: why, into: &effects) }
     }
 
     /// Whether an answer shows the stream failing rather than a few records: at least half of the call's

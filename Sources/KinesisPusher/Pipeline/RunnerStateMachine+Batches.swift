@@ -276,12 +276,45 @@ extension RunnerStateMachine {
                 ), into: &effects)
             }
         }
+        // Records out of the lanes expire too: parked behind their key's busy record, or in an aggregate stored on
+        // a shard the map does not know yet (waiting for a refresh that may not come, say during an outage).
+        for record in ordering.removeExpired(now: now) {
+            bufferedBytes -= record.size
+            fail(record, RunnerError(
+                .expired,
+                message: "record '\(record.record.partitionKey)' was not delivered within its time to live (it waited behind an "
+                    + "earlier record of its partition key)" + (record.lastError.map { "; last error: \($0.code): \($0.message)" } ?? ""),
+                attempts: record.attempts,
+                kinesisError: record.lastError
+            ), into: &effects)
+        }
+        if landedDeadline.map({ $0 <= now }) == true {
+            let expired = landed.filter { $0.deadline.map { $0 <= now } == true }
+            landed.removeAll { $0.deadline.map { $0 <= now } == true }
+            for aggregate in expired {
+                for record in aggregate.members {
+                    fail(record, RunnerError(
+                        .expired,
+                        message: "record '\(record.record.partitionKey)' was stored in an aggregate on shard \(aggregate.shardID) (sequence "
+                            + "number \(aggregate.sequenceNumber)) that may not own its hash key (a KCL consumer drops such an "
+                            + "aggregate), and its time to live ended before a shard map could tell",
+                        attempts: record.attempts
+                    ), into: &effects)
+                }
+            }
+        }
         admitWaiters(into: &effects)
     }
 
-    /// The earliest time a lane's front record expires.
+    /// The earliest deadline of the aggregates waiting for a shard map.
+    private var landedDeadline: ContinuousClock.Instant? {
+        landed.compactMap(\.deadline).min()
+    }
+
+    /// The earliest time a buffered record expires: a lane's front, a parked record, a landed aggregate's member.
     var nextExpiry: ContinuousClock.Instant? {
         guard limits.recordTTL != nil else { return nil }
-        return lanes.lanes.compactMap { $0.records.first?.deadline }.min()
+        let fronts = lanes.lanes.compactMap { $0.records.first?.deadline }.min()
+        return [fronts, ordering.earliestDeadline, landedDeadline].compactMap { $0 }.min()
     }
 }

@@ -17,6 +17,9 @@ extension RunnerStateMachine {
             case unknownShard
         }
 
+        /// The earliest time to live's end among its members.
+        var deadline: ContinuousClock.Instant? { members.compactMap(\.deadline).min() }
+
         func verdict(in map: ShardMap?) -> Verdict {
             guard let range = map?.range(of: shardID) else { return .unknownShard }
             return members.allSatisfy { range.contains($0.hash) } ? .deliver : .resend

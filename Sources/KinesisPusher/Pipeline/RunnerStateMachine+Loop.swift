@@ -48,7 +48,7 @@ extension RunnerStateMachine {
         return (.wait(until: nextWake(now: now, batchDue: due)), effects)
     }
 
-    /// The earliest of: the next batch's due time, the next retry, a lane front's expiry, the shard refresh and
+    /// The earliest of: the next batch's due time, the next retry, a buffered record's expiry, the shard refresh and
     /// the shutdown deadline. Never `now` or earlier: a batch that was due but could not be taken (its records
     /// parked, say) is asked for again a millisecond later instead of at once.
     func nextWake(now: ContinuousClock.Instant) -> ContinuousClock.Instant? {

@@ -15,6 +15,9 @@ extension RunnerStateMachine {
         /// Per key, its parked records in acceptance order (ids grow with it).
         private var parked: [Int: Deque<PendingRecord>] = [:]
         private(set) var parkedCount = 0
+        /// No parked record's time to live ends before this; it may be earlier than the real first deadline (a
+        /// record unparked since), which costs one look that finds nothing.
+        private(set) var earliestDeadline: ContinuousClock.Instant?
         /// Aggregated mode: per key, its heads not yet sent, failed or parked again, and the newest one's id. The
         /// waiting heads are the newest of those let out (heads leave from the front), so a parked record older
         /// than that id (a retry, a head parked again) must go before them, and one newer must wait behind them.
@@ -73,6 +76,7 @@ extension RunnerStateMachine {
             var record = record
             headLeft(&record)
             parkedCount += 1
+            if let deadline = record.deadline { earliestDeadline = min(earliestDeadline ?? deadline, deadline) }
             var waiting = parked.removeValue(forKey: record.orderingKey) ?? []
             if let last = waiting.last, last.id > record.id {
                 let index = waiting.firstIndex { $0.id > record.id } ?? waiting.endIndex
@@ -112,8 +116,27 @@ extension RunnerStateMachine {
             defer {
                 parked = [:]
                 parkedCount = 0
+                earliestDeadline = nil
             }
             return parked.values.flatMap { $0 }
+        }
+
+        /// Takes the parked records whose time to live is over (to fail them); the records behind them stay parked,
+        /// in order. A key's parked records are in acceptance order, so their deadlines are too: only fronts are
+        /// looked at, and only once ``earliestDeadline`` has come.
+        mutating func removeExpired(now: ContinuousClock.Instant) -> [PendingRecord] {
+            guard let earliest = earliestDeadline, earliest <= now else { return [] }
+            var expired: [PendingRecord] = []
+            var next: ContinuousClock.Instant?
+            for key in Array(parked.keys) {
+                guard var waiting = parked[key] else { continue }
+                while let deadline = waiting.first?.deadline, deadline <= now { expired.append(waiting.removeFirst()) }
+                parked[key] = waiting.isEmpty ? nil : waiting
+                if let deadline = waiting.first?.deadline { next = min(next ?? deadline, deadline) }
+            }
+            parkedCount -= expired.count
+            earliestDeadline = next
+            return expired
         }
 
         /// When the longest-parked record was accepted.

@@ -33,32 +33,39 @@ extension RunnerStateMachine {
     ) {
         var record = record
         record.lastError = error
+        if streamFailing, record.strikes < .max { record.strikes += 1 }
+        let notBefore = sharedNotBefore ?? now + backoffDelay(afterStrikes: record.strikes)
+        schedule(record, notBefore: notBefore, why: "\(error.code): \(error.message)", into: &effects)
+    }
+
+    /// Puts a record that must go again into the retry queue until `notBefore`, unless it may not: its attempts
+    /// are used up, its time to live ends first, or the shutdown deadline does. `why` says what went wrong last.
+    mutating func schedule(_ record: PendingRecord, notBefore: ContinuousClock.Instant, why: String, into effects: inout Effects) {
+        var record = record
         if let maxAttempts = limits.maxAttempts, record.attempts >= maxAttempts {
             fail(record, RunnerError(
                 .attemptsExhausted,
-                message: "record '\(record.record.partitionKey)' failed \(record.attempts) attempts; last error: \(error.code): \(error.message)",
+                message: "record '\(record.record.partitionKey)' failed \(record.attempts) attempts; last error: \(why)",
                 attempts: record.attempts,
-                kinesisError: error
+                kinesisError: record.lastError
             ), into: &effects)
             return
         }
-        if streamFailing, record.strikes < .max { record.strikes += 1 }
-        let notBefore = sharedNotBefore ?? now + backoffDelay(afterStrikes: record.strikes)
         if let deadline = record.deadline, notBefore >= deadline {
             fail(record, RunnerError(
                 .expired,
-                message: "record '\(record.record.partitionKey)' ran out of time to live while retrying; last error: \(error.code): \(error.message)",
+                message: "record '\(record.record.partitionKey)' ran out of time to live while retrying; last error: \(why)",
                 attempts: record.attempts,
-                kinesisError: error
+                kinesisError: record.lastError
             ), into: &effects)
             return
         }
         if case .draining(let deadline) = phase, notBefore >= deadline {
             fail(record, RunnerError(
                 .shutdown,
-                message: "shutdown deadline comes before record '\(record.record.partitionKey)' could be retried; last error: \(error.code): \(error.message)",
+                message: "shutdown deadline comes before record '\(record.record.partitionKey)' could be retried; last error: \(why)",
                 attempts: record.attempts,
-                kinesisError: error
+                kinesisError: record.lastError
             ), into: &effects)
             return
         }

@@ -172,6 +172,10 @@ struct RunnerStateMachine {
     }
     /// Set when an answer shows the map is stale (a record landed on a shard that does not own its hash).
     var refreshRequested = false
+
+    /// Whether a caller has handed it anything (a record, or a `send` waiting for room): then it must not be
+    /// replaced by one built from changed options.
+    var hasTakenRecords: Bool { stats.sent > 0 || !waiters.isEmpty }
     var refreshInFlight = false
     var lastRefresh: ContinuousClock.Instant?
     /// Data plus key may not exceed this (the stream's `MaxRecordSizeInKiB`).

@@ -1,6 +1,7 @@
 import ArgumentParser
 
-/// A duration on the command line: `100ms`, `2s`, `1.5s`, `5m`, `250us`; a bare number means seconds.
+/// A duration on the command line: `100ms`, `2s`, `1.5s`, `5m`, `250us`; a bare number means seconds; at most a
+/// year.
 struct DurationArgument: ExpressibleByArgument, Sendable {
     var duration: Duration
     /// As written, for `--help`'s defaults ("100ms" rather than "0.1 seconds").
@@ -16,11 +17,15 @@ struct DurationArgument: ExpressibleByArgument, Sendable {
             scale = value
             break
         }
-        guard let value = Double(number), value >= 0 else { return nil }
+        // `inf`, `nan` and centuries would trap in the conversion to nanoseconds: refused like any other typo.
+        guard let value = Double(number), value >= 0, value * scale <= Self.longest else { return nil }
         duration = .nanoseconds(Int64(value * scale * 1e9))
     }
 
     var defaultValueDescription: String { text }
+
+    /// The longest duration taken, in seconds (a year); longer ones are refused.
+    static let longest: Double = 365 * 24 * 3600
 }
 
 /// A record TTL: a duration, or `never`.

@@ -51,16 +51,21 @@ extension AWSOptions {
         }
     }
 
-    /// The default credential chain; for a loopback endpoint without instance metadata (never asked for a local
-    /// endpoint), and with placeholder credentials (and a note) when no source is configured.
-    func makeCredentialProvider(httpClient: HTTPClient = .shared, logger: Logger) -> any CredentialProvider {
+    /// The default credential chain, cached; for a loopback endpoint without instance metadata (unless
+    /// `AWS_EC2_METADATA_SERVICE_ENDPOINT` names one), and with placeholder credentials (and a note) when no source
+    /// is configured.
+    func makeCredentialProvider(httpClient: HTTPClient = .shared, logger: Logger) -> CachingCredentialProvider {
         guard let local = loopbackEndpoint else {
             return DefaultCredentialChain.make(profile: profile, httpClient: httpClient, logger: logger)
         }
         var environment = ProcessEnvironment.current
-        if environment["AWS_EC2_METADATA_DISABLED"] == nil { environment["AWS_EC2_METADATA_DISABLED"] = "true" }
-        let chain = DefaultCredentialChain.make(profile: profile, environment: environment, httpClient: httpClient, logger: logger)
-        return PlaceholderFallbackCredentials(chain, endpoint: local)
+        if environment["AWS_EC2_METADATA_DISABLED"] == nil && environment["AWS_EC2_METADATA_SERVICE_ENDPOINT"] == nil {
+            environment["AWS_EC2_METADATA_DISABLED"] = "true"
+        }
+        let chain = CredentialProviderChain(
+            DefaultCredentialChain.providers(profile: profile, environment: environment, httpClient: httpClient)
+        )
+        return CachingCredentialProvider(PlaceholderFallbackCredentials(chain, endpoint: local), logger: logger)
     }
 }
 
