@@ -104,7 +104,7 @@ final class LocalBackend: Sendable {
                     }
                     var delay: TimeAmount?
                     if Self.putOperations.contains(operation) {
-                        if state.faults.addedLatencyMilliseconds > 0 { delay = .milliseconds(Int64(state.faults.addedLatencyMilliseconds)) }
+                        delay = state.faults.putDelay
                         if state.random.chance(state.faults.dropConnectionRate) {
                             return LocalReply(status: .ok, headers: [:], body: ByteBuffer(), delay: delay, dropConnection: true)
                         }
@@ -126,8 +126,7 @@ final class LocalBackend: Sendable {
                 // Errors to a put (injected faults, validation) wait out the added latency too.
                 var reply = LocalReply.error(error)
                 if Self.putOperations.contains(operation) {
-                    let milliseconds = state.withLock { $0.faults.addedLatencyMilliseconds }
-                    if milliseconds > 0 { reply.delay = .milliseconds(Int64(milliseconds)) }
+                    reply.delay = state.withLock { $0.faults.putDelay }
                 }
                 return reply
             }
