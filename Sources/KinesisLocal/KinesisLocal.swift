@@ -47,6 +47,9 @@ public final class KinesisLocal: Sendable {
     ) async throws -> KinesisLocal {
         let backend = try LocalBackend(configuration: configuration, logger: logger)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads)
+        let connections = ConnectionLimiter(limit: configuration.maxConnections)
+        let idleTimeout = configuration.idleTimeout > .zero ? TimeAmount(configuration.idleTimeout) : nil
+        let maxBodyBytes = configuration.maxBodyBytes
         do {
             let channel = try await ServerBootstrap(group: group)
                 .serverChannelOption(.backlog, value: 256)
@@ -54,8 +57,11 @@ public final class KinesisLocal: Sendable {
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
+                        guard connections.acquire() else { throw ConnectionLimitReached() }
+                        channel.closeFuture.whenComplete { _ in connections.release() }
                         try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                        try channel.pipeline.syncOperations.addHandler(LocalHTTPHandler(backend: backend))
+                        if let idleTimeout { try channel.pipeline.syncOperations.addHandler(IdleStateHandler(allTimeout: idleTimeout)) }
+                        try channel.pipeline.syncOperations.addHandler(LocalHTTPHandler(backend: backend, maxBodyBytes: maxBodyBytes))
                     }
                 }
                 .bind(host: configuration.host, port: configuration.port)
