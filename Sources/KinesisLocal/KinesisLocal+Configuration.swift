@@ -24,6 +24,10 @@ extension KinesisLocal {
         public var retention: Retention
         /// Event loop threads. Default 1: the server is meant to cost one core at most.
         public var threads: Int
+        /// The bearer token every `/_admin/` request must carry (`Authorization: Bearer TOKEN`); `nil` (the
+        /// default) draws a random one at start (``KinesisLocal/adminToken``), so nobody who merely reaches the port
+        /// can change faults or read the stored records.
+        public var adminToken: String?
         /// Connections served at once; a connection beyond this is closed at once. Default 1024, so a client
         /// opening sockets in a loop cannot exhaust the server's file descriptors.
         public var maxConnections: Int
@@ -137,6 +141,7 @@ extension KinesisLocal {
             faults: Faults = Faults(),
             retention: Retention = Retention(),
             threads: Int = 1,
+            adminToken: String? = nil,
             maxConnections: Int = 1024,
             idleTimeout: Duration = .seconds(60)
         ) {
@@ -151,6 +156,7 @@ extension KinesisLocal {
             self.faults = faults
             self.retention = retention
             self.threads = max(1, threads)
+            self.adminToken = adminToken
             self.maxConnections = max(1, maxConnections)
             self.idleTimeout = idleTimeout
         }

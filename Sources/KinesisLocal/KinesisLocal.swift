@@ -24,6 +24,9 @@ public final class KinesisLocal: Sendable {
     public let port: Int
     /// The address it is bound to.
     public let host: String
+    /// The token `/_admin/` requests must carry as `Authorization: Bearer TOKEN`: the configured
+    /// ``Configuration/adminToken``, or one drawn at random at start.
+    public var adminToken: String { backend.adminAccess.token }
     let backend: LocalBackend
     private let channel: any Channel
     private let group: MultiThreadedEventLoopGroup

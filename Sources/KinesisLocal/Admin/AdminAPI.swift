@@ -3,7 +3,9 @@ import NIOCore
 import NIOHTTP1
 import Synchronization
 
-/// The admin endpoint, under `/_admin/`, for changing faults and reading counters while the server runs:
+/// The admin endpoint, under `/_admin/`, for changing faults and reading counters while the server runs. Every
+/// request must carry `Authorization: Bearer TOKEN` with ``KinesisLocal/adminToken`` and a loopback `Host`
+/// (``AdminAccess``); otherwise it is answered 403.
 ///
 /// - `GET /_admin/faults` — the faults in force, as JSON (``KinesisLocal/Faults``).
 /// - `POST /_admin/faults` — replace them (members left out are off); the generator is reseeded, the per-key

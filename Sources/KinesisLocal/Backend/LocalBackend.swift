@@ -47,6 +47,7 @@ struct LocalReply {
 final class LocalBackend: Sendable {
     let state: Mutex<BackendState>
     let verifier: SignatureVerifier
+    let adminAccess: AdminAccess
     let logger: Logger
 
     init(configuration: KinesisLocal.Configuration, logger: Logger) throws {
@@ -67,6 +68,7 @@ final class LocalBackend: Sendable {
         }
         self.state = Mutex(state)
         self.verifier = SignatureVerifier(configuration.authentication)
+        self.adminAccess = try AdminAccess(token: configuration.adminToken, boundHost: configuration.host)
         self.logger = logger
     }
 
@@ -74,7 +76,7 @@ final class LocalBackend: Sendable {
 
     func handle(_ request: LocalRequest) -> LocalReply {
         if request.uri.hasPrefix("/_admin/") {
-            return AdminAPI.handle(request, backend: self)
+            return adminAccess.refusal(request) ?? AdminAPI.handle(request, backend: self)
         }
         let now = Date()
         do {
