@@ -28,6 +28,13 @@ struct LocalCLITests {
         return connection.received
     }
 
+    /// The value of `kinesis_local_records_accepted_total` for stream `s`'s first shard in an answer to GET /metrics.
+    static func accepted(_ answer: String) -> Int? {
+        answer.split(separator: "\n").first {
+            $0.hasPrefix("kinesis_local_records_accepted_total{") && $0.contains(#"stream="s""#) && $0.contains(#"shard="shardId-000000000000""#)
+        }.flatMap { $0.split(separator: " ").last.flatMap { Double($0) }.map { Int($0) } }
+    }
+
     static func port(_ url: String) throws -> Int {
         try #require(URLComponents(string: url)?.port)
     }
@@ -74,6 +81,45 @@ struct LocalCLITests {
             #expect(line.split(separator: " ").last?.count == 64, "\(line)")
             process.send(SIGTERM)
             _ = try await process.wait()
+        }
+    }
+
+    @Test("--metrics-port: a stream deleted and created again (its counters back to zero) does not crash the server")
+    func metricsAfterRecreate() async throws {
+        try await withCLISandbox { sandbox in
+            // A trap ends the process at once (the backtracer would hold it for many seconds).
+            var environment = sandbox.environment()
+            environment["SWIFT_BACKTRACE"] = "enable=no"
+            let process = try CLIProcess(["local", "--port", "0", "--metrics-port", "0", "--no-shard-limits", "--stream", "s:1"], environment: environment)
+            let url = try await Self.endpoint(of: process)
+            var metricsPort: Int?
+            try await until(timeout: .seconds(20)) {
+                let text = (try? String(contentsOf: process.stderrURL, encoding: .utf8)) ?? ""
+                metricsPort = text.split(separator: "\n").first { $0.hasPrefix("metrics at http://") }
+                    .flatMap { URLComponents(string: String($0.dropFirst("metrics at ".count)))?.port }
+                return metricsPort != nil
+            }
+            let metrics = try #require(metricsPort)
+            try await withKinesisClient(url: url, credentials: StaticCredentialProvider(TestKeys.test)) { client in
+                let entries = (0..<50).map { PutRecordsEntry(data: Array("\($0)".utf8), partitionKey: "k\($0)") }
+                _ = try await client.putRecords(entries, stream: .name("s"))
+                // The publisher reads the counters once a second: let it see 50 accepted.
+                try await until(timeout: .seconds(20)) {
+                    Self.accepted(try await Self.get(port: metrics, "/metrics")) == 50
+                }
+                try await client.deleteStream(stream: .name("s"))
+                try await client.createStream(name: "s", shardCount: 1)
+                _ = try await client.putRecords(Array(entries.prefix(5)), stream: .name("s"))
+                // 50 → 5 is counted as a fresh start: 55, and the counter never goes down.
+                try await until(timeout: .seconds(20)) {
+                    if process.hasExited { return true }
+                    return Self.accepted(try await Self.get(port: metrics, "/metrics")) == 55
+                }
+            }
+            #expect(!process.hasExited, "the server died: \((try? String(contentsOf: process.stderrURL, encoding: .utf8)) ?? "")")
+            process.send(SIGTERM)
+            let outcome = try await process.wait()
+            #expect(!outcome.killedBySignal && outcome.status == 0, "\(outcome.description): \(outcome.stderr)")
         }
     }
 }
