@@ -71,6 +71,17 @@ struct LocalCLITests {
         }
     }
 
+    @Test("a duration past Int64 nanoseconds (--idle-timeout 1e30s, inf) is a usage error, not a trap")
+    func hugeDuration() async throws {
+        try await withCLISandbox { sandbox in
+            for text in ["1e30s", "inf", "1e12h"] {
+                let outcome = try await CLIProcess.run(["local", "--port", "0", "--idle-timeout", text], environment: sandbox.environment())
+                #expect(!outcome.killedBySignal && outcome.status == 64, "\(text): \(outcome.description) \(outcome.stderr)")
+                #expect(outcome.stderr.contains("idle-timeout"), "\(outcome.stderr)")
+            }
+        }
+    }
+
     @Test("a random admin token is printed when none is given")
     func randomAdminToken() async throws {
         try await withCLISandbox { sandbox in

@@ -16,7 +16,8 @@ struct DurationArgument: ExpressibleByArgument, Sendable {
             scale = value
             break
         }
-        guard let value = Double(number), value >= 0 else { return nil }
+        // Not a trap on `1e30s` or `inf`: nanoseconds past Int64 are refused like any other bad text.
+        guard let value = Double(number), value >= 0, value * scale * 1e9 < Double(Int64.max) else { return nil }
         duration = .nanoseconds(Int64(value * scale * 1e9))
     }
 
