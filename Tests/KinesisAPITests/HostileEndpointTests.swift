@@ -1,0 +1,75 @@
+import AWSCredentials
+import Foundation
+import KinesisAPI
+import Logging
+import NIOCore
+import Synchronization
+import Testing
+import TestSupport
+
+/// An endpoint that is broken or hostile cannot crash the client, hang it, or make it hold what it sends.
+@Suite("KinesisClient against a hostile endpoint")
+struct HostileEndpointTests {
+    static let megabyte = 1 << 20
+
+    /// The cap's marker and that at most `AnswerText`'s 1 KiB of `text` is kept.
+    static func expectCapped(_ text: String?, originalBytes: Int, sourceLocation: SourceLocation = #_sourceLocation) {
+        guard let text else {
+            Issue.record("no text", sourceLocation: sourceLocation)
+            return
+        }
+        #expect(text.utf8.count <= 1024 + 64, "\(text.utf8.count) bytes kept", sourceLocation: sourceLocation)
+        #expect(text.hasSuffix("… (truncated from \(originalBytes) bytes)"), "\(text.suffix(60))", sourceLocation: sourceLocation)
+    }
+
+    @Test("a 1 MB ErrorCode and ErrorMessage in every record are cut to 1 KiB, on the fast reader's path and on JSONDecoder's")
+    func cappedRecordErrors() async throws {
+        let huge = String(repeating: "m", count: Self.megabyte)
+        for escaped in [false, true] {
+            // An escape in the message makes the fast reader hand the answer to JSONDecoder.
+            let message = escaped ? "\\n" + huge : huge
+            let entry = #"{"ErrorCode":"\#(huge)","ErrorMessage":"\#(message)"}"#
+            let records = 10  // 20 MB: under the 32 MiB answer limit
+            let answer = #"{"FailedRecordCount":\#(records),"Records":[\#(Array(repeating: entry, count: records).joined(separator: ","))]}"#
+            try await FakeKinesis.run(handler: { _ in FakeKinesis.ok(answer) }) { _, client in
+                let entries = (0..<records).map { PutRecordsEntry(data: [UInt8($0)], partitionKey: "k\($0)") }
+                let result = try await client.putRecords(entries, stream: .name("s"))
+                #expect(result.records.count == records)
+                for record in result.records {
+                    Self.expectCapped(record.errorCode, originalBytes: Self.megabyte)
+                    Self.expectCapped(record.errorMessage, originalBytes: escaped ? Self.megabyte + 1 : Self.megabyte)
+                    #expect(record.errorCode?.hasPrefix(String(repeating: "m", count: 1024)) == true)
+                }
+            }
+        }
+    }
+
+    @Test("an error answer's 1 MB __type, message and request id are cut to 1 KiB")
+    func cappedErrorAnswer() async throws {
+        let huge = String(repeating: "x", count: Self.megabyte)
+        let response = LoopbackHTTPServer.Response(
+            status: 400,
+            headers: [("Content-Type", "application/x-amz-json-1.1")],
+            body: #"{"__type":"\#(huge)","message":"\#(huge)"}"#
+        )
+        try await FakeKinesis.run(retry: .init(maxAttempts: 1), handler: { _ in response }) { _, client in
+            let error = try await #require(throws: KinesisError.self) { try await client.describeStreamSummary(stream: .name("s")) }
+            Self.expectCapped(error.code.rawValue, originalBytes: Self.megabyte)
+            Self.expectCapped(error.message, originalBytes: Self.megabyte)
+        }
+    }
+
+    @Test("the cut falls on a character boundary: the kept text is valid UTF-8 of whole characters")
+    func cutOnBoundary() async throws {
+        // "a" then 2-byte "é"s: byte 1024 is the second byte of an "é", so 1023 bytes are kept.
+        let message = "a" + String(repeating: "é", count: 2000)
+        let answer = #"{"Records":[{"ErrorCode":"InternalFailure","ErrorMessage":"\#(message)"}],"FailedRecordCount":1}"#
+        try await FakeKinesis.run(handler: { _ in FakeKinesis.ok(answer) }) { _, client in
+            let result = try await client.putRecords([PutRecordsEntry(data: [1], partitionKey: "k")], stream: .name("s"))
+            let kept = try #require(result.records.first?.errorMessage?.components(separatedBy: "… (truncated").first)
+            #expect(kept.utf8.count == 1023)
+            #expect(kept == "a" + String(repeating: "é", count: 511))
+            #expect(result.records.first?.errorCode == "InternalFailure", "short texts are left alone")
+        }
+    }
+}
