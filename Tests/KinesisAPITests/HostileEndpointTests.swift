@@ -72,4 +72,18 @@ struct HostileEndpointTests {
             #expect(result.records.first?.errorCode == "InternalFailure", "short texts are left alone")
         }
     }
+
+    @Test("DescribeStreamSummary with a MaxRecordSizeInKiB that overflows ×1024, or zero, or a negative OpenShardCount: InvalidResponse naming it")
+    func absurdSummary() async throws {
+        for (member, value) in [("MaxRecordSizeInKiB", "9223372036854775807"), ("MaxRecordSizeInKiB", "0"), ("OpenShardCount", "-1")] {
+            var fields = ["MaxRecordSizeInKiB": "1024", "OpenShardCount": "2"]
+            fields[member] = value
+            let answer = #"{"StreamDescriptionSummary":{"StreamName":"s","StreamARN":"arn:aws:kinesis:us-east-1:123456789012:stream/s","StreamStatus":"ACTIVE","OpenShardCount":\#(fields["OpenShardCount"]!),"MaxRecordSizeInKiB":\#(fields["MaxRecordSizeInKiB"]!)}}"#
+            try await FakeKinesis.run(handler: { _ in FakeKinesis.ok(answer) }) { _, client in
+                let error = try await #require(throws: KinesisError.self) { try await client.describeStreamSummary(stream: .name("s")) }
+                #expect(error.code == .invalidResponse)
+                #expect(error.message.contains(member), "\(error.message)")
+            }
+        }
+    }
 }
