@@ -73,6 +73,81 @@ struct HostileEndpointTests {
         }
     }
 
+    /// A ListShards page with one shard and `next` as its NextToken.
+    static func page(_ index: Int, next: String?) -> LoopbackHTTPServer.Response {
+        let token = next.map { #","NextToken":"\#($0)""# } ?? ""
+        return FakeKinesis.ok(#"{"Shards":[\#(FakeKinesis.shardJSON(index, start: "0", end: "1"))]\#(token)}"#)
+    }
+
+    @Test("ListShards paging forever with fresh tokens stops at maxPages with an InvalidResponse error")
+    func endlessPages() async throws {
+        let calls = Counter()
+        try await FakeKinesis.run(listing: .init(maxPages: 50), handler: { _ in let n = calls.next(); return Self.page(n, next: "token-\(n)") }) { _, client in
+            let error = try await #require(throws: KinesisError.self) { try await client.listShards(stream: .name("s")) }
+            #expect(error.code == .invalidResponse)
+            #expect(error.retryClass == .fatal)
+            #expect(error.message.contains("50 pages"), "\(error.message)")
+            #expect(calls.current == 50)
+        }
+    }
+
+    @Test("ListShards stops with an InvalidResponse error at the first repeated NextToken (A, B, A)")
+    func repeatedToken() async throws {
+        let calls = Counter()
+        let handler: LoopbackHTTPServer.Handler = { _ in
+            let n = calls.next()
+            return Self.page(n, next: n % 2 == 1 ? "A" : "B")
+        }
+        try await FakeKinesis.run(handler: handler) { _, client in
+            let error = try await #require(throws: KinesisError.self) { try await client.listShards(stream: .name("s")) }
+            #expect(error.code == .invalidResponse)
+            #expect(error.message.contains("pages in a loop"), "\(error.message)")
+            #expect(calls.current == 3)
+        }
+    }
+
+    @Test("ListShards stops at maxShards")
+    func tooManyShards() async throws {
+        let calls = Counter()
+        try await FakeKinesis.run(listing: .init(maxShards: 10), handler: { _ in let n = calls.next(); return Self.page(n, next: "t\(n)") }) { _, client in
+            let error = try await #require(throws: KinesisError.self) { try await client.listShards(stream: .name("s")) }
+            #expect(error.code == .invalidResponse)
+            #expect(error.message.contains("more than 10 shards"), "\(error.message)")
+            #expect(calls.current == 11)
+        }
+    }
+
+    @Test("a listing answered slowly page after page ends with a Timeout at the listing deadline, its request cancelled")
+    func slowPages() async throws {
+        let calls = Counter()
+        let handler: LoopbackHTTPServer.Handler = { _ in
+            let n = calls.next()
+            try? await Task.sleep(for: .milliseconds(200))
+            return Self.page(n, next: "token-\(n)")
+        }
+        try await FakeKinesis.run(listing: .init(timeout: .seconds(1)), handler: handler) { _, client in
+            let start = ContinuousClock.now
+            let error = try await #require(throws: KinesisError.self) { try await client.listShards(stream: .name("s")) }
+            let elapsed = ContinuousClock.now - start
+            #expect(error.code == .timeout)
+            #expect(error.message.contains("did not finish within"), "\(error.message)")
+            #expect(elapsed < .seconds(3), "\(elapsed)")
+            #expect(calls.current < 10)
+        }
+    }
+
+    @Test("DescribeStream resuming from the same shard again (HasMoreShards forever) stops with an InvalidResponse error")
+    func describeStreamLoop() async throws {
+        let calls = Counter()
+        let page = #"{"StreamDescription":{"StreamName":"s","StreamARN":"arn:aws:kinesis:us-east-1:123456789012:stream/s","StreamStatus":"ACTIVE","Shards":[\#(FakeKinesis.shardJSON(0, start: "0", end: "1"))],"HasMoreShards":true}}"#
+        try await FakeKinesis.run(handler: { _ in _ = calls.next(); return FakeKinesis.ok(page) }) { _, client in
+            let error = try await #require(throws: KinesisError.self) { try await client.describeStream(stream: .name("s")) }
+            #expect(error.code == .invalidResponse)
+            #expect(error.message.contains("pages in a loop"), "\(error.message)")
+            #expect(calls.current == 2)
+        }
+    }
+
     @Test("DescribeStreamSummary with a MaxRecordSizeInKiB that overflows ×1024, or zero, or a negative OpenShardCount: InvalidResponse naming it")
     func absurdSummary() async throws {
         for (member, value) in [("MaxRecordSizeInKiB", "9223372036854775807"), ("MaxRecordSizeInKiB", "0"), ("OpenShardCount", "-1")] {
