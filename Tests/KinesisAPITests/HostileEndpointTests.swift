@@ -161,4 +161,34 @@ struct HostileEndpointTests {
             }
         }
     }
+
+    @Test("a 307 to another port is not followed: the call fails with the 307, the other port is never hit")
+    func noRedirects() async throws {
+        let target = try await LoopbackHTTPServer.start { _ in FakeKinesis.ok("{}") }
+        try await withCleanup {
+            let redirect = LoopbackHTTPServer.Response(status: 307, headers: [("Location", target.url + "/")])
+            try await FakeKinesis.run(retry: .init(maxAttempts: 1), handler: { _ in redirect }) { server, client in
+                let error = try await #require(throws: KinesisError.self) {
+                    try await client.putRecords([PutRecordsEntry(data: [1], partitionKey: "k")], stream: .name("s"))
+                }
+                #expect(error.httpStatus == 307)
+                #expect(error.retryClass == .fatal)
+                #expect(server.requests.count == 1)
+            }
+            // The same through the shared client meant for callers that pass their own.
+            let redirecting = try await LoopbackHTTPServer.start { _ in redirect }
+            let client = KinesisClient(
+                configuration: try .init(region: "us-east-1", endpoint: KinesisEndpoint(url: redirecting.url), retry: .init(maxAttempts: 1)),
+                credentialProvider: StaticCredentialProvider(TestKeys.example),
+                httpClient: KinesisClient.sharedHTTPClient,
+                logger: Logger(label: "test")
+            )
+            let shared = try await #require(throws: KinesisError.self) { try await client.describeStreamSummary(stream: .name("s")) }
+            #expect(shared.httpStatus == 307)
+            try await redirecting.stop()
+            #expect(target.requests.isEmpty, "the redirect target was hit \(target.requests.count) times")
+        } cleanup: {
+            try await target.stop()
+        }
+    }
 }
