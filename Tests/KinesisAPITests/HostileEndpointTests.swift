@@ -79,41 +79,48 @@ struct HostileEndpointTests {
         return FakeKinesis.ok(#"{"Shards":[\#(FakeKinesis.shardJSON(index, start: "0", end: "1"))]\#(token)}"#)
     }
 
-    @Test("ListShards paging forever with fresh tokens stops at maxPages with an InvalidResponse error")
-    func endlessPages() async throws {
+    /// How a ListShards endpoint pages without end, and where the client must stop.
+    enum EndlessListing: String, CaseIterable, Sendable {
+        case freshTokens, repeatedToken, tooManyShards
+
+        var listing: KinesisClient.Configuration.Listing {
+            switch self {
+            case .freshTokens: .init(maxPages: 50)
+            case .repeatedToken: .init()
+            case .tooManyShards: .init(maxShards: 10)
+            }
+        }
+        /// The NextToken of the `call`-th page: A, B, A, … or a fresh one each time.
+        func token(_ call: Int) -> String { self == .repeatedToken ? (call % 2 == 1 ? "A" : "B") : "token-\(call)" }
+        var message: String {
+            switch self {
+            case .freshTokens: "50 pages"
+            case .repeatedToken: "pages in a loop"
+            case .tooManyShards: "more than 10 shards"
+            }
+        }
+        /// Pages asked for before stopping.
+        var calls: Int {
+            switch self {
+            case .freshTokens: 50
+            case .repeatedToken: 3
+            case .tooManyShards: 11
+            }
+        }
+    }
+
+    @Test(
+        "ListShards paging without end stops with a fatal InvalidResponse: at maxPages, at maxShards, at the first repeated NextToken (A, B, A)",
+        arguments: EndlessListing.allCases
+    )
+    func endlessListing(_ kind: EndlessListing) async throws {
         let calls = Counter()
-        try await FakeKinesis.run(listing: .init(maxPages: 50), handler: { _ in let n = calls.next(); return Self.page(n, next: "token-\(n)") }) { _, client in
+        try await FakeKinesis.run(listing: kind.listing, handler: { _ in let n = calls.next(); return Self.page(n, next: kind.token(n)) }) { _, client in
             let error = try await #require(throws: KinesisError.self) { try await client.listShards(stream: .name("s")) }
             #expect(error.code == .invalidResponse)
             #expect(error.retryClass == .fatal)
-            #expect(error.message.contains("50 pages"), "\(error.message)")
-            #expect(calls.current == 50)
-        }
-    }
-
-    @Test("ListShards stops with an InvalidResponse error at the first repeated NextToken (A, B, A)")
-    func repeatedToken() async throws {
-        let calls = Counter()
-        let handler: LoopbackHTTPServer.Handler = { _ in
-            let n = calls.next()
-            return Self.page(n, next: n % 2 == 1 ? "A" : "B")
-        }
-        try await FakeKinesis.run(handler: handler) { _, client in
-            let error = try await #require(throws: KinesisError.self) { try await client.listShards(stream: .name("s")) }
-            #expect(error.code == .invalidResponse)
-            #expect(error.message.contains("pages in a loop"), "\(error.message)")
-            #expect(calls.current == 3)
-        }
-    }
-
-    @Test("ListShards stops at maxShards")
-    func tooManyShards() async throws {
-        let calls = Counter()
-        try await FakeKinesis.run(listing: .init(maxShards: 10), handler: { _ in let n = calls.next(); return Self.page(n, next: "t\(n)") }) { _, client in
-            let error = try await #require(throws: KinesisError.self) { try await client.listShards(stream: .name("s")) }
-            #expect(error.code == .invalidResponse)
-            #expect(error.message.contains("more than 10 shards"), "\(error.message)")
-            #expect(calls.current == 11)
+            #expect(error.message.contains(kind.message), "\(error.message)")
+            #expect(calls.current == kind.calls)
         }
     }
 
