@@ -2,12 +2,12 @@
 ///
 /// A hostile or broken endpoint may send a megabyte of message for every record; each failed record carries
 /// its error through retries, outcomes and logs, so an uncapped message would be copied hundreds of times.
-enum AnswerText {
+package enum AnswerText {
     /// The most UTF-8 bytes kept of one text.
-    static let maxBytes = 1024
+    package static let maxBytes = 1024
 
     /// `text`, or its first bytes up to ``maxBytes`` cut at a character's scalar boundary and marked as cut.
-    static func capped(_ text: String) -> String {
+    package static func capped(_ text: String) -> String {
         let utf8 = text.utf8
         let count = utf8.count
         guard count > maxBytes else { return text }
@@ -17,7 +17,7 @@ enum AnswerText {
     }
 
     /// ``capped(_:)`` for an optional text.
-    static func capped(_ text: String?) -> String? {
+    package static func capped(_ text: String?) -> String? {
         text.map { capped($0) }
     }
 }
