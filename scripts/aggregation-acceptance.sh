@@ -34,11 +34,12 @@ export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1 
 work=$(mktemp -d)
 port=$(free_port)
 endpoint=http://127.0.0.1:$port
-"$bin" local --port "$port" --stream agg:4 --stream raw:4 >"$work/local.log" 2>&1 &
+"$bin" local --port "$port" --stream agg:4 --stream raw:4 --admin-token "$LOCAL_ADMIN_TOKEN" >"$work/local.log" 2>&1 &
 local_pid=$!
 port2=$(free_port)
 "$bin" local --port "$port2" --no-shard-limits --throttle-records 0.2 \
-  --stream ordered-plain:4 --stream ordered-aggregated:4 --stream unordered-plain:4 >"$work/local2.log" 2>&1 &
+  --stream ordered-plain:4 --stream ordered-aggregated:4 --stream unordered-plain:4 --admin-token "$LOCAL_ADMIN_TOKEN" \
+  >"$work/local2.log" 2>&1 &
 local2_pid=$!
 trap 'kill $local_pid $local2_pid 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
 wait_for_local "$endpoint" "$work/local.log"
@@ -67,8 +68,9 @@ push() {
   python3 - "$endpoint" "$stream" "$reshard_bytes" "$(wc -c <"$work/records.ndjson")" "$label" "$ready" "$done" <<'PY' &
 import json, os, sys, time, urllib.request
 endpoint, stream, at, total, label, ready, done = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), *sys.argv[5:8]
+admin = {"Authorization": "Bearer " + os.environ["LOCAL_ADMIN_TOKEN"]}
 def stored():
-    with urllib.request.urlopen(endpoint + "/_admin/stats", timeout=10) as answer:
+    with urllib.request.urlopen(urllib.request.Request(endpoint + "/_admin/stats", headers=admin), timeout=10) as answer:
         return json.load(answer)["streams"][stream]["acceptedBytes"]
 stored()
 open(ready, "w").close()
@@ -80,7 +82,7 @@ while time.monotonic() < deadline:
         print(f"FAIL {label}: the push ended ({accepted} bytes stored) before the watcher saw {at} of them: no reshard during it", flush=True)
         sys.exit(1)
     if accepted >= at:
-        request = urllib.request.Request(endpoint + "/_admin/reshard", method="POST",
+        request = urllib.request.Request(endpoint + "/_admin/reshard", method="POST", headers=admin,
                                          data=json.dumps({"stream": stream, "shardCount": 8}).encode())
         with urllib.request.urlopen(request, timeout=10) as answer:
             result = json.load(answer)

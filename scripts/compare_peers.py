@@ -32,6 +32,7 @@ import json
 import os
 import platform
 import resource
+import secrets
 import select
 import shutil
 import signal
@@ -226,7 +227,9 @@ class Server:
     and `faults` (local's flags) injected."""
 
     def __init__(self, binary, limits=False, faults=None):
-        command = [binary, "local", "--port", "0", "--stream", f"{STREAM}:4"] + ([] if limits else ["--no-shard-limits"])
+        self.admin_token = secrets.token_hex(16)  # /_admin wants it as a bearer token
+        command = [binary, "local", "--port", "0", "--stream", f"{STREAM}:4", "--admin-token", self.admin_token]
+        command += [] if limits else ["--no-shard-limits"]
         for flag, value in (faults or {}).items():
             command += [flag, value]
         self.process = subprocess.Popen(pinned(command, 1), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
@@ -238,7 +241,8 @@ class Server:
         self.endpoint = line[line.index("http://"):].split()[0]
 
     def get(self, path):
-        return urllib.request.urlopen(self.endpoint + path, timeout=120)
+        request = urllib.request.Request(self.endpoint + path, headers={"Authorization": "Bearer " + self.admin_token})
+        return urllib.request.urlopen(request, timeout=120)
 
     def stats(self):
         with self.get("/_admin/stats") as answer:

@@ -11,7 +11,7 @@ wait_for_url() {
   shift $(( $# < 2 ? $# : 2 ))
   local deadline=$(( $(date +%s) + seconds ))
   while (( $(date +%s) < deadline )); do
-    curl -sf --max-time 1 -o /dev/null "$url" && return 0
+    curl -sf --max-time 1 ${WAIT_FOR_URL_HEADER:+-H "$WAIT_FOR_URL_HEADER"} -o /dev/null "$url" && return 0
     sleep 0.1
   done
   echo "no answer from $url within $seconds s" >&2
@@ -33,8 +33,17 @@ wait_for_status() {
   return 1
 }
 
+# The admin token of every `kinesis-pusher local` the scripts start (pass `--admin-token "$LOCAL_ADMIN_TOKEN"`):
+# /_admin requests must send it as `Authorization: Bearer TOKEN` ("${LOCAL_ADMIN_HEADER[@]}" for curl). Exported,
+# so the Python helpers the scripts run read it too.
+export LOCAL_ADMIN_TOKEN=${LOCAL_ADMIN_TOKEN:-$(python3 -c 'import secrets; print(secrets.token_hex(16))')}
+LOCAL_ADMIN_HEADER=(-H "Authorization: Bearer $LOCAL_ADMIN_TOKEN")
+
 # wait_for_local ENDPOINT [LOG...]: returns once KinesisLocal's admin endpoint answers (fails after 20 s).
-wait_for_local() { local endpoint=$1; shift; wait_for_url "$endpoint/_admin/stats" 20 "$@"; }
+wait_for_local() {
+  local endpoint=$1; shift
+  WAIT_FOR_URL_HEADER="Authorization: Bearer $LOCAL_ADMIN_TOKEN" wait_for_url "$endpoint/_admin/stats" 20 "$@"
+}
 
 # The Python modules the tests and scripts import, and the pip packages that bring them.
 TEST_PYTHON_MODULES="moto.server, flask, boto3, aws_kinesis_agg.deaggregator, google.protobuf, six"

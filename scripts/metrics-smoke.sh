@@ -16,7 +16,7 @@ metrics_port=$(free_port)
 server=""
 trap '[[ -n $server ]] && kill "$server" 2>/dev/null; rm -rf "$work"' EXIT
 "$bin" local --port "$port" --stream smoke:4 --no-shard-limits --throttle-records 0.2 --fail-records 0.05 \
-  --fail-requests 0.02 --drop-connections 0.01 >"$work/local.log" 2>&1 &
+  --fail-requests 0.02 --drop-connections 0.01 --admin-token "$LOCAL_ADMIN_TOKEN" >"$work/local.log" 2>&1 &
 server=$!
 wait_for_local "http://127.0.0.1:$port" "$work/local.log"
 failures=0

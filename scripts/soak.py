@@ -78,14 +78,18 @@ def creds(log_path, short_lifetime):
     }))
 
 
+# The admin token soak.sh gave `kinesis-pusher local` (lib.sh exports it).
+ADMIN_HEADERS = {"Authorization": "Bearer " + os.environ.get("LOCAL_ADMIN_TOKEN", "")}
+
+
 def post(endpoint, path, body):
-    request = urllib.request.Request(endpoint + path, data=json.dumps(body).encode(), method="POST")
+    request = urllib.request.Request(endpoint + path, data=json.dumps(body).encode(), method="POST", headers=ADMIN_HEADERS)
     with urllib.request.urlopen(request, timeout=10) as answer:
         return json.load(answer)
 
 
 def get(endpoint, path):
-    with urllib.request.urlopen(endpoint + path, timeout=10) as answer:
+    with urllib.request.urlopen(urllib.request.Request(endpoint + path, headers=ADMIN_HEADERS), timeout=10) as answer:
         return json.load(answer)
 
 

@@ -64,10 +64,11 @@ streams=()
 for mode in "${modes[@]}"; do streams+=(--stream "soak-$mode:4"); done
 "$bin" local --port "$port" "${streams[@]}" --retain-records 50000000 --retain-mib 16384 \
   --throttle-records 0.05 --fail-records 0.03 --fail-requests 0.02 --throttle-requests 0.02 --kms-throttle 0.01 \
-  --drop-connections 0.01 --latency-ms 20 --expire-token-after "$expire_after" --seed 7 >"$work/local.log" 2>&1 &
+  --drop-connections 0.01 --latency-ms 20 --expire-token-after "$expire_after" --seed 7 \
+  --admin-token "$LOCAL_ADMIN_TOKEN" >"$work/local.log" 2>&1 &
 pids+=($!)
 wait_for_local "$endpoint"
-curl -sf -X POST "$endpoint/_admin/faults" -d "$faults" >/dev/null  # the same set the controller toggles around
+curl -sf "${LOCAL_ADMIN_HEADER[@]}" -X POST "$endpoint/_admin/faults" -d "$faults" >/dev/null  # the same set the controller toggles around
 
 declare -A push_pid
 for mode in "${modes[@]}"; do
@@ -104,7 +105,7 @@ fi
 # Checked before the read-back, whose requests would count against the credentials' bound.
 python3 "$here/soak.py" faults-check "$endpoint" "$seconds" "$period" "$faults" "$work/chaos.json" \
   "$work/credentials.log" "${modes[@]/#/soak-}" || failures=$((failures + 1))
-curl -sf -X POST "$endpoint/_admin/faults" -d '{}' >/dev/null  # faults off for the read-back
+curl -sf "${LOCAL_ADMIN_HEADER[@]}" -X POST "$endpoint/_admin/faults" -d '{}' >/dev/null  # faults off for the read-back
 for mode in "${modes[@]}"; do
   "$bin" read --stream "soak-$mode" --endpoint "$endpoint" --deaggregate --summary-file "$work/$mode.read.json" \
     >"$work/$mode.out" 2>"$work/$mode.read.err"
@@ -117,7 +118,8 @@ rm -f "$work"/*.out
 echo "2. many producers, one stream: 4 async pushes into 4 shards with limits on (4000 records/s), no faults, ${many_seconds} s"
 port2=$(free_port)
 endpoint2=http://127.0.0.1:$port2
-"$bin" local --port "$port2" --stream many:4 --retain-records 50000000 --retain-mib 16384 >"$work/local2.log" 2>&1 &
+"$bin" local --port "$port2" --stream many:4 --retain-records 50000000 --retain-mib 16384 --admin-token "$LOCAL_ADMIN_TOKEN" \
+  >"$work/local2.log" 2>&1 &
 pids+=($!)
 wait_for_local "$endpoint2"
 producers=()

@@ -7,9 +7,9 @@ import NIOHTTP1
 /// The libFuzzer test for the error-answer decoder. Input: two bytes of HTTP status (100 to 599), then header lines
 /// (`Name: value`, `\n`-separated) up to the first NUL byte, then the body; without a NUL all of it is the body.
 ///
-/// Checks: the status, operation and request id are carried over; the code is never empty; a JSON `__type` (or
-/// `code`) that names something gives a code cut from it with no namespace (`#`) or suffix (`:`) left, and its
-/// `message` is the message; a `Date` read is the header's date (Foundation writes it back the same); decoding the
+/// Checks: the status, operation and request id (capped at 1 KiB, ``AnswerText``) are carried over; the code is
+/// never empty; a JSON `__type` (or `code`) that names something gives the code cut from it with no namespace (`#`)
+/// or suffix (`:`) left, capped, and its `message`, capped, is the message; a `Date` read is the header's date (Foundation writes it back the same); decoding the
 /// same answer twice gives the same error.
 func fuzzErrorResponse(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let input = Array(UnsafeBufferPointer(start: data, count: size))
@@ -31,17 +31,18 @@ func fuzzErrorResponse(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let error = ErrorResponse.decode(status: status, headers: headers, body: body, operation: "PutRecords")
     check(error.httpStatus == Int(status.code), "status \(String(describing: error.httpStatus)) for \(status.code)")
     check(error.operation == "PutRecords")
-    check(error.requestID == headers.first(name: "x-amzn-RequestId") ?? headers.first(name: "x-amz-request-id"))
+    check(error.requestID == AnswerText.capped(headers.first(name: "x-amzn-RequestId") ?? headers.first(name: "x-amz-request-id")))
+    check(error.code.rawValue.utf8.count <= AnswerText.maxBytes + 48 && error.message.utf8.count <= AnswerText.maxBytes + 48, "texts not capped")
     check(!error.code.rawValue.isEmpty, "empty error code")
     if let object = try? JSONSerialization.jsonObject(with: Data(rest)) as? [String: Any],
         let type = (object["__type"] as? String) ?? (object["code"] as? String),
         !ErrorResponse.normalize(type).isEmpty
     {
         let code = error.code.rawValue
-        check(type.contains(code), "code \(code) is not cut from __type \(type)")
+        check(code == AnswerText.capped(ErrorResponse.normalize(type)), "code \(code) is not cut from __type \(type)")
         check(!code.contains(":") && !code.contains("#"), "code \(code) keeps a namespace or suffix")
         if let message = (object["message"] as? String) ?? (object["Message"] as? String) {
-            check(error.message == message, "message \(error.message), body says \(message)")
+            check(error.message == AnswerText.capped(message), "message \(error.message), body says \(message)")
         }
     }
     if let date = error.serverDate, let header = headers.first(name: "Date") {

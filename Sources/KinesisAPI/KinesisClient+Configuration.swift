@@ -12,6 +12,8 @@ extension KinesisClient {
         public var http: HTTP
         /// How the client itself retries throttled and transient failures (including control-plane calls).
         public var retry: Retry
+        /// Bounds on following ListShards and DescribeStream pages.
+        public var listing: Listing
         /// Sent as `User-Agent` (not signed).
         public var userAgent: String
         /// Repeat `StreamName`/`StreamARN` on ListShards follow-up pages. AWS rejects that; moto requires it. Tests only.
@@ -43,6 +45,25 @@ extension KinesisClient {
                 self.maxConnections = maxConnections
                 self.idleTimeout = idleTimeout
                 self.maxResponseBytes = maxResponseBytes
+            }
+        }
+
+        /// How far a shard listing (``KinesisClient/listShards(stream:filter:pageSize:)``,
+        /// ``KinesisClient/describeStream(stream:)``) follows an endpoint's pages: one that pages forever, repeats a
+        /// page token or answers every page slowly ends with an error instead of hanging or growing a producer.
+        public struct Listing: Sendable {
+            /// Pages followed at most. Default 10,000 (AWS answers up to 1,000 shards a page).
+            public var maxPages: Int
+            /// Shards collected at most. Default 100,000 (well above AWS's default shard quotas).
+            public var maxShards: Int
+            /// The whole listing, every page and retry included, must finish within this. Default 120 seconds.
+            public var timeout: Duration
+
+            /// Creates listing bounds; every parameter has the documented default.
+            public init(maxPages: Int = 10_000, maxShards: Int = 100_000, timeout: Duration = .seconds(120)) {
+                self.maxPages = max(1, maxPages)
+                self.maxShards = max(1, maxShards)
+                self.timeout = timeout
             }
         }
 
@@ -81,12 +102,14 @@ extension KinesisClient {
             endpoint: KinesisEndpoint? = nil,
             http: HTTP = HTTP(),
             retry: Retry = Retry(),
+            listing: Listing = Listing(),
             userAgent: String = "kinesis-pusher/0.1"
         ) throws {
             self.region = region
             self.endpoint = try endpoint ?? KinesisEndpoint.resolve(region: region)
             self.http = http
             self.retry = retry
+            self.listing = listing
             self.userAgent = userAgent
         }
 

@@ -78,8 +78,13 @@ public final class KinesisClient: Sendable {
     }
 
     /// The `HTTPClient` settings matching ``Configuration/HTTP``, for callers that create a shared client.
+    ///
+    /// Redirects are never followed: Kinesis does not send them, and a signed request (its credentials scope,
+    /// its body) must not be replayed to wherever an endpoint points, so a 3xx is an error answer like any other.
+    /// A caller-supplied `HTTPClient` should be configured the same way.
     public static func httpConfiguration(_ http: Configuration.HTTP) -> HTTPClient.Configuration {
         var configuration = HTTPClient.Configuration()
+        configuration.redirectConfiguration = .disallow
         configuration.timeout = .init(connect: TimeAmount(http.connectTimeout), read: TimeAmount(http.requestTimeout))
         configuration.connectionPool = .init(
             idleTimeout: TimeAmount(http.idleTimeout),
@@ -89,6 +94,10 @@ public final class KinesisClient: Sendable {
         configuration.decompression = .disabled
         return configuration
     }
+
+    /// A process-wide `HTTPClient` with ``httpConfiguration(_:)``'s defaults, never shut down: the one to share
+    /// between Kinesis clients instead of `HTTPClient.shared`, which follows redirects.
+    public static let sharedHTTPClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration(.init()))
 
     /// Shuts down the HTTP client if this client created it; a shared one is left alone.
     public func shutdown() async throws {

@@ -24,6 +24,17 @@ extension KinesisLocal {
         public var retention: Retention
         /// Event loop threads. Default 1: the server is meant to cost one core at most.
         public var threads: Int
+        /// The bearer token every `/_admin/` request must carry (`Authorization: Bearer TOKEN`); `nil` (the
+        /// default) draws a random one at start (``KinesisLocal/adminToken``), so nobody who merely reaches the port
+        /// can change faults or read the stored records.
+        public var adminToken: String?
+        /// Connections served at once; a connection beyond this is closed at once. Default 1024, so a client
+        /// opening sockets in a loop cannot exhaust the server's file descriptors.
+        public var maxConnections: Int
+        /// A connection with no request in progress and nothing sent or received for this long is closed.
+        /// Default 60 seconds (above AWS SDKs' idle pool timeouts, so a kept-alive client connection is theirs to
+        /// close); zero turns it off.
+        public var idleTimeout: Duration
 
         /// A stream to create at start.
         public struct StreamSpec: Sendable, Hashable {
@@ -129,7 +140,10 @@ extension KinesisLocal {
             authentication: Authentication = .acceptAny,
             faults: Faults = Faults(),
             retention: Retention = Retention(),
-            threads: Int = 1
+            threads: Int = 1,
+            adminToken: String? = nil,
+            maxConnections: Int = 1024,
+            idleTimeout: Duration = .seconds(60)
         ) {
             self.host = host
             self.port = port
@@ -142,6 +156,17 @@ extension KinesisLocal {
             self.faults = faults
             self.retention = retention
             self.threads = max(1, threads)
+            self.adminToken = adminToken
+            self.maxConnections = max(1, maxConnections)
+            self.idleTimeout = idleTimeout
+        }
+
+        /// The largest request body read: a PutRecords of ``maxRequestBytes`` of data is about 4/3 of that in
+        /// base64, plus partition keys (up to 6 bytes a character escaped) and JSON around it; half again plus
+        /// 1 MiB covers it (16 MiB for the default 10 MiB). Larger bodies are answered 413 before they are read.
+        public var maxBodyBytes: Int {
+            let (half, overflow) = maxRequestBytes.multipliedReportingOverflow(by: 3)
+            return overflow ? Int.max : half / 2 + (1 << 20)
         }
     }
 }

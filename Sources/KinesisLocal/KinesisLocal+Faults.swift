@@ -1,3 +1,5 @@
+import NIOCore
+
 extension KinesisLocal {
     /// Failures to inject into PutRecord and PutRecords, decided by a random generator seeded with ``seed`` so a
     /// run can be repeated exactly. Rates are probabilities from 0 to 1. Readable and replaceable at run time
@@ -68,5 +70,31 @@ extension KinesisLocal {
                 seed: try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? 1
             )
         }
+    }
+}
+
+extension KinesisLocal.Faults {
+    /// The largest added latency `POST /_admin/faults` and `local --latency-ms` take: one hour.
+    public static let maxAddedLatencyMilliseconds = 3_600_000
+
+    /// Why these faults cannot be put in force, or `nil` when they can.
+    var problem: String? {
+        let rates = [
+            ("recordInternalFailureRate", recordInternalFailureRate), ("recordThrottleRate", recordThrottleRate),
+            ("requestInternalErrorRate", requestInternalErrorRate), ("requestThrottleRate", requestThrottleRate),
+            ("kmsThrottlingRate", kmsThrottlingRate), ("dropConnectionRate", dropConnectionRate),
+        ]
+        if let (name, rate) = rates.first(where: { !(0...1).contains($0.1) }) {
+            return "\(name) must be a share between 0 and 1; got \(rate)"
+        }
+        guard (0...Self.maxAddedLatencyMilliseconds).contains(addedLatencyMilliseconds) else {
+            return "addedLatencyMilliseconds must be 0 to \(Self.maxAddedLatencyMilliseconds); got \(addedLatencyMilliseconds)"
+        }
+        return nil
+    }
+
+    /// The delay before an answer to a put, `nil` for none.
+    var putDelay: TimeAmount? {
+        addedLatencyMilliseconds > 0 ? .milliseconds(Int64(addedLatencyMilliseconds)) : nil
     }
 }

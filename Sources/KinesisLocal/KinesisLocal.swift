@@ -24,6 +24,9 @@ public final class KinesisLocal: Sendable {
     public let port: Int
     /// The address it is bound to.
     public let host: String
+    /// The token `/_admin/` requests must carry as `Authorization: Bearer TOKEN`: the configured
+    /// ``Configuration/adminToken``, or one drawn at random at start.
+    public var adminToken: String { backend.adminAccess.token }
     let backend: LocalBackend
     private let channel: any Channel
     private let group: MultiThreadedEventLoopGroup
@@ -47,6 +50,9 @@ public final class KinesisLocal: Sendable {
     ) async throws -> KinesisLocal {
         let backend = try LocalBackend(configuration: configuration, logger: logger)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads)
+        let connections = ConnectionLimiter(limit: configuration.maxConnections)
+        let idleTimeout = configuration.idleTimeout > .zero ? TimeAmount(configuration.idleTimeout) : nil
+        let maxBodyBytes = configuration.maxBodyBytes
         do {
             let channel = try await ServerBootstrap(group: group)
                 .serverChannelOption(.backlog, value: 256)
@@ -54,8 +60,11 @@ public final class KinesisLocal: Sendable {
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
+                        guard connections.acquire() else { throw ConnectionLimitReached() }
+                        channel.closeFuture.whenComplete { _ in connections.release() }
                         try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                        try channel.pipeline.syncOperations.addHandler(LocalHTTPHandler(backend: backend))
+                        if let idleTimeout { try channel.pipeline.syncOperations.addHandler(IdleStateHandler(allTimeout: idleTimeout)) }
+                        try channel.pipeline.syncOperations.addHandler(LocalHTTPHandler(backend: backend, maxBodyBytes: maxBodyBytes))
                     }
                 }
                 .bind(host: configuration.host, port: configuration.port)

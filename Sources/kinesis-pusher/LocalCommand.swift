@@ -14,15 +14,32 @@ struct LocalCommand: AsyncParsableCommand {
         discussion: """
             Faults and counters can be changed and read while it runs: GET/POST /_admin/faults, POST /_admin/reshard \
             ({"stream":"s","shardCount":8}), GET /_admin/stats, GET /_admin/records?stream=s[&deaggregate=true] (every \
-            stored record as NDJSON; KPL aggregates unpacked and flagged as the KCL reads them).
+            stored record as NDJSON; KPL aggregates unpacked and flagged as the KCL reads them). Every /_admin request \
+            must carry 'Authorization: Bearer TOKEN' with the admin token printed at start (random unless \
+            --admin-token is given) and a loopback Host header.
+
+            Bound beyond loopback (--host), anyone who reaches the port can use the Kinesis API, so that takes \
+            --strict-auth (signatures verified) or an explicit --allow-remote.
             """
     )
 
     @Option(help: "Port to listen on (0 picks a free one).")
     var port = 4567
 
-    @Option(help: "Address to bind.")
+    @Option(help: "Address to bind. Other than loopback only with --strict-auth or --allow-remote.")
     var host = "127.0.0.1"
+
+    @Flag(help: "Allow --host other than loopback without --strict-auth (any client reaching the port can then read and write every stream).")
+    var allowRemote = false
+
+    @Option(help: "The token /_admin requests must send as 'Authorization: Bearer TOKEN' (default: a random one, printed at start).")
+    var adminToken: String?
+
+    @Option(help: "Connections served at once; more are closed at once.")
+    var maxConnections = 1024
+
+    @Option(help: "Close a connection idle this long (e.g. 60s, 500ms; 0 keeps idle connections).")
+    var idleTimeout = DurationArgument(argument: "60s")!
 
     @Option(name: .customLong("stream"), help: "Create a stream at start: NAME:SHARDS or NAME:on-demand (repeatable).")
     var streams: [String] = []
@@ -74,6 +91,15 @@ struct LocalCommand: AsyncParsableCommand {
             throw ValidationError("fault rates are shares between 0 and 1; got \(rate)")
         }
         guard (1...64).contains(maxRequestMib) else { throw ValidationError("--max-request-mib must be 1 to 64") }
+        guard (0...KinesisLocal.Faults.maxAddedLatencyMilliseconds).contains(latencyMs) else {
+            throw ValidationError("--latency-ms must be 0 to \(KinesisLocal.Faults.maxAddedLatencyMilliseconds) (an hour)")
+        }
+        guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
+        if !KinesisLocal.isLoopback(host: host), !strictAuth, !allowRemote {
+            throw ValidationError(
+                "--host \(host) is not a loopback address: without --strict-auth KinesisLocal accepts any signature, so anyone who can reach \(host) could read and write every stream. Add --strict-auth (with --access-key), or --allow-remote to bind it anyway."
+            )
+        }
     }
 
     func run() async throws {
@@ -97,7 +123,10 @@ struct LocalCommand: AsyncParsableCommand {
                 expiredTokenAfterRequests: expireTokenAfter,
                 seed: seed
             ),
-            retention: .init(maxRecords: retainRecords, maxBytes: retainMib << 20)
+            retention: .init(maxRecords: retainRecords, maxBytes: retainMib << 20),
+            adminToken: adminToken,
+            maxConnections: maxConnections,
+            idleTimeout: idleTimeout.duration
         )
         let server = try await KinesisLocal.start(configuration, logger: logger)
         var banner = ["KinesisLocal listening on \(server.endpoint)"]
@@ -105,6 +134,8 @@ struct LocalCommand: AsyncParsableCommand {
             banner.append("  stream \(spec.name): \(spec.onDemand ? "on-demand, 4" : "\(spec.shardCount)") shards")
         }
         banner.append("  per-shard limits \(noShardLimits ? "off" : "on"), signatures \(strictAuth ? "verified" : "not verified"); Ctrl-C stops")
+        // Scripts read this line for the token (send it as "Authorization: Bearer TOKEN" to /_admin/*).
+        banner.append("  admin token: \(server.adminToken)")
         if let first = configuration.streams.first {
             // The next step, ready to paste: region and credentials are filled in for a loopback endpoint.
             banner.append("  push: kinesis-pusher push --stream \(first.name) --endpoint \(server.endpoint) FILE")

@@ -16,6 +16,7 @@ enum FakeKinesis {
         credentials: any CredentialProvider = StaticCredentialProvider(TestKeys.example),
         http: KinesisClient.Configuration.HTTP = .init(connectTimeout: .seconds(2), requestTimeout: .seconds(5)),
         retry: KinesisClient.Configuration.Retry = fastRetry,
+        listing: KinesisClient.Configuration.Listing = .init(),
         handler: @escaping LoopbackHTTPServer.Handler,
         _ body: (LoopbackHTTPServer, KinesisClient) async throws -> T
     ) async throws -> T {
@@ -23,7 +24,7 @@ enum FakeKinesis {
         let client: KinesisClient
         do {
             client = KinesisClient(
-                configuration: try .init(region: "us-east-1", endpoint: KinesisEndpoint(url: server.url), http: http, retry: retry),
+                configuration: try .init(region: "us-east-1", endpoint: KinesisEndpoint(url: server.url), http: http, retry: retry, listing: listing),
                 credentialProvider: credentials,
                 logger: Logger(label: "test")
             )

@@ -113,10 +113,22 @@ func rawHTTP(_ request: HTTPClientRequest) async throws -> RawAnswer {
     return RawAnswer(status: Int(response.status.code), headers: response.headers, body: text, object: object)
 }
 
-/// Calls the admin endpoint.
-func admin(_ server: KinesisLocal, _ method: HTTPMethod, _ path: String, json: String? = nil) async throws -> RawAnswer {
+/// Calls the admin endpoint with the server's admin token (`token` replaces it; `nil` sends none), and `host` as
+/// the `Host` header when given.
+func admin(
+    _ server: KinesisLocal,
+    _ method: HTTPMethod,
+    _ path: String,
+    json: String? = nil,
+    token: String?? = .none,
+    host: String? = nil
+) async throws -> RawAnswer {
     var request = HTTPClientRequest(url: server.endpoint + path)
     request.method = method
+    if let token = token ?? server.adminToken {
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+    }
+    if let host { request.headers.replaceOrAdd(name: "Host", value: host) }
     if let json {
         request.headers.add(name: "Content-Type", value: "application/json")
         request.body = .bytes(ByteBuffer(string: json))

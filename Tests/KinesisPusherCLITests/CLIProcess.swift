@@ -36,8 +36,8 @@ final class CLIProcess: Sendable {
     /// The child's pid.
     let pid: Int32
     private let process: Process
-    private let stdoutURL: URL
-    private let stderrURL: URL
+    let stdoutURL: URL
+    let stderrURL: URL
     private let directory: URL
     private let exited = ExitSignal()
     /// The write end of the input pipe (or -1), behind a lock so it is closed once.

@@ -15,17 +15,21 @@ extension KinesisClient {
     ///
     /// Follow-up pages send only `NextToken` (and `MaxResults`), as AWS requires. With ``ShardFilter/atLatest``
     /// closed shards are also dropped on this side, so a service that ignores the filter still yields only the
-    /// open shards a producer may route to. An expired page token restarts the listing once.
+    /// open shards a producer may route to. An expired page token restarts the listing once. The listing is
+    /// bounded by ``Configuration/listing``: past its pages, shards or time, or on a page token seen before, it
+    /// ends with an `InvalidResponse` (or `Timeout`) error.
     ///
     /// - Parameters:
     ///   - filter: Which shards; `nil` lists open and closed shards in retention.
     ///   - pageSize: `MaxResults` per page (1–10000; AWS returns at most 1000).
     public func listShards(stream: StreamIdentifier, filter: ShardFilter? = nil, pageSize: Int? = nil) async throws -> [Shard] {
-        do {
-            return try await listAllShards(stream: stream, filter: filter, pageSize: pageSize)
-        } catch let error as KinesisError where error.code == .expiredNextToken {
-            logger.notice("ListShards page token expired; listing again", metadata: ["kinesis.stream": "\(stream)"])
-            return try await listAllShards(stream: stream, filter: filter, pageSize: pageSize)
+        try await withListingDeadline("ListShards", stream: stream) { [self] in
+            do {
+                return try await listAllShards(stream: stream, filter: filter, pageSize: pageSize)
+            } catch let error as KinesisError where error.code == .expiredNextToken {
+                logger.notice("ListShards page token expired; listing again", metadata: ["kinesis.stream": "\(stream)"])
+                return try await listAllShards(stream: stream, filter: filter, pageSize: pageSize)
+            }
         }
     }
 
@@ -36,6 +40,7 @@ extension KinesisClient {
         }
         var shards: [Shard] = []
         var nextToken: String?
+        var bounds = ListingBounds(configuration.listing, operation: "ListShards", stream: stream)
         repeat {
             var writer = JSONObjectWriter()
             if let token = nextToken {
@@ -55,6 +60,7 @@ extension KinesisClient {
             let page = try await call("ListShards", body: writer.finish(), as: Page.self)
             shards += page.Shards ?? []
             nextToken = page.NextToken
+            try bounds.page(shards: shards.count, next: nextToken)
         } while nextToken != nil
         if filter?.type == ShardFilter.atLatest.type {
             shards.removeAll { !$0.isOpen }
@@ -63,27 +69,58 @@ extension KinesisClient {
     }
 
     /// Describes a stream with all its shards (legacy API, 10 TPS per account; prefer ``listShards(stream:filter:pageSize:)``
-    /// and ``describeStreamSummary(stream:)``).
+    /// and ``describeStreamSummary(stream:)``). Bounded like ``listShards(stream:filter:pageSize:)``; a page that
+    /// would resume from a shard already resumed from is an `InvalidResponse` error.
     public func describeStream(stream: StreamIdentifier) async throws -> StreamDescription {
-        var shards: [Shard] = []
-        var exclusiveStart: String?
-        while true {
-            var writer = JSONObjectWriter()
-            writer.stream(stream)
-            writer.field("ExclusiveStartShardId", exclusiveStart)
-            let page = try await call("DescribeStream", body: writer.finish(), as: DescribeStreamPage.self).StreamDescription
-            shards += page.Shards
-            guard page.HasMoreShards, let last = page.Shards.last else {
-                return StreamDescription(
-                    streamName: page.StreamName,
-                    streamARN: page.StreamARN,
-                    streamStatus: page.StreamStatus,
-                    streamMode: page.StreamModeDetails?.StreamMode,
-                    retentionPeriodHours: page.RetentionPeriodHours,
-                    shards: shards
+        try await withListingDeadline("DescribeStream", stream: stream) { [self] in
+            var shards: [Shard] = []
+            var exclusiveStart: String?
+            var bounds = ListingBounds(configuration.listing, operation: "DescribeStream", stream: stream)
+            while true {
+                var writer = JSONObjectWriter()
+                writer.stream(stream)
+                writer.field("ExclusiveStartShardId", exclusiveStart)
+                let page = try await call("DescribeStream", body: writer.finish(), as: DescribeStreamPage.self).StreamDescription
+                shards += page.Shards
+                guard page.HasMoreShards, let last = page.Shards.last else {
+                    return StreamDescription(
+                        streamName: page.StreamName,
+                        streamARN: page.StreamARN,
+                        streamStatus: page.StreamStatus,
+                        streamMode: page.StreamModeDetails?.StreamMode,
+                        retentionPeriodHours: page.RetentionPeriodHours,
+                        shards: shards
+                    )
+                }
+                try bounds.page(shards: shards.count, next: last.shardID)
+                exclusiveStart = last.shardID
+            }
+        }
+    }
+
+    /// Runs a listing under ``Configuration/Listing/timeout``: when it runs out, the listing (and its request in
+    /// flight) is cancelled and a `Timeout` error thrown.
+    private func withListingDeadline<T: Sendable>(
+        _ operation: String,
+        stream: StreamIdentifier,
+        _ body: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
+        let timeout = configuration.listing.timeout
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let value = first else {
+                throw KinesisError(
+                    code: .timeout,
+                    message: "\(operation) of stream \(stream) did not finish within \(timeout) (Configuration.listing.timeout)",
+                    operation: operation
                 )
             }
-            exclusiveStart = last.shardID
+            return value
         }
     }
 

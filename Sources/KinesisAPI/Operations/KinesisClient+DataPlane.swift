@@ -76,9 +76,10 @@ extension KinesisClient {
 
 extension PutRecordsResult {
     /// Reads the 200 answer to a PutRecords call of `recordCount` records: it must decode and hold one entry per
-    /// record (a short or long answer is a transient `InvalidResponse`).
+    /// record (a short or long answer is a transient `InvalidResponse`). Error codes and messages are capped at
+    /// about 1 KiB (``AnswerText``) before any record's error copies them.
     package static func decode(answer: ByteBuffer, recordCount: Int) throws(KinesisError) -> PutRecordsResult {
-        let result: PutRecordsResult
+        var result: PutRecordsResult
         if let usual = PutRecordsAnswer.read(answer) {
             result = usual
         } else {
@@ -92,6 +93,10 @@ extension PutRecordsResult {
                 httpStatus: 200,
                 retryClass: .transient
             )
+        }
+        for index in result.records.indices where result.records[index].errorCode != nil || result.records[index].errorMessage != nil {
+            result.records[index].errorCode = AnswerText.capped(result.records[index].errorCode)
+            result.records[index].errorMessage = AnswerText.capped(result.records[index].errorMessage)
         }
         return result
     }

@@ -5,7 +5,7 @@ import NIOHTTP1
 /// Turns a non-200 answer into a ``KinesisError``, following botocore's rules: the code is `__type` (anything from
 /// the first `:` cut, only the part after the last `#` kept), the message `message` or `Message`; failing that the
 /// `X-Amzn-ErrorType` header, an XML `<Code>` (moto, STS-style gateways), then the HTTP status. A source that gives
-/// an empty code counts as absent.
+/// an empty code counts as absent. Code, message and request id are capped at about 1 KiB (``AnswerText``).
 package enum ErrorResponse {
     package static func decode(status: HTTPResponseStatus, headers: HTTPHeaders, body: ByteBuffer, operation: String) -> KinesisError {
         let requestID = headers.first(name: "x-amzn-RequestId") ?? headers.first(name: "x-amz-request-id")
@@ -34,11 +34,11 @@ package enum ErrorResponse {
                 : "HTTP \(status.code) \(status.reasonPhrase), body is not a Kinesis error: \(snippet)"
         }
         var error = KinesisError(
-            code: KinesisError.Code(rawValue: finalCode),
-            message: message ?? "",
+            code: KinesisError.Code(rawValue: AnswerText.capped(finalCode)),
+            message: AnswerText.capped(message ?? ""),
             operation: operation,
             httpStatus: Int(status.code),
-            requestID: requestID
+            requestID: AnswerText.capped(requestID)
         )
         error.serverDate = headers.first(name: "Date").flatMap(parseHTTPDate)
         return error

@@ -3,7 +3,9 @@ import NIOCore
 import NIOHTTP1
 import Synchronization
 
-/// The admin endpoint, under `/_admin/`, for changing faults and reading counters while the server runs:
+/// The admin endpoint, under `/_admin/`, for changing faults and reading counters while the server runs. Every
+/// request must carry `Authorization: Bearer TOKEN` with ``KinesisLocal/adminToken`` and a loopback `Host`
+/// (``AdminAccess``); otherwise it is answered 403.
 ///
 /// - `GET /_admin/faults` — the faults in force, as JSON (``KinesisLocal/Faults``).
 /// - `POST /_admin/faults` — replace them (members left out are off); the generator is reseeded, the per-key
@@ -22,6 +24,7 @@ enum AdminAPI {
                 return try reply(backend.state.withLock { $0.faults })
             case (.POST, "/_admin/faults"), (.PUT, "/_admin/faults"):
                 let faults = try JSONDecoder().decode(KinesisLocal.Faults.self, from: Data(request.body.readableBytesView))
+                if let problem = faults.problem { return plain("bad faults: \(problem)", status: .badRequest) }
                 backend.state.withLock { $0.replaceFaults(faults) }
                 return try reply(faults)
             case (.POST, "/_admin/reshard"):
@@ -79,8 +82,11 @@ enum AdminAPI {
         guard let query = uri.split(separator: "?", maxSplits: 1).dropFirst().first else { return [:] }
         var result: [String: String] = [:]
         for pair in query.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1).map { String($0).removingPercentEncoding ?? String($0) }
-            result[parts[0]] = parts.count > 1 ? parts[1] : "true"
+            // Not omitting empty parts: "=" splits into two empty ones, never into none.
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                .map { String($0).removingPercentEncoding ?? String($0) }
+            guard let name = parts.first, !name.isEmpty else { continue }
+            result[name] = parts.count > 1 ? parts[1] : "true"
         }
         return result
     }

@@ -131,6 +131,10 @@ extension BackendState {
         let matching = stream.shards.filter { shard in
             (!cursor.openOnly || shard.isOpen) && (cursor.after == nil || shard.id > cursor.after!)
         }
+        // The token is the client's to forge: an offset outside the listing is refused, never used to index it.
+        guard (0...matching.count).contains(cursor.offset) else {
+            throw .invalidArgument("Invalid NextToken.")
+        }
         let pageSize = min(maxResults, 1000)
         let page = Array(matching.dropFirst(cursor.offset).prefix(pageSize))
         var writer = JSONObjectWriter()

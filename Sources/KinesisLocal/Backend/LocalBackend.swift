@@ -47,6 +47,7 @@ struct LocalReply {
 final class LocalBackend: Sendable {
     let state: Mutex<BackendState>
     let verifier: SignatureVerifier
+    let adminAccess: AdminAccess
     let logger: Logger
 
     init(configuration: KinesisLocal.Configuration, logger: Logger) throws {
@@ -67,6 +68,7 @@ final class LocalBackend: Sendable {
         }
         self.state = Mutex(state)
         self.verifier = SignatureVerifier(configuration.authentication)
+        self.adminAccess = try AdminAccess(token: configuration.adminToken, boundHost: configuration.host)
         self.logger = logger
     }
 
@@ -74,7 +76,7 @@ final class LocalBackend: Sendable {
 
     func handle(_ request: LocalRequest) -> LocalReply {
         if request.uri.hasPrefix("/_admin/") {
-            return AdminAPI.handle(request, backend: self)
+            return adminAccess.refusal(request) ?? AdminAPI.handle(request, backend: self)
         }
         let now = Date()
         do {
@@ -104,7 +106,7 @@ final class LocalBackend: Sendable {
                     }
                     var delay: TimeAmount?
                     if Self.putOperations.contains(operation) {
-                        if state.faults.addedLatencyMilliseconds > 0 { delay = .milliseconds(Int64(state.faults.addedLatencyMilliseconds)) }
+                        delay = state.faults.putDelay
                         if state.random.chance(state.faults.dropConnectionRate) {
                             return LocalReply(status: .ok, headers: [:], body: ByteBuffer(), delay: delay, dropConnection: true)
                         }
@@ -126,8 +128,7 @@ final class LocalBackend: Sendable {
                 // Errors to a put (injected faults, validation) wait out the added latency too.
                 var reply = LocalReply.error(error)
                 if Self.putOperations.contains(operation) {
-                    let milliseconds = state.withLock { $0.faults.addedLatencyMilliseconds }
-                    if milliseconds > 0 { reply.delay = .milliseconds(Int64(milliseconds)) }
+                    reply.delay = state.withLock { $0.faults.putDelay }
                 }
                 return reply
             }

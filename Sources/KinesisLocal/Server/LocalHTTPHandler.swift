@@ -3,52 +3,63 @@ import NIOHTTP1
 
 /// Collects one HTTP/1.1 request at a time, hands it to the backend on the event loop, and writes the answer
 /// (after an injected delay, or not at all for a dropped connection). Keep-alive is honoured.
+///
+/// The body is collected as it arrives, never reserved from `Content-Length` (a client may announce gigabytes);
+/// a body beyond ``KinesisLocal/Configuration/maxBodyBytes`` is answered 413 at once and the connection closed.
+/// An idle connection (``KinesisLocal/Configuration/idleTimeout``) is closed unless an answer is still due.
 final class LocalHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
-    /// Larger than any valid PutRecords body (10 MiB of data is about 14 MiB of base64).
-    static let maxBodyBytes = 64 << 20
-
     private let backend: LocalBackend
+    private let maxBodyBytes: Int
     private var head: HTTPRequestHead?
     private var body = ByteBuffer()
-    private var tooLarge = false
+    /// A request was refused for its size: what is left of it is dropped, and the connection closes.
+    private var refused = false
+    /// An answer is due (an injected delay runs, or it is being written): the idle timeout leaves it alone.
+    private var answering = false
 
-    init(backend: LocalBackend) {
+    init(backend: LocalBackend, maxBodyBytes: Int) {
         self.backend = backend
+        self.maxBodyBytes = maxBodyBytes
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !refused else { return }
         switch unwrapInboundIn(data) {
         case .head(let head):
             self.head = head
             body.clear()
-            tooLarge = false
-            if let length = head.headers.first(name: "Content-Length").flatMap(Int.init), length <= Self.maxBodyBytes {
-                body.reserveCapacity(length)
+            if let length = head.headers.first(name: "Content-Length").flatMap(Int.init), length > maxBodyBytes {
+                refuseTooLarge(context: context)
             }
         case .body(var part):
-            if body.readableBytes + part.readableBytes > Self.maxBodyBytes {
-                tooLarge = true
-            } else if !tooLarge {
+            if body.readableBytes + part.readableBytes > maxBodyBytes {
+                refuseTooLarge(context: context)
+            } else {
                 body.writeBuffer(&part)
             }
         case .end:
             guard let head else { return }
             self.head = nil
-            let reply: LocalReply
-            if tooLarge {
-                reply = .error(AWSErrorReply(status: 413, type: "SerializationException", message: "Request body larger than \(Self.maxBodyBytes) bytes."))
-            } else {
-                reply = backend.handle(LocalRequest(method: head.method, uri: head.uri, headers: head.headers, body: body))
-            }
+            let reply = backend.handle(LocalRequest(method: head.method, uri: head.uri, headers: head.headers, body: body))
             body = ByteBuffer()
             respond(reply, keepAlive: head.isKeepAlive, context: context)
         }
     }
 
+    /// Answers 413 without reading the rest of the body, then closes the connection.
+    private func refuseTooLarge(context: ChannelHandlerContext) {
+        refused = true
+        head = nil
+        body = ByteBuffer()
+        let error = AWSErrorReply(status: 413, type: "SerializationException", message: "Request body larger than \(maxBodyBytes) bytes.")
+        write(.error(error), keepAlive: false, context: context)
+    }
+
     private func respond(_ reply: LocalReply, keepAlive: Bool, context: ChannelHandlerContext) {
+        answering = true
         guard let delay = reply.delay else {
             write(reply, keepAlive: keepAlive, context: context)
             return
@@ -71,9 +82,19 @@ final class LocalHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: reply.status, headers: headers))), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(reply.body))), promise: nil)
         let channel = context.channel
+        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
         context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in
+            bound.value.answering = false
             if !keepAlive { channel.close(promise: nil) }
         }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent {
+            if !answering { context.close(promise: nil) }
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {

@@ -5,8 +5,9 @@ import Synchronization
 
 /// The runner's swift-metrics instruments, made once from the injected factory.
 ///
-/// Names are stable (they are an interface for dashboards); labels stay low-cardinality: `stream`, plus `status`
-/// or `error_code`. Counters are published from the runner's counters as deltas a few times a second, so the
+/// Names are stable (they are an interface for dashboards); labels stay low-cardinality: `stream`, plus `status`,
+/// `error_code` or `shard`, whose values are bounded where they are counted (``errorCodeLabel(_:)``,
+/// ``shardLabel(_:isKnown:)``: anything an endpoint makes up is `other`). Counters are published from the runner's counters as deltas a few times a second, so the
 /// hot path pays only for the per-record latency histogram.
 final class RunnerMetrics: Sendable {
     /// Metric names, as exposed to Prometheus.

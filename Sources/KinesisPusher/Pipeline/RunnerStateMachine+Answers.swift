@@ -42,12 +42,13 @@ extension RunnerStateMachine {
                     )
                     if error.retryClass == .throttled {
                         stats.throttled += members.count
-                        tally.throttledRecords[code.rawValue, default: 0] += members.count
-                        // Without a prediction (no shard map yet) the shard Kinesis names in its message is counted.
+                        tally.throttledRecords[RunnerMetrics.errorCodeLabel(code.rawValue), default: 0] += members.count
+                        // Without a prediction the shard Kinesis names in its message is counted (as `other` unless
+                        // a shard map listed it).
                         let shard = entry.shard ?? Self.throttledShard(in: error.message)
-                        if limits.countsPerShard, let shard { tally.throttledByShard[shard, default: 0] += members.count }
+                        if limits.countsPerShard, let shard { tally.throttledByShard[shardLabel(shard), default: 0] += members.count }
                     } else {
-                        tally.failedAttempts[code.rawValue, default: 0] += members.count
+                        tally.failedAttempts[RunnerMetrics.errorCodeLabel(code.rawValue), default: 0] += members.count
                     }
                     // Members of an aggregate come back together, to be packed together again.
                     let strikes = members.map(\.strikes).max() ?? 0
@@ -60,7 +61,7 @@ extension RunnerStateMachine {
                 }
             }
         case .failure(let error):
-            tally.requestErrors[error.code.rawValue, default: 0] += 1
+            tally.requestErrors[RunnerMetrics.errorCodeLabel(error.code.rawValue), default: 0] += 1
             if error.stopsStream {
                 terminate(
                     RunnerError(.streamUnusable, message: "Kinesis refused the stream: \(error.code): \(error.message)", kinesisError: error),
@@ -71,7 +72,7 @@ extension RunnerStateMachine {
                 calls.callFailed()
                 if error.retryClass == .throttled {
                     stats.throttled += batch.records.count
-                    tally.throttledRecords[error.code.rawValue, default: 0] += batch.records.count
+                    tally.throttledRecords[RunnerMetrics.errorCodeLabel(error.code.rawValue), default: 0] += batch.records.count
                 }
                 for record in batch.records { retry(record, after: error, streamFailing: true, now: now, into: &effects) }
             } else {
@@ -106,7 +107,7 @@ extension RunnerStateMachine {
         if subSequence != nil { stats.aggregated += 1 }
         if record.attempts > 1 { stats.recovered += 1 }
         if collectsLatencies { effects.latencies.append(now - record.acceptedAt) }
-        if limits.countsPerShard { tally.deliveredByShard[shardID, default: 0] += 1 }
+        if limits.countsPerShard { tally.deliveredByShard[shardLabel(shardID), default: 0] += 1 }
         if !reportsHandlerDeliveries, case .handler = record.completion { return }
         effects.outcomes.append(Outcome(
             record: record,
@@ -153,6 +154,11 @@ extension RunnerStateMachine {
     static func streamWasFailing(_ result: PutRecordsResult) -> Bool {
         let failed = result.records.lazy.filter { !$0.succeeded }.count
         return failed * 2 >= result.records.count
+    }
+
+    /// The metric label of a shard an answer named: itself when a shard map listed it, otherwise `other`.
+    func shardLabel(_ shardID: String) -> String {
+        RunnerMetrics.shardLabel(shardID) { shardNumbers[$0] != nil }
     }
 
     /// The shard in Kinesis's per-record throttle message, "Rate exceeded for shard shardId-… in stream … under

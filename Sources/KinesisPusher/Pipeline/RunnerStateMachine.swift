@@ -156,6 +156,8 @@ struct RunnerStateMachine {
     /// Counts by error code, for metrics.
     var tally = Tally()
 
+    /// Keyed by metric label: error codes and shard ids from answers arrive bounded
+    /// (``RunnerMetrics/errorCodeLabel(_:)``, ``shardLabel(_:)``), so a hostile endpoint cannot grow them.
     struct Tally {
         /// Record attempts throttled, by error code.
         var throttledRecords: [String: Int] = [:]

@@ -28,7 +28,7 @@ struct LocalMetricsPublisher: Service {
             let key = name + dimensions.map { "|\($0.1)" }.joined()
             let counter = counters[key] ?? Counter(label: name, dimensions: dimensions, factory: factory)
             counters[key] = counter
-            counter.increment(by: value - last[key, default: 0])
+            counter.increment(by: Self.increment(from: last[key, default: 0], to: value))
             last[key] = value
         }
         func gauge(_ name: String, _ dimensions: [(String, String)], _ value: Int) {
@@ -39,7 +39,7 @@ struct LocalMetricsPublisher: Service {
         }
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             let stats = server.stats()
-            requests.increment(by: stats.requests - lastRequests)
+            requests.increment(by: Self.increment(from: lastRequests, to: stats.requests))
             lastRequests = stats.requests
             for (name, stream) in stats.streams {
                 gauge("kinesis_local_stored_records", [("stream", name)], stream.storedRecords)
@@ -52,5 +52,12 @@ struct LocalMetricsPublisher: Service {
             }
             try? await Task.sleep(for: .seconds(1))
         }
+    }
+
+    /// What a counter adds when the total it mirrors went from `last` to `value`. A total that went backwards
+    /// (a stream deleted and created again counts from zero) is a fresh start, counted from zero: a counter never
+    /// goes down, and swift-prometheus traps on a negative increment.
+    static func increment(from last: Int, to value: Int) -> Int {
+        value >= last ? value - last : max(0, value)
     }
 }
