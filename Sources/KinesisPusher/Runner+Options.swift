@@ -76,7 +76,9 @@ extension Runner {
         updating { $0.logger = logger }
     }
 
-    /// The HTTP client to use for Kinesis and credentials, instead of the runner's own.
+    /// The HTTP client to use for Kinesis and credentials, instead of the runner's own. Make it with
+    /// `KinesisClient.httpConfiguration(_:)`, or at least without following redirects: a redirect would carry signed
+    /// requests and session tokens to another host.
     @discardableResult
     public func withHTTPClient(_ client: HTTPClient) -> Runner {
         updating { $0.httpClient = client }

@@ -128,7 +128,9 @@ public final class Runner: Sendable {
             }
             let configuration = settings.configuration
             clientConfiguration.retry.jitterSeed = configuration.retry.jitterSeed
-            let httpClient = configuration.httpClient ?? .shared
+            // Not `HTTPClient.shared`: it follows redirects, which would carry the signed request (and the
+            // credential calls' tokens) to another host.
+            let httpClient = configuration.httpClient ?? KinesisClient.sharedHTTPClient
             let credentials = settings.explicitCredentialProvider
                 ?? DefaultCredentialChain.make(profile: aws.profile, httpClient: httpClient, logger: configuration.logger)
             settings.aws = aws

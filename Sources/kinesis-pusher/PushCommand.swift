@@ -112,7 +112,7 @@ struct PushCommand: AsyncParsableCommand {
         var logger = aws.makeLogger()
         if debug { logger.logLevel = min(logger.logLevel, .info) }
         let metrics = metricsOptions.isEnabled ? PrometheusMetrics() : nil
-        let configuration = RunnerConfiguration(
+        var configuration = RunnerConfiguration(
             buffer: .init(size: bufferSize ?? (aggregate ? 20_000 : 1000)),
             batching: .init(maxRequestBytes: maxRequestBytes, flushInterval: flushInterval.duration),
             concurrency: .init(isAsync: async, maxConcurrentPuts: maxConcurrentPuts),
@@ -126,6 +126,8 @@ struct PushCommand: AsyncParsableCommand {
             aggregation: aggregate ? .init(maxSize: aggregateMaxSize, maxCount: aggregateMaxCount ?? .max) : nil,
             ordering: ordered ? .perPartitionKey : .none
         )
+        let failures = FailureSummary()
+        configuration.failureHandler = failures.record
         let runner = Runner(configuration: configuration)
         let start = ContinuousClock.now
 
@@ -201,6 +203,7 @@ struct PushCommand: AsyncParsableCommand {
         } else if !read.complete {
             FileHandle.standardError.write(Data("interrupted: stopped reading after \(read.records) records; every record read is counted below\n".utf8))
         }
+        for line in failures.lines { FileHandle.standardError.write(Data((line + "\n").utf8)) }
         try write(summary)
         if failure != nil || !read.complete || summary.delivered != summary.sent {
             throw ExitCode.failure

@@ -3,6 +3,7 @@ import AWSSigning
 import AsyncHTTPClient
 import Foundation
 import KinesisAPI
+import KinesisLocal
 import Logging
 import Synchronization
 
@@ -14,10 +15,11 @@ enum LocalEndpoint {
     /// Signs requests to a loopback endpoint when the credential chain finds nothing configured.
     static let placeholderCredentials = AWSCredentialIdentity(accessKeyID: "local", secretAccessKey: "local")
 
-    /// Whether `url`'s host is on this machine: `localhost`, `127.0.0.0/8` or `::1`.
+    /// Whether `url`'s host is on this machine: `localhost`, an address in `127.0.0.0/8`, or `::1` (parsed as an
+    /// address: `127.evil.example` is not one).
     static func isLoopback(_ url: String) -> Bool {
-        guard let host = URLComponents(string: url)?.host?.lowercased() else { return false }
-        return host == "localhost" || host.hasPrefix("127.") || host == "::1" || host == "[::1]"
+        guard let host = URLComponents(string: url)?.host else { return false }
+        return KinesisLocal.isLoopback(host: host)
     }
 
     /// Says once on standard error what was filled in, so nothing happens silently.
@@ -54,7 +56,7 @@ extension AWSOptions {
     /// The default credential chain, cached; for a loopback endpoint without instance metadata (unless
     /// `AWS_EC2_METADATA_SERVICE_ENDPOINT` names one), and with placeholder credentials (and a note) when no source
     /// is configured.
-    func makeCredentialProvider(httpClient: HTTPClient = .shared, logger: Logger) -> CachingCredentialProvider {
+    func makeCredentialProvider(httpClient: HTTPClient = KinesisClient.sharedHTTPClient, logger: Logger) -> CachingCredentialProvider {
         guard let local = loopbackEndpoint else {
             return DefaultCredentialChain.make(profile: profile, httpClient: httpClient, logger: logger)
         }
