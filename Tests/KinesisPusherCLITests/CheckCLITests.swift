@@ -1,4 +1,5 @@
 import AWSCredentials
+import AWSSigning
 import Foundation
 import KinesisAPI
 import KinesisLocal
@@ -104,6 +105,46 @@ struct CheckCLITests {
                 #expect(outcome.stderr.hasPrefix("error: endpoint unreachable: "), "\(outcome.stderr)")
             }
         }
+    }
+
+    @Test(
+        "durations that cannot be one are usage errors naming the option, not traps",
+        arguments: [["check", "--stream", "s", "--timeout", "inf"], ["check", "--stream", "s", "--timeout", "nan"],
+                    ["push", "--stream", "s", "--flush-interval", "inf"], ["push", "--stream", "s", "--shutdown-timeout", "1e30s"]]
+    )
+    func unusableDurations(arguments: [String]) async throws {
+        try await withCLISandbox { sandbox in
+            let outcome = try await CLIProcess.run(arguments, environment: sandbox.environment())
+            #expect(!outcome.killedBySignal && outcome.status == 64, "\(outcome.description): \(outcome.stderr)")
+            #expect(outcome.stderr.contains(arguments[3]), "\(outcome.stderr)")
+        }
+    }
+
+    @Test("an explicit AWS_EC2_METADATA_SERVICE_ENDPOINT is asked even for a loopback endpoint: its credentials sign")
+    func explicitInstanceMetadata() async throws {
+        let imds = try await LoopbackHTTPServer.start { request in
+            switch request.uri {
+            case "/latest/api/token": return .init(body: "imds-token")
+            case "/latest/meta-data/iam/security-credentials/": return .init(body: "role")
+            default:
+                let expiration = ISO8601DateFormatter().string(from: Date().addingTimeInterval(3600))
+                return .init(body: #"{"Code":"Success","AccessKeyId":"\#(TestKeys.test.accessKeyID)","SecretAccessKey":"\#(TestKeys.test.secretAccessKey)","Token":"t","Expiration":"\#(expiration)"}"#)
+            }
+        }
+        var strict = cliServer()
+        strict.authentication = .strict([.init(accessKeyID: TestKeys.test.accessKeyID, secretAccessKey: TestKeys.test.secretAccessKey, sessionToken: "t")])
+        try await withServer(strict) { server in
+            try await withCLISandbox { sandbox in
+                var environment = sandbox.environment(accessKeyID: nil, secret: nil)
+                environment["AWS_EC2_METADATA_DISABLED"] = nil
+                environment["AWS_EC2_METADATA_SERVICE_ENDPOINT"] = imds.url
+                let outcome = try await CLIProcess.run(check(server, ["--json"]), environment: environment)
+                #expect(!outcome.killedBySignal && outcome.status == 0, "\(outcome.description): \(outcome.stderr)")
+                #expect(!outcome.stderr.contains("placeholder"), "\(outcome.stderr)")
+                #expect(imds.requests.contains { $0.uri.hasSuffix("/role") })
+            }
+        }
+        try await imds.stop()
     }
 
     /// `check --json` as a script reads it.
