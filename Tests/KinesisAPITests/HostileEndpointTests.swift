@@ -192,6 +192,17 @@ struct HostileEndpointTests {
             )
             let shared = try await #require(throws: KinesisError.self) { try await client.describeStreamSummary(stream: .name("s")) }
             #expect(shared.httpStatus == 307)
+            // And credential calls on it (the runner's and the CLI's default client): the container endpoint's
+            // redirect would carry its Authorization token to the other host.
+            let container = ContainerCredentialProvider(
+                environment: isolatedEnvironment([
+                    "AWS_CONTAINER_CREDENTIALS_FULL_URI": redirecting.url + "/creds", "AWS_CONTAINER_AUTHORIZATION_TOKEN": "secret-token",
+                ]),
+                httpClient: KinesisClient.sharedHTTPClient,
+                attempts: 1
+            )
+            let refused = try await #require(throws: CredentialProviderError.self) { try await container.credentials(logger: Logger(label: "test")) }
+            #expect(refused.message.contains("HTTP 307"), "\(refused)")
             try await redirecting.stop()
             #expect(target.requests.isEmpty, "the redirect target was hit \(target.requests.count) times")
         } cleanup: {
