@@ -144,7 +144,9 @@ public final class CachingCredentialProvider: CredentialProvider {
             let (waiters, outcome) = state.refreshFinished(result, now: now())
             return (waiters, outcome, state.retryNotBefore, state.identity.map { state.isUsable($0, now: now()) } ?? false)
         }
-        if case .failure(let error) = result {
+        // A failure that is not transient can only be a first fetch's (later ones count as outages): its callers get
+        // the error itself, so it is not logged twice.
+        if case .failure(let error) = result, (error as? CredentialProviderError)?.isTransient == true {
             logger.warning(
                 cached
                     ? "credential refresh failed; the cached credentials serve until they expire"
@@ -167,3 +169,4 @@ public final class CachingCredentialProvider: CredentialProvider {
         return error
     }
 }
+

@@ -6,16 +6,23 @@ import NIOHTTP1
 import Synchronization
 
 /// A request as the HTTP layer hands it over.
-struct LocalRequest {
-    var method: HTTPMethod
-    var uri: String
-    var headers: HTTPHeaders
-    var body: ByteBuffer
+package struct LocalRequest {
+    package var method: HTTPMethod
+    package var uri: String
+    package var headers: HTTPHeaders
+    package var body: ByteBuffer
+
+    package init(method: HTTPMethod, uri: String, headers: HTTPHeaders, body: ByteBuffer) {
+        self.method = method
+        self.uri = uri
+        self.headers = headers
+        self.body = body
+    }
 }
 
 /// What the HTTP layer sends back: an answer (after an optional delay), or a dropped connection.
-struct LocalReply {
-    var status: HTTPResponseStatus
+package struct LocalReply {
+    package var status: HTTPResponseStatus
     var headers: HTTPHeaders
     var body: ByteBuffer
     var delay: TimeAmount?
@@ -44,13 +51,13 @@ struct LocalReply {
 
 /// The Kinesis endpoint behind the HTTP layer: checks the signature, injects faults, and runs each operation on
 /// ``BackendState`` under one lock. Everything here is synchronous and CPU-only.
-final class LocalBackend: Sendable {
+package final class LocalBackend: Sendable {
     let state: Mutex<BackendState>
     let verifier: SignatureVerifier
     let adminAccess: AdminAccess
     let logger: Logger
 
-    init(configuration: KinesisLocal.Configuration, logger: Logger) throws {
+    package init(configuration: KinesisLocal.Configuration, logger: Logger) throws {
         var state = BackendState(configuration: configuration)
         let now = Date().timeIntervalSince1970
         for spec in configuration.streams {
@@ -74,7 +81,7 @@ final class LocalBackend: Sendable {
 
     static let putOperations: Set<String> = ["PutRecords", "PutRecord"]
 
-    func handle(_ request: LocalRequest) -> LocalReply {
+    package func handle(_ request: LocalRequest) -> LocalReply {
         if request.uri.hasPrefix("/_admin/") {
             return adminAccess.refusal(request) ?? AdminAPI.handle(request, backend: self)
         }
