@@ -103,7 +103,7 @@ public final class KinesisLocal: Sendable {
     /// Reshards a stream now (uniform scaling): every open shard closes, `shardCount` children open.
     public func reshard(stream: String, shardCount: Int) throws {
         try backend.state.withLock { state throws(AWSErrorReply) in
-            _ = try state.updateShardCount(stream: stream, target: shardCount, now: Date().timeIntervalSince1970)
+            _ = try state.updateShardCount(stream: stream, target: shardCount, now: backend.clock.now())
         }
     }
 
@@ -116,7 +116,7 @@ public final class KinesisLocal: Sendable {
                     shardCount: spec.shardCount,
                     mode: spec.onDemand ? "ON_DEMAND" : "PROVISIONED",
                     maxRecordSizeKiB: spec.maxRecordSizeInKiB,
-                    now: Date().timeIntervalSince1970
+                    now: backend.clock.now()
                 )
             }
         } catch {

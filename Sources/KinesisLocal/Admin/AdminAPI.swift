@@ -36,7 +36,7 @@ enum AdminAPI {
                 let result = try backend.state.withLock { state throws(AWSErrorReply) in
                     let open = state.streams[order.stream]?.openShardIndices.count ?? 0
                     let target = order.shardCount ?? max(1, open * 2)
-                    _ = try state.updateShardCount(stream: order.stream, target: target, now: Date().timeIntervalSince1970)
+                    _ = try state.updateShardCount(stream: order.stream, target: target, now: backend.clock.now())
                     return ["stream": order.stream, "previousOpenShards": "\(open)", "openShards": "\(target)"]
                 }
                 return try reply(result)

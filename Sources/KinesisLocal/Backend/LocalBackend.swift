@@ -55,11 +55,13 @@ package final class LocalBackend: Sendable {
     let state: Mutex<BackendState>
     let verifier: SignatureVerifier
     let adminAccess: AdminAccess
+    let clock: BackendClock
     let logger: Logger
 
     package init(configuration: KinesisLocal.Configuration, logger: Logger) throws {
         var state = BackendState(configuration: configuration)
-        let now = Date().timeIntervalSince1970
+        let clock = BackendClock()
+        let now = clock.now()
         for spec in configuration.streams {
             do {
                 try state.createStream(
@@ -74,6 +76,7 @@ package final class LocalBackend: Sendable {
             }
         }
         self.state = Mutex(state)
+        self.clock = clock
         self.verifier = SignatureVerifier(configuration.authentication)
         self.adminAccess = try AdminAccess(token: configuration.adminToken, boundHost: configuration.host)
         self.logger = logger
@@ -85,7 +88,9 @@ package final class LocalBackend: Sendable {
         if request.uri.hasPrefix("/_admin/") {
             return adminAccess.refusal(request) ?? AdminAPI.handle(request, backend: self)
         }
-        let now = Date()
+        // The signature's skew check is against the wall clock, as AWS's; the limits run on the backend's clock.
+        let wallNow = Date()
+        let now = clock.now()
         do {
             guard request.method == .POST else {
                 throw AWSErrorReply(status: 405, type: "UnknownOperationException", message: "Kinesis takes POST /; got \(request.method.rawValue) \(request.uri).")
@@ -100,7 +105,7 @@ package final class LocalBackend: Sendable {
                 )
             }
             state.withLock { $0.requestCount += 1 }  // refused signatures count too
-            let accessKey = try verifier.verify(headers: request.headers, body: request.body, now: now)
+            let accessKey = try verifier.verify(headers: request.headers, body: request.body, now: wallNow)
             do {
                 return try state.withLock { state throws(AWSErrorReply) -> LocalReply in
                     if let limit = state.faults.expiredTokenAfterRequests {
@@ -127,7 +132,7 @@ package final class LocalBackend: Sendable {
                             throw AWSErrorReply(status: 400, type: "KMSThrottlingException", message: "Rate exceeded for KMS key used by the stream.")
                         }
                     }
-                    var reply = LocalReply.json(try Self.dispatch(operation, body: request.body, state: &state, now: now.timeIntervalSince1970))
+                    var reply = LocalReply.json(try Self.dispatch(operation, body: request.body, state: &state, now: now))
                     reply.delay = delay
                     return reply
                 }
