@@ -36,8 +36,8 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
     ],
     targets: [
-        // The rules written once: exponential backoff with full jitter, the seeded generator it draws from, and a
-        // Duration in seconds or nanoseconds.
+        // The rules written once: exponential backoff with full jitter, the seeded generator it draws from, a
+        // Duration in seconds or nanoseconds, and which hosts are loopback (parsed, never matched by prefix).
         .target(name: "Backoff", swiftSettings: swiftSettings),
         // SigV4: canonical request, string to sign, signing-key cache. Pure value types, no I/O.
         .target(

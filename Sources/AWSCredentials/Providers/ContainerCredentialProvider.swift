@@ -1,5 +1,6 @@
 import AWSSigning
 import AsyncHTTPClient
+import Backoff
 import Foundation
 import Logging
 import NIOHTTP1
@@ -43,18 +44,13 @@ public struct ContainerCredentialProvider: CredentialProvider {
     /// Whether credentials may come from `host` over plain http: a loopback address (parsed as an address, so
     /// `127.evil.example` is not one), `localhost`, or the ECS / EKS Pod Identity link-local endpoints.
     static func isAllowedOverHTTP(_ host: String) -> Bool {
-        if host == "localhost" { return true }
-        var v4 = in_addr()
-        if inet_pton(AF_INET, host, &v4) == 1 {
-            let address = UInt32(bigEndian: v4.s_addr)
-            return address >> 24 == 127 || address == 0xA9FE_AA02 || address == 0xA9FE_AA17  // 169.254.170.2, .23
+        let address = HostAddress(host)
+        if address.isLoopback { return true }
+        switch address {
+        case .ipv4(let v4): return v4 == 0xA9FE_AA02 || v4 == 0xA9FE_AA17  // 169.254.170.2, .23
+        case .ipv6(let v6): return v6 == [0xFD, 0x00, 0x0E, 0xC2] + Array(repeating: 0, count: 11) + [0x23]  // fd00:ec2::23
+        case .name: return false
         }
-        var v6 = in6_addr()
-        guard inet_pton(AF_INET6, host, &v6) == 1 else { return false }
-        let bytes = withUnsafeBytes(of: v6) { Array($0) }
-        let loopback: [UInt8] = Array(repeating: 0, count: 15) + [1]
-        let podIdentity: [UInt8] = [0xFD, 0x00, 0x0E, 0xC2] + Array(repeating: 0, count: 11) + [0x23]
-        return bytes == loopback || bytes == podIdentity
     }
 
     public func credentials(logger: Logger) async throws -> AWSCredentialIdentity {
