@@ -28,7 +28,8 @@ extension KinesisLocal {
         /// default) draws a random one at start (``KinesisLocal/adminToken``), so nobody who merely reaches the port
         /// can change faults or read the stored records.
         public var adminToken: String?
-        /// Connections served at once; a connection beyond this is closed at once. Default 1024, so a client
+        /// Connections served at once; a request on a connection beyond this is answered 503 and the connection
+        /// closed (within a second if it sends nothing). Default 1024, so a client
         /// opening sockets in a loop cannot exhaust the server's file descriptors.
         public var maxConnections: Int
         /// A connection with no request in progress and nothing sent or received for this long is closed.

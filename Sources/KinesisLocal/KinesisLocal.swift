@@ -60,11 +60,16 @@ public final class KinesisLocal: Sendable {
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        guard connections.acquire() else { throw ConnectionLimitReached() }
-                        channel.closeFuture.whenComplete { _ in connections.release() }
+                        let admitted = connections.acquire()
+                        if admitted { channel.closeFuture.whenComplete { _ in connections.release() } }
                         try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                        if let idleTimeout { try channel.pipeline.syncOperations.addHandler(IdleStateHandler(allTimeout: idleTimeout)) }
-                        try channel.pipeline.syncOperations.addHandler(LocalHTTPHandler(backend: backend, maxBodyBytes: maxBodyBytes))
+                        // A connection over the cap is answered once and gets a second to say what it wants.
+                        if let timeout = admitted ? idleTimeout : TimeAmount.seconds(1) {
+                            try channel.pipeline.syncOperations.addHandler(IdleStateHandler(allTimeout: timeout))
+                        }
+                        try channel.pipeline.syncOperations.addHandler(
+                            LocalHTTPHandler(backend: backend, maxBodyBytes: maxBodyBytes, refusal: admitted ? nil : connections.refusal)
+                        )
                     }
                 }
                 .bind(host: configuration.host, port: configuration.port)

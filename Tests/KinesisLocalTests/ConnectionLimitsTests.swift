@@ -62,7 +62,7 @@ struct ConnectionLimitsTests {
         }
     }
 
-    @Test("connections beyond maxConnections are closed at once; a freed slot is reused")
+    @Test("a connection beyond maxConnections is answered 503 and closed; a freed slot is reused")
     func connectionCap() async throws {
         try await withServer(.init(maxConnections: 2)) { server in
             var held: [RawTCPConnection] = []
@@ -73,8 +73,13 @@ struct ConnectionLimitsTests {
                 held.append(connection)
             }
             let third = try await RawTCPConnection.connect(port: server.port)
+            try await third.send("GET /_admin/nothing HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
             #expect(try await third.waitForClose(timeout: .seconds(5)), "the third connection is closed by the server")
-            #expect(third.received.isEmpty)
+            #expect(third.received.hasPrefix("HTTP/1.1 503 "), "\(third.received)")
+            #expect(third.received.contains("maximum of 2 connections"), "\(third.received)")
+            // One over the cap that says nothing is closed within a second or so, not left open.
+            let silent = try await RawTCPConnection.connect(port: server.port)
+            #expect(try await silent.waitForClose(timeout: .seconds(5)), "a silent connection over the cap is closed")
             await held[0].close()
             // The slot comes back once the server saw the close.
             try await until {

@@ -1,7 +1,7 @@
 import Synchronization
 
-/// Counts the server's open connections, so one beyond ``KinesisLocal/Configuration/maxConnections`` is closed
-/// as soon as it is accepted instead of costing a file descriptor and buffers for as long as the client likes.
+/// Counts the server's open connections, so one beyond ``KinesisLocal/Configuration/maxConnections`` is answered
+/// ``refusal`` and closed instead of costing a file descriptor and buffers for as long as the client likes.
 final class ConnectionLimiter: Sendable {
     let limit: Int
     private let open = Atomic<Int>(0)
@@ -17,11 +17,17 @@ final class ConnectionLimiter: Sendable {
         return false
     }
 
+    /// The answer to a request on a connection over the limit.
+    var refusal: AWSErrorReply {
+        AWSErrorReply(
+            status: 503,
+            type: "ServiceUnavailableException",
+            message: "KinesisLocal has its maximum of \(limit) connections open; try again once one closes."
+        )
+    }
+
     /// Gives back a slot taken by ``acquire()``.
     func release() {
         open.wrappingSubtract(1, ordering: .relaxed)
     }
 }
-
-/// Thrown from the child channel initializer to make the server bootstrap close a connection over the limit.
-struct ConnectionLimitReached: Error {}

@@ -7,12 +7,15 @@ import NIOHTTP1
 /// The body is collected as it arrives, never reserved from `Content-Length` (a client may announce gigabytes);
 /// a body beyond ``KinesisLocal/Configuration/maxBodyBytes`` is answered 413 at once and the connection closed.
 /// An idle connection (``KinesisLocal/Configuration/idleTimeout``) is closed unless an answer is still due.
+/// A connection over ``KinesisLocal/Configuration/maxConnections`` gets `refusal` for its first request and is
+/// closed: the client learns why (a 503 it retries) instead of seeing a reset.
 final class LocalHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
     private let backend: LocalBackend
     private let maxBodyBytes: Int
+    private let refusal: AWSErrorReply?
     private var head: HTTPRequestHead?
     private var body = ByteBuffer()
     /// A request was refused for its size: what is left of it is dropped, and the connection closes.
@@ -20,9 +23,10 @@ final class LocalHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// An answer is due (an injected delay runs, or it is being written): the idle timeout leaves it alone.
     private var answering = false
 
-    init(backend: LocalBackend, maxBodyBytes: Int) {
+    init(backend: LocalBackend, maxBodyBytes: Int, refusal: AWSErrorReply? = nil) {
         self.backend = backend
         self.maxBodyBytes = maxBodyBytes
+        self.refusal = refusal
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -35,7 +39,9 @@ final class LocalHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                 refuseTooLarge(context: context)
             }
         case .body(var part):
-            if body.readableBytes + part.readableBytes > maxBodyBytes {
+            if refusal != nil {
+                return
+            } else if body.readableBytes + part.readableBytes > maxBodyBytes {
                 refuseTooLarge(context: context)
             } else {
                 body.writeBuffer(&part)
@@ -43,6 +49,11 @@ final class LocalHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .end:
             guard let head else { return }
             self.head = nil
+            if let refusal {
+                refused = true
+                respond(.error(refusal), keepAlive: false, context: context)
+                return
+            }
             let reply = backend.handle(LocalRequest(method: head.method, uri: head.uri, headers: head.headers, body: body))
             body = ByteBuffer()
             respond(reply, keepAlive: head.isKeepAlive, context: context)
