@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "KinesisAggregation", targets: ["KinesisAggregation"]),
         .library(name: "KinesisPusherPrometheus", targets: ["KinesisPusherPrometheus"]),
         .library(name: "KinesisPusherHummingbird", targets: ["KinesisPusherHummingbird"]),
+        .library(name: "KinesisPusherFiles", targets: ["KinesisPusherFiles"]),
         .executable(name: "kinesis-pusher", targets: ["kinesis-pusher"]),
     ],
     dependencies: [
@@ -150,11 +151,18 @@ let package = Package(
             dependencies: ["Backoff"],
             swiftSettings: swiftSettings
         ),
+        // Shipping files: a follower through rotation (`tail -F`), file identities, checkpoints on disk.
+        .target(
+            name: "KinesisPusherFiles",
+            dependencies: ["Backoff", "LineInput", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "kinesis-pusher",
             dependencies: [
                 "Backoff",
                 "LineInput",
+                "KinesisPusherFiles",
                 "KinesisAPI",
                 "KinesisAggregation",
                 "KinesisPusher",
@@ -193,6 +201,7 @@ let package = Package(
         .testTarget(name: "BackoffTests", dependencies: ["Backoff", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "AWSSigningTests", dependencies: ["AWSSigning", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "KinesisAggregationTests", dependencies: ["KinesisAggregation", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "KinesisPusherFilesTests", dependencies: ["KinesisPusherFiles", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "LineInputTests", dependencies: ["LineInput", "Backoff", "KinesisAPI", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "AWSCredentialsTests",
@@ -309,6 +318,13 @@ if Context.environment["KINESIS_PUSHER_FUZZ"] != nil {
         ("FuzzLineInput", ["LineInput"]),
         ("FuzzAggregation", ["KinesisAggregation", .product(name: "Crypto", package: "swift-crypto")]),
         ("FuzzLocalRequest", ["KinesisLocal", .product(name: "NIOCore", package: "swift-nio")]),
+        (
+            "FuzzLocalBackend",
+            [
+                "KinesisLocal", "AWSSigning", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
     ]
     package.targets.append(.target(name: "FuzzDriver", path: "Fuzz/FuzzDriver"))
     package.targets.append(.target(name: "FuzzSupport", dependencies: ["FuzzDriver"], path: "Fuzz/FuzzSupport", swiftSettings: swiftSettings))

@@ -132,3 +132,36 @@ write("FuzzLocalRequest", "create-stream", b"\x00" + json.dumps(
     {"StreamName": "events", "ShardCount": 4, "StreamModeDetails": {"StreamMode": "PROVISIONED"}}).encode())
 write("FuzzLocalRequest", "list-shards", b"\x00" + json.dumps(
     {"StreamName": "events", "MaxResults": 100, "ShardFilter": {"Type": "AT_TIMESTAMP", "Timestamp": 1700000000.5}}).encode())
+
+# KinesisLocal backend: requests in sequence, each a target byte (0-10 the Kinesis operations in the order of
+# Fuzz/FuzzLocalBackend's `operations`, 11-15 its admin routes), a little-endian length, the body (the query for 15).
+def backend_requests(*requests):
+    out = b""
+    for target, body in requests:
+        body = body if isinstance(body, bytes) else json.dumps(body, separators=(",", ":")).encode()
+        out += struct.pack("<BH", target, len(body)) + body
+    return out
+
+
+write("FuzzLocalBackend", "put-then-read", backend_requests(
+    (0, put_records | {"StreamName": "s"}),
+    (7, {"StreamName": "s"}),
+    (9, {"StreamName": "s", "ShardId": "shardId-000000000000", "ShardIteratorType": "TRIM_HORIZON"}),
+    (10, {"ShardIterator": "AAAAAAAAAAE=", "Limit": 10}),
+    (15, b"stream=s&deaggregate=true")))
+write("FuzzLocalBackend", "reshard-and-list", backend_requests(
+    (8, {"StreamName": "s", "TargetShardCount": 4, "ScalingType": "UNIFORM_SCALING"}),
+    (7, {"NextToken": "czox", "MaxResults": 1}),
+    (13, {"stream": "s", "shardCount": 3}),
+    (5, {"StreamName": "s", "Limit": 2, "ExclusiveStartShardId": "shardId-000000000001"}),
+    (14, b"")))
+write("FuzzLocalBackend", "faults-and-lifecycle", backend_requests(
+    (12, {"recordThrottleRate": 0.5, "requestInternalErrorRate": 0.2, "dropConnectionRate": 0.1,
+          "expiredTokenAfterRequests": 3, "poisonRecords": ["k1"], "seed": 7}),
+    (1, {"StreamName": "small", "Data": "aGk=", "PartitionKey": "k1"}),
+    (11, b""),
+    (3, {"StreamName": "small", "EnforceConsumerDeletion": True}),
+    (2, {"StreamName": "small", "ShardCount": 2}),
+    (6, {"StreamName": "small"}),
+    (4, {"Limit": 1, "ExclusiveStartStreamName": "a"})))
+write("FuzzLocalBackend", "admin-queries", backend_requests((15, b"="), (15, b""), (15, b"stream=&stream=s"), (15, b"%zz=%")))

@@ -24,9 +24,9 @@ package struct LocalRequest {
 package struct LocalReply {
     package var status: HTTPResponseStatus
     var headers: HTTPHeaders
-    var body: ByteBuffer
+    package var body: ByteBuffer
     var delay: TimeAmount?
-    var dropConnection = false
+    package var dropConnection = false
 
     static func json(_ body: ByteBuffer, status: HTTPResponseStatus = .ok, contentType: String = "application/x-amz-json-1.1") -> LocalReply {
         var headers = HTTPHeaders()
