@@ -70,6 +70,13 @@ extension Runner {
         updating { $0.failureHandler = handler }
     }
 
+    /// Called after each answer with the tags of the `send` records it delivered. Runs on the runner's task: keep
+    /// it short.
+    @discardableResult
+    public func withDeliveryHandler(_ handler: @escaping @Sendable ([UInt64]) -> Void) -> Runner {
+        updating { $0.deliveryHandler = handler }
+    }
+
     /// Where the runner logs.
     @discardableResult
     public func withLogger(_ logger: Logger) -> Runner {

@@ -48,7 +48,7 @@ extension Runner: Service {
         let (control, metricsOn) = settings.withLock { ($0.control!, $0.metrics != nil) }
         state.withLock {
             $0.collectsLatencies = metricsOn
-            $0.reportsHandlerDeliveries = false
+            $0.reportsHandlerDeliveries = configuration.deliveryHandler != nil
         }
 
         logger.info(

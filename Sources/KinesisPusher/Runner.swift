@@ -361,14 +361,20 @@ public final class Runner: Sendable {
         guard !effects.isEmpty else { return }
         for resume in effects.admitted { resume.resume() }
         for (resume, error) in effects.refused { resume.resume(throwing: error) }
-        let (handler, logger, metrics) = settings.withLock { ($0.configuration.failureHandler, $0.configuration.logger, $0.metrics) }
+        let (handler, deliveryHandler, logger, metrics) = settings.withLock {
+            ($0.configuration.failureHandler, $0.configuration.deliveryHandler, $0.configuration.logger, $0.metrics)
+        }
         if let metrics, !effects.latencies.isEmpty { metrics.queueLatencies(effects.latencies) }
+        var deliveredTags: [UInt64] = []
         for outcome in effects.outcomes {
             switch outcome.record.completion {
             case .continuation(let continuation):
                 continuation.resume(with: outcome.result.mapError { $0 as any Error })
             case .handler:
-                if case .failure(let error) = outcome.result {
+                switch outcome.result {
+                case .success:
+                    if deliveryHandler != nil { deliveredTags.append(outcome.record.record.tag) }
+                case .failure(let error):
                     logger.debug(
                         "record failed",
                         metadata: ["kinesis.partition_key": "\(outcome.record.record.partitionKey)", "kinesis.error": "\(error)"]
@@ -377,5 +383,6 @@ public final class Runner: Sendable {
                 }
             }
         }
+        if let deliveryHandler, !deliveredTags.isEmpty { deliveryHandler(deliveredTags) }
     }
 }

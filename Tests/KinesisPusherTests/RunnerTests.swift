@@ -288,6 +288,36 @@ struct RunnerTests {
         }
     }
 
+    @Test("the delivery handler hands back each delivered record's tag once; with the failures, every record sent", arguments: [false, true])
+    func deliveryTags(aggregated: Bool) async throws {
+        try await withServer(local(shards: 4, faults: .init(recordInternalFailureRate: 0.3, seed: 11))) { server in
+            let log = FailureLog()
+            let delivered = Locked<[UInt64]>([])
+            let runner = try makeRunner(server) {
+                $0.retry.maxAttempts = 2
+                $0.retry.baseDelay = .milliseconds(2)
+                $0.failureHandler = log.handler
+                $0.deliveryHandler = { tags in delivered.withLock { $0 += tags } }
+                $0.concurrency.isAsync = true
+                if aggregated { $0.aggregation = .init() }
+            }
+            let count = 2000
+            try await withRunning(runner) {
+                let records = (1...count).map { Record(text: "\($0)", partitionKey: "key-\($0)", tag: UInt64($0)) }
+                try await runner.send(contentsOf: records)
+                try await until(timeout: .seconds(20)) { runner.stats.delivered + runner.stats.failed == count }
+            }.run.get()
+            let deliveredTags = delivered.withLock { $0 }
+            let failedTags = log.failures.withLock { $0.map(\.record.tag) }
+            print("delivery tags (aggregated: \(aggregated)): \(deliveredTags.count) delivered, \(failedTags.count) failed")
+            #expect(failedTags.count > 0, "the faults make some records fail for good")
+            #expect(deliveredTags.count == runner.stats.delivered)
+            #expect(Set(deliveredTags).count == deliveredTags.count, "no tag twice")
+            #expect(Set(deliveredTags).isDisjoint(with: failedTags))
+            #expect(Set(deliveredTags).union(failedTags) == Set((1...count).map(UInt64.init)))
+        }
+    }
+
     @Test("expired credentials are refreshed and the records delivered; credentials that stay expired are retried until the TTL, never a dead stream")
     func expiredToken() async throws {
         try await withServer(local(shards: 2, faults: .init(expiredTokenAfterRequests: 3))) { server in

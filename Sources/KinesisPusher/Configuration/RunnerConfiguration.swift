@@ -37,6 +37,10 @@ public struct RunnerConfiguration: Sendable {
     /// Called for every record given to `send` that fails (records given to `put` throw instead). It runs on the
     /// runner's task: keep it short and never block in it.
     public var failureHandler: (@Sendable (RunnerFailure) -> Void)?
+    /// Called after each answer with the ``Record/tag``s of the records given to `send` that it delivered, in no
+    /// particular order. With ``failureHandler``, every record given to `send` reaches exactly one of the two. It
+    /// runs on the runner's task: keep it short and never block in it.
+    public var deliveryHandler: (@Sendable ([UInt64]) -> Void)?
     /// Where the runner logs (state changes, retries at debug level, the debug line). Default: nothing.
     public var logger: Logger
     /// The HTTP client for Kinesis, STS and the credential endpoints; `nil` makes the runner create its own,
@@ -61,6 +65,7 @@ public struct RunnerConfiguration: Sendable {
         shardRefreshInterval: Duration = .seconds(30),
         shutdownTimeout: Duration = .seconds(25),
         failureHandler: (@Sendable (RunnerFailure) -> Void)? = nil,
+        deliveryHandler: (@Sendable ([UInt64]) -> Void)? = nil,
         logger: Logger = Logger(label: "kinesis-pusher", factory: { _ in SwiftLogNoOpLogHandler() }),
         httpClient: HTTPClient? = nil,
         aggregation: Aggregation? = nil,
@@ -76,6 +81,7 @@ public struct RunnerConfiguration: Sendable {
         self.shardRefreshInterval = shardRefreshInterval
         self.shutdownTimeout = shutdownTimeout
         self.failureHandler = failureHandler
+        self.deliveryHandler = deliveryHandler
         self.logger = logger
         self.httpClient = httpClient
         self.aggregation = aggregation

@@ -184,7 +184,7 @@ struct RunnerStateMachine {
     var maxRecordBytes = 1_048_576
     /// Collect delivered records' latencies in ``Effects/latencies`` (for the latency histogram).
     var collectsLatencies = false
-    /// Report deliveries of `send` records as outcomes. The runner turns this off: nobody waits for them, and an
+    /// Report deliveries of `send` records as outcomes. The runner turns this on only for a delivery handler: an
     /// outcome per delivered record costs more than the rest of its bookkeeping.
     var reportsHandlerDeliveries = true
     var nextID: UInt64 = 0
