@@ -5,7 +5,7 @@ import Synchronization
 /// its wait.
 final class FollowerControl: Sendable {
     enum Stop: UInt8 {
-        case none, atEnd, now
+        case none, atEnd, nowWithoutPartialLine, now
     }
 
     let wakeUp = WakeUpPipe()

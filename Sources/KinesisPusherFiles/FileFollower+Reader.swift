@@ -54,7 +54,7 @@ final class FollowReader: @unchecked Sendable {
             if control.isCancelled { throw CancellationError() }
             // Looked at before reading, so that what is in the file when stopAtEnd() is called is still read.
             let stop = control.stop
-            if stop == .now { return finish() }
+            if stop == .now || stop == .nowWithoutPartialLine { return finish(sendingPartialLine: stop == .now) }
             if file == nil { openFile() }
             if var current = file {
                 var lines: [[UInt8]] = []
@@ -83,18 +83,19 @@ final class FollowReader: @unchecked Sendable {
                     continue
                 }
             }
-            if stop == .atEnd { return finish() }
+            if stop == .atEnd { return finish(sendingPartialLine: true) }
             if !events.isEmpty { return chunk([], from: file) }
             try waitForChange()
         }
         return nil
     }
 
-    /// The last chunk: the partial line held, if any, and the events not yet told; `nil` when there are neither.
-    private func finish() -> FileFollower.Chunk? {
+    /// The last chunk: the partial line held, if any (and wanted), and the events not yet told; `nil` when there are
+    /// neither.
+    private func finish(sendingPartialLine: Bool) -> FileFollower.Chunk? {
         finished = true
         var lines: [[UInt8]] = []
-        if var current = file {
+        if sendingPartialLine, var current = file {
             current.lines.finish(into: &lines)
             current.held = 0
             file = current

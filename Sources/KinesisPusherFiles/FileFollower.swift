@@ -77,9 +77,10 @@ public struct FileFollower: AsyncSequence, Sendable {
         self.configuration = configuration
     }
 
-    /// Ends the sequence at once: reading stops, and only a partial line already read comes as a last chunk.
-    public func stop() {
-        control.request(.now)
+    /// Ends the sequence at once: reading stops, and a partial line already read comes as a last chunk unless
+    /// `sendingPartialLine` is `false` (a checkpointed shipper leaves it for the next run, which reads it whole).
+    public func stop(sendingPartialLine: Bool = true) {
+        control.request(sendingPartialLine ? .now : .nowWithoutPartialLine)
     }
 
     /// Ends the sequence once the file is read to its end (as it is now), its partial last line included: for

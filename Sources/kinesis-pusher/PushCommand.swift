@@ -33,6 +33,12 @@ struct PushCommand: AsyncParsableCommand {
     @Argument(help: "Files to read ('-' or none: standard input).")
     var files: [String] = []
 
+    @Flag(help: "Keep reading lines appended to the files, through rotation (like tail -F), until SIGTERM or SIGINT.")
+    var follow = false
+
+    @Option(help: "Keep each file's delivered position in this file (written atomically every second and at exit); a re-run resumes from it.")
+    var checkpoint: String?
+
     @Option(help: "Input format: lines (each line is a record) or ndjson (each line a JSON object, sent as is).")
     var format: Format = .lines
 
@@ -94,6 +100,9 @@ struct PushCommand: AsyncParsableCommand {
     var report: ReportFormat = .text
 
     func validate() throws {
+        if (follow || checkpoint != nil) && (files.isEmpty || files.contains("-")) {
+            throw ValidationError("--follow and --checkpoint read files: name them (standard input cannot be followed or resumed)")
+        }
         if partitionKeyField != nil && format != .ndjson {
             throw ValidationError("--partition-key-field needs --format ndjson")
         }
@@ -128,6 +137,14 @@ struct PushCommand: AsyncParsableCommand {
         )
         let failures = FailureSummary()
         configuration.failureHandler = failures.record
+        let shipping: FileShipping?
+        do {
+            shipping = follow || checkpoint != nil ? try FileShipping(paths: files, follow: follow, checkpointPath: checkpoint) : nil
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode.failure
+        }
+        if let shipping { configuration.deliveryHandler = shipping.acknowledge }
         let runner = Runner(configuration: configuration)
         let start = ContinuousClock.now
 
@@ -159,7 +176,8 @@ struct PushCommand: AsyncParsableCommand {
             files: files,
             format: format,
             partitionKey: partitionKey,
-            partitionKeyField: partitionKeyField
+            partitionKeyField: partitionKeyField,
+            shipping: shipping
         )
         let showProgress = isatty(2) == 1
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
@@ -186,6 +204,14 @@ struct PushCommand: AsyncParsableCommand {
                 }
             }
         }
+        let checkpoints = shipping.map { shipping in
+            Task {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .seconds(1))
+                    if let error = await shipping.writeIfChanged() { input.report("error: \(error)") }
+                }
+            }
+        }
         var failure: (any Error)?
         do {
             try await group.run()
@@ -193,6 +219,14 @@ struct PushCommand: AsyncParsableCommand {
             failure = error
         }
         signals.cancel()
+        checkpoints?.cancel()
+        await checkpoints?.value
+        var checkpointFailed = false
+        // After the flush: every delivery the runner will ever report is in.
+        if let error = await shipping?.writeIfChanged() {
+            input.report("error: \(error)")
+            checkpointFailed = true
+        }
         if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
 
         if let metrics { try metricsOptions.writeTextfile(metrics) }
@@ -205,7 +239,7 @@ struct PushCommand: AsyncParsableCommand {
         }
         for line in failures.lines { FileHandle.standardError.write(Data((line + "\n").utf8)) }
         try write(summary)
-        if failure != nil || !read.complete || summary.delivered != summary.sent {
+        if failure != nil || !read.complete || summary.delivered != summary.sent || checkpointFailed {
             throw ExitCode.failure
         }
     }
@@ -279,131 +313,6 @@ struct PushReport: Encodable {
         "pushed \(sent) records in \(elapsed_s) s (\(Int(records_per_s)) records/s): delivered \(delivered), failed \(failed), "
             + "recovered \(recovered), retries \(retries), throttled \(throttled), input errors \(input_errors), requests \(requests)"
             + (aggregated > 0 ? ", Kinesis records \(kinesis_records) (\(aggregated) records aggregated, \(reaggregated) resent after a reshard)" : "")
-    }
-}
-
-/// Reads the input and hands its lines to the runner in batches; returns at the end of the input (which shuts the
-/// group down gracefully) or stops reading on graceful shutdown.
-final class InputService: Service, Sendable {
-    struct Counts {
-        var records = 0
-        var inputErrors = 0
-        /// Every input was read to its end (not cut short by a signal or a fatal error).
-        var complete = false
-    }
-
-    let runner: Runner
-    let files: [String]
-    let format: PushCommand.Format
-    let partitionKey: String?
-    let partitionKeyField: String?
-    private let state = Mutex(Counts())
-
-    init(runner: Runner, files: [String], format: PushCommand.Format, partitionKey: String?, partitionKeyField: String?) {
-        self.runner = runner
-        self.files = files
-        self.format = format
-        self.partitionKey = partitionKey
-        self.partitionKeyField = partitionKeyField
-    }
-
-    var counts: Counts { state.withLock { $0 } }
-
-    /// Reads every input; stops at once on graceful shutdown or cancellation, also while waiting for input that
-    /// does not come (an open, idle pipe or terminal).
-    func run() async throws {
-        try await cancelWhenGracefulShutdown {
-            do {
-                for path in self.files.isEmpty ? ["-"] : self.files {
-                    if Task.isCancelled { return }
-                    guard try await self.read(path) else { return }
-                }
-                self.state.withLock { $0.complete = true }
-            } catch is CancellationError {
-                return
-            }
-        }
-    }
-
-    /// Reads one input; `false` when reading stopped early.
-    ///
-    /// Lines come a chunk at a time and go to the runner in batches: one `send(contentsOf:)` per run of good lines
-    /// (a chunk, or the lines between two input errors), one update of the counts per batch. A line counts as read
-    /// once the runner accepted or refused it, so a shutdown between batches leaves the lines after it unread.
-    private func read(_ path: String) async throws -> Bool {
-        let descriptor = path == "-" ? 0 : open(path, O_RDONLY)
-        guard descriptor >= 0 else {
-            report("cannot open \(path): \(String(cString: strerror(errno)))")
-            state.withLock { $0.inputErrors += 1; $0.records += 1 }
-            return true
-        }
-        defer { if descriptor != 0 { close(descriptor) } }
-        let name = path == "-" ? "stdin" : path
-        var lineNumber = 0
-        var keys = RandomPartitionKeys()
-        var batch: [Record] = []
-        for try await lines in LineReader(fileDescriptor: descriptor) {
-            batch.reserveCapacity(lines.count)
-            for line in lines {
-                lineNumber += 1
-                do {
-                    batch.append(try makeRecord(line, keys: &keys))
-                } catch {
-                    // The good lines before it go first, so reports and counts keep the input's order.
-                    guard try await send(&batch, endingAt: lineNumber - 1, name: name) else { return false }
-                    state.withLock { $0.records += 1; $0.inputErrors += 1 }
-                    report("\(name) line \(lineNumber): \(error)")
-                }
-            }
-            guard try await send(&batch, endingAt: lineNumber, name: name) else { return false }
-        }
-        return true
-    }
-
-    /// Hands `batch` (the records of the lines up to `lastLine`) to the runner and empties it; `false` when
-    /// reading must stop (a graceful shutdown before the batch, or the runner refusing records for good).
-    ///
-    /// A record the runner refuses on its own (an invalid one) is reported with its line number and counted as an
-    /// input error; the records after it are sent on.
-    private func send(_ batch: inout [Record], endingAt lastLine: Int, name: String) async throws -> Bool {
-        defer { batch.removeAll(keepingCapacity: true) }
-        if Task.isCancelled { return false }
-        let firstLine = lastLine - batch.count + 1
-        var rest = batch[...]
-        while !rest.isEmpty {
-            do {
-                try await runner.send(contentsOf: rest)
-                state.withLock { $0.records += rest.count }
-                return true
-            } catch let failure as RunnerBatchError {
-                if failure.error is CancellationError
-                    || (failure.error as? RunnerError).map({ $0.code == .shutdown || $0.code == .streamUnusable }) == true
-                {
-                    // Reading stops: the records after the accepted ones were not read.
-                    state.withLock { $0.records += failure.acceptedCount }
-                    return false
-                }
-                state.withLock { $0.records += failure.acceptedCount + 1; $0.inputErrors += 1 }
-                let refused = rest.startIndex + failure.acceptedCount
-                report("\(name) line \(firstLine + refused): \(failure.error)")
-                rest = rest[(refused + 1)...]
-            }
-        }
-        return true
-    }
-
-    private func makeRecord(_ line: [UInt8], keys: inout RandomPartitionKeys) throws -> Record {
-        if format == .ndjson, let key = try NDJSONLine.partitionKey(in: line, field: partitionKeyField) {
-            return Record(data: line, partitionKey: key)
-        }
-        return Record(data: line, partitionKey: partitionKey ?? keys.next())
-    }
-
-    /// One line on standard error; on a terminal, first clearing the progress line it would otherwise run into
-    /// (a log file or a script reading standard error gets the plain line).
-    private func report(_ message: String) {
-        let clear = isatty(2) == 1 ? "\r\u{1B}[K" : ""
-        FileHandle.standardError.write(Data("\(clear)\(message)\n".utf8))
     }
 }
 

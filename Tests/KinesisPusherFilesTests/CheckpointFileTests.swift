@@ -50,7 +50,7 @@ struct CheckpointFileTests {
             try CheckpointFile(path: directory + "/missing/state.json").store([])
         }
         #expect(error.code == .unwritable)
-        #expect(error.message.contains("missing/state.json.tmp") && error.message.contains("No such file"), "\(error.message)")
+        #expect(error.message.contains("missing/state.json.tmp-") && error.message.contains("No such file"), "\(error.message)")
     }
 
     @Test("a file's identity: its inode and first bytes; another file, or other first bytes, do not match")

@@ -49,7 +49,8 @@ public struct CheckpointFile: Sendable {
         } catch {
             throw CheckpointError(.unwritable, message: "cannot encode checkpoints for \(path): \(error)", underlying: error)
         }
-        let temporary = path + ".tmp"
+        // Named for the process: two shippers given the same file by mistake do not rename each other's halves.
+        let temporary = path + ".tmp-\(getpid())"
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw systemError("cannot create \(temporary)") }
         var written = 0

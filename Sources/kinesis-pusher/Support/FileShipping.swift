@@ -1,0 +1,108 @@
+import Dispatch
+import Foundation
+import KinesisPusher
+import KinesisPusherFiles
+import Synchronization
+
+/// `push --follow` / `--checkpoint`: the files, how far each is delivered without a gap, and the checkpoint file.
+///
+/// Each record's tag is its file's index (high bits) and its number in that file's ``AcknowledgedPrefix``; the
+/// runner's delivery handler hands the tags back, and the prefixes' marks are what the checkpoint file records.
+final class FileShipping: Sendable {
+    /// A delivered position: the file (which may be a rotated one by now) and the offset after a line.
+    struct Position: Sendable, Equatable {
+        var identity: FileIdentity
+        var offset: Int64
+    }
+
+    /// Bits of a tag that number records within a file: 2^40 records per file and run.
+    static let numberBits: UInt64 = 40
+
+    /// The followed paths, absolute (a checkpoint is found by path).
+    let paths: [String]
+    /// Keep reading appended lines (`--follow`), or read each file to its end once.
+    let follow: Bool
+    let checkpointFile: CheckpointFile?
+    /// The checkpoints found at start, also those of files not named this time (kept as they are).
+    let stored: [FileCheckpoint]
+    private let prefixes: Mutex<[AcknowledgedPrefix<Position?>]>
+    private let lastWritten = Mutex<[FileCheckpoint]?>(nil)
+    private let writes = DispatchQueue(label: "kinesis-pusher.checkpoints")
+
+    init(paths: [String], follow: Bool, checkpointPath: String?) throws(CheckpointError) {
+        let directory = FileManager.default.currentDirectoryPath
+        self.paths = paths.map { $0.hasPrefix("/") ? $0 : (directory as NSString).appendingPathComponent($0) }
+        self.follow = follow
+        checkpointFile = checkpointPath.map(CheckpointFile.init(path:))
+        stored = try checkpointFile?.load() ?? []
+        let stored = stored
+        prefixes = Mutex(self.paths.map { path in
+            let checkpoint = stored.last { $0.path == path }
+            return AcknowledgedPrefix(startingAt: checkpoint.map { Position(identity: $0.identity, offset: $0.offset) })
+        })
+    }
+
+    /// The stored checkpoint of the file at `index`, if any.
+    func checkpoint(forFile index: Int) -> FileCheckpoint? {
+        stored.last { $0.path == paths[index] }
+    }
+
+    /// Registers `count` records of file `index` ending at `mark`; returns their tags' first value (the rest follow).
+    func register(file index: Int, count: Int, mark: Position?) -> UInt64 {
+        let numbers = prefixes.withLock { prefixes in
+            // A chunk without a position (its file could not be fingerprinted) ends where the one before it did.
+            prefixes[index].append(count: count, mark: mark ?? prefixes[index].mark)
+        }
+        return UInt64(index) << Self.numberBits | numbers.lowerBound
+    }
+
+    /// The runner's delivery handler: the tags of delivered records.
+    func acknowledge(_ tags: [UInt64]) {
+        let mask: UInt64 = 1 << Self.numberBits - 1
+        prefixes.withLock { prefixes in
+            for tag in tags {
+                let index = Int(tag >> Self.numberBits)
+                if index < prefixes.count { prefixes[index].acknowledge(tag & mask) }
+            }
+        }
+    }
+
+    /// Records read but not yet in a file's delivered prefix: what a crash now would send again at most.
+    var beyondCheckpoints: Int {
+        prefixes.withLock { $0.reduce(0) { $0 + $1.beyondPrefix } }
+    }
+
+    /// The checkpoints as they stand: one per file with a delivered position, then the stored ones of other paths.
+    var checkpoints: [FileCheckpoint] {
+        let marks = prefixes.withLock { $0.map(\.mark) }
+        // Under the followed path also when the position is in a rotated file: a restart finds it by its identity.
+        let named = zip(paths, marks).compactMap { path, mark in
+            mark.map { FileCheckpoint(path: path, identity: $0.identity, offset: $0.offset) }
+        }
+        let followed = Set(paths)
+        return named + stored.filter { !followed.contains($0.path) }
+    }
+
+    /// Writes the checkpoints if they changed since the last write; the error, if the write failed. Writes are
+    /// done one at a time on a queue of their own: `fsync` must not block the cooperative pool.
+    func writeIfChanged() async -> CheckpointError? {
+        await withCheckedContinuation { (continuation: CheckedContinuation<CheckpointError?, Never>) in
+            writes.async {
+                do throws(CheckpointError) {
+                    try self.writeNowIfChanged()
+                    continuation.resume(returning: nil)
+                } catch {
+                    continuation.resume(returning: error)
+                }
+            }
+        }
+    }
+
+    private func writeNowIfChanged() throws(CheckpointError) {
+        guard let checkpointFile else { return }
+        let checkpoints = checkpoints
+        guard lastWritten.withLock({ $0 != checkpoints }) else { return }
+        try checkpointFile.store(checkpoints)
+        lastWritten.withLock { $0 = checkpoints }
+    }
+}

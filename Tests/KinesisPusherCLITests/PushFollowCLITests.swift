@@ -1,0 +1,90 @@
+import Foundation
+import KinesisLocal
+import Testing
+import TestSupport
+
+/// `push --checkpoint` and `push --follow` as processes: resuming, rotation, SIGTERM and kill -9.
+@Suite("kinesis-pusher push: --follow and --checkpoint as a process")
+struct PushFollowCLITests {
+    @Test("--checkpoint: a re-run sends only the lines appended since, and says where it resumed")
+    func checkpointedReRun() async throws {
+        try await withServer(cliServer()) { server in
+            try await withCLISandbox { sandbox in
+                let file = try sandbox.file("app.log", lines: (1...10).map { "line-\($0)" })
+                let checkpoint = sandbox.missingFile("state.json").path
+                let first = try await CLIProcess.run(push(server, ["--checkpoint", checkpoint, "--report", "json", file.path]), environment: sandbox.environment())
+                #expect(first.status == 0, "\(first.stderr)")
+                #expect(try PushReportJSON.parse(first.stdout).1.delivered == 10)
+
+                let appended = FileHandle(forWritingAtPath: file.path)!
+                appended.seekToEndOfFile()
+                appended.write(Data((11...15).map { "line-\($0)\n" }.joined().utf8))
+                try appended.close()
+                let second = try await CLIProcess.run(push(server, ["--checkpoint", checkpoint, "--report", "json", file.path]), environment: sandbox.environment())
+                #expect(second.status == 0, "\(second.stderr)")
+                let (_, summary) = try PushReportJSON.parse(second.stdout)
+                #expect(summary.sent == 5 && summary.delivered == 5, "\(summary)")
+                let offset = (1...10).map { "line-\($0)\n".utf8.count }.reduce(0, +)
+                #expect(second.stderrLines.contains("resumed \(file.path) at offset \(offset)"), "\(second.stderr)")
+                #expect(try storedLines(server).sorted() == (1...15).map { "line-\($0)" }.sorted(), "each line once")
+
+                let third = try await CLIProcess.run(push(server, ["--checkpoint", checkpoint, "--report", "json", file.path]), environment: sandbox.environment())
+                #expect(try PushReportJSON.parse(third.stdout).1.sent == 0, "nothing new: \(third.stderr)")
+            }
+        }
+    }
+
+    @Test("--follow --checkpoint: appended lines, a rename rotation, kill -9 and a restart: every line stored, SIGTERM exits 0")
+    func followThroughRotationAndKill() async throws {
+        try await withServer(cliServer()) { server in
+            try await withCLISandbox { sandbox in
+                let path = sandbox.missingFile("app.log").path
+                let checkpoint = sandbox.missingFile("state.json").path
+                var written: [String] = []
+                func append(_ range: ClosedRange<Int>, to file: String = path) {
+                    let lines = range.map { "line-\($0)" }
+                    written += lines
+                    let descriptor = open(file, O_WRONLY | O_APPEND | O_CREAT, 0o644)
+                    let text = lines.map { $0 + "\n" }.joined()
+                    _ = text.withCString { write(descriptor, $0, strlen($0)) }
+                    close(descriptor)
+                }
+                func waitStored(_ count: Int, _ child: CLIProcess) async throws {
+                    try await until(timeout: .seconds(20)) { (server.stats().streams["s"]?.accepted ?? 0) >= count || child.hasExited }
+                }
+                let arguments = push(server, ["--follow", "--checkpoint", checkpoint, "--report", "json", path])
+                append(1...50)
+                let first = try CLIProcess(arguments, environment: sandbox.environment())
+                try await waitStored(50, first)
+                rename(path, path + ".1")
+                append(51...60, to: path + ".1")  // the writer had not moved on yet
+                append(61...90)
+                try await waitStored(90, first)
+                try await Task.sleep(for: .milliseconds(1500))  // a checkpoint is written every second
+                first.send(SIGKILL)
+                _ = try await first.wait()
+
+                append(91...100)
+                let second = try CLIProcess(arguments, environment: sandbox.environment())
+                try await until(timeout: .seconds(20)) { Set(try storedLines(server)).count >= 100 || second.hasExited }
+                second.send(SIGTERM)
+                let outcome = try await second.wait(timeout: .seconds(30))
+                #expect(outcome.status == 0, "following ends by a signal: \(outcome.description) \(outcome.stderr) \(outcome.stdout)")
+                #expect(outcome.stderrLines.contains { $0.hasPrefix("resumed \(path) at offset ") }, "\(outcome.stderr)")
+                let stored = try storedLines(server)
+                #expect(Set(stored) == Set(written), "every line stored")
+                print("follow through rotation and kill -9: \(written.count) lines, \(stored.count) stored, \(stored.count - Set(stored).count) duplicates")
+                #expect(stored.count - Set(stored).count <= 10, "the restart repeats at most what was beyond the last checkpoint")
+            }
+        }
+    }
+
+    @Test("--follow and --checkpoint refuse standard input")
+    func refusesStandardInput() async throws {
+        try await withCLISandbox { sandbox in
+            let outcome = try await CLIProcess.run(["push", "--stream", "s", "--follow"], environment: sandbox.environment())
+            #expect(outcome.status != 0)
+            #expect(outcome.stderr.contains("--follow and --checkpoint read files"), "\(outcome.stderr)")
+        }
+    }
+}
