@@ -11,6 +11,7 @@ final class FollowerControl: Sendable {
     let wakeUp = WakeUpPipe()
     private let stopRequest = Atomic<UInt8>(Stop.none.rawValue)
     private let cancelled = Atomic<Bool>(false)
+    private let reopenRequest = Atomic<Bool>(false)
 
     /// The strongest stop asked for so far (a stop `.now` is not weakened by a later `.atEnd`).
     var stop: Stop { Stop(rawValue: stopRequest.load(ordering: .acquiring)) ?? .none }
@@ -20,6 +21,16 @@ final class FollowerControl: Sendable {
     func request(_ stop: Stop) {
         _ = stopRequest.max(stop.rawValue, ordering: .acquiringAndReleasing)
         wakeUp.signal()
+    }
+
+    func requestReopen() {
+        reopenRequest.store(true, ordering: .releasing)
+        wakeUp.signal()
+    }
+
+    /// Whether a reopen was asked for since the last call.
+    func takeReopenRequest() -> Bool {
+        reopenRequest.exchange(false, ordering: .acquiringAndReleasing)
     }
 
     func cancel() {

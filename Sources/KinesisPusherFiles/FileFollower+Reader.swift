@@ -7,7 +7,7 @@ import Synchronization
 final class FollowReader: @unchecked Sendable {
     /// The file being read: the one under the path, or a rotated one being finished.
     private struct OpenFile {
-        let descriptor: Int32
+        var descriptor: Int32
         let path: String
         let device: UInt64
         let inode: UInt64
@@ -83,11 +83,36 @@ final class FollowReader: @unchecked Sendable {
                     continue
                 }
             }
+            if control.takeReopenRequest() {
+                reopen()
+                continue
+            }
             if stop == .atEnd { return finish(sendingPartialLine: true) }
             if !events.isEmpty { return chunk([], from: file) }
             try waitForChange()
         }
         return nil
+    }
+
+    /// Opens the file being read again (at its end now, so nothing is skipped) when its name still names it;
+    /// otherwise leaves it to the rotation check, which sees the other file. Without a file, the next pass opens the
+    /// path if it exists by now.
+    private func reopen() {
+        watch.watchDirectoryAgain()
+        guard let current = file else { return }
+        let descriptor = open(current.path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0, UInt64(status.st_dev) == current.device, UInt64(status.st_ino) == current.inode else {
+            close(descriptor)
+            return
+        }
+        close(current.descriptor)
+        var reopened = current
+        reopened.descriptor = descriptor
+        file = reopened
+        watch.watchFile(at: current.path)
+        events.append(.reopened(path: current.path, offset: current.readOffset - current.held))
     }
 
     /// The last chunk: the partial line held, if any (and wanted), and the events not yet told; `nil` when there are
@@ -169,6 +194,7 @@ final class FollowReader: @unchecked Sendable {
             return
         }
         reportedMissing = false
+        _ = control.takeReopenRequest()  // the path was just opened afresh: a pending reopen is done
         var status = stat()
         fstat(descriptor, &status)
         file = OpenFile(descriptor: descriptor, path: path, device: UInt64(status.st_dev), inode: UInt64(status.st_ino), readOffset: 0)

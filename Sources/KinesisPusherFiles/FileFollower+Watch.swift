@@ -8,15 +8,16 @@ import Glibc
 final class FileWatch {
     /// Readable when something changed; `nil` without inotify.
     let descriptor: Int32?
+    private let directory: String
     private let name: String
     private var fileWatch: Int32 = -1
 
     init(directory: String, name: String) {
+        self.directory = directory
         self.name = name
         #if canImport(Glibc)
         let descriptor = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
-        let directoryMask = UInt32(IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE)
-        if descriptor >= 0, inotify_add_watch(descriptor, directory, directoryMask) >= 0 {
+        if descriptor >= 0, inotify_add_watch(descriptor, directory, Self.directoryMask) >= 0 {
             self.descriptor = descriptor
         } else {
             if descriptor >= 0 { close(descriptor) }
@@ -29,6 +30,19 @@ final class FileWatch {
 
     deinit {
         if let descriptor { close(descriptor) }
+    }
+
+    #if canImport(Glibc)
+    private static let directoryMask = UInt32(IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE)
+    #endif
+
+    /// Watches the directory again: one that was deleted or replaced since has a new inode, which the old watch
+    /// does not see.
+    func watchDirectoryAgain() {
+        #if canImport(Glibc)
+        guard let descriptor else { return }
+        _ = inotify_add_watch(descriptor, directory, Self.directoryMask)
+        #endif
     }
 
     /// Watches the file now open at `path` (its inode, whatever it is renamed to) instead of the one before.

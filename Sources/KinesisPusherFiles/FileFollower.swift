@@ -47,6 +47,9 @@ public struct FileFollower: AsyncSequence, Sendable {
         case truncated(previousOffset: Int64)
         /// The path names no file (yet); the follower waits for one.
         case missing
+        /// ``reopen()`` was done: the file being read was opened again and reading goes on at `offset` (the
+        /// position after its last complete line).
+        case reopened(path: String, offset: Int64)
     }
 
     /// Lines read in one go, and where they end.
@@ -87,6 +90,13 @@ public struct FileFollower: AsyncSequence, Sendable {
     /// reading a file once rather than following it.
     public func stopAtEnd() {
         control.request(.atEnd)
+    }
+
+    /// Opens the file again once what is in it now is read (an operator's SIGHUP): the same file goes on where it
+    /// was, a path that names another file by now is read from its start as after a rotation, and a missing one is
+    /// looked for again at once. The directory is watched again too, in case it was replaced.
+    public func reopen() {
+        control.requestReopen()
     }
 
     public struct AsyncIterator: AsyncIteratorProtocol {

@@ -120,7 +120,7 @@ struct PushCommand: AsyncParsableCommand {
     func run() async throws {
         var logger = aws.makeLogger()
         if debug { logger.logLevel = min(logger.logLevel, .info) }
-        let metrics = metricsOptions.isEnabled ? PrometheusMetrics() : nil
+        let metrics = metricsOptions.isEnabled ? PrometheusMetrics(help: Runner.metricHelp.merging(FileMetrics.help) { $1 }) : nil
         var configuration = RunnerConfiguration(
             buffer: .init(size: bufferSize ?? (aggregate ? 20_000 : 1000)),
             batching: .init(maxRequestBytes: maxRequestBytes, flushInterval: flushInterval.duration),
@@ -145,6 +145,7 @@ struct PushCommand: AsyncParsableCommand {
             throw ExitCode.failure
         }
         if let shipping { configuration.deliveryHandler = shipping.acknowledge }
+        let fileMetrics = shipping.flatMap { shipping in metrics.map { FileMetrics(paths: shipping.paths, factory: $0.factory) } }
         let runner = Runner(configuration: configuration)
         let start = ContinuousClock.now
 
@@ -184,19 +185,23 @@ struct PushCommand: AsyncParsableCommand {
         // Services stop in reverse order: the input first, the runner after its flush, /metrics last.
         if let metricsServer { services.append(.init(service: metricsServer)) }
         if showProgress {
-            services.append(.init(service: ProgressService(runner: runner, input: input, start: start)))
+            services.append(.init(service: ProgressService(runner: runner, input: input, shipping: shipping)))
         }
         services.append(.init(service: runner))
         services.append(.init(service: input, successTerminationBehavior: .gracefullyShutdownGroup))
         // Signals are handled here, not by the group: the first SIGTERM or SIGINT starts the graceful shutdown
         // (reading stops at once, the runner flushes within --shutdown-timeout); a second SIGINT exits at once.
+        // While following, SIGHUP reopens the files (without --follow it ends the process, as it always did).
         var groupConfiguration = ServiceGroupConfiguration(services: services, logger: logger)
         groupConfiguration.maximumGracefulShutdownDuration = shutdownTimeout.duration + .seconds(10)
         let group = ServiceGroup(configuration: groupConfiguration)
         let signals = Task {
             var interrupted = false
-            for await signal in await UnixSignalsSequence(trapping: .sigterm, .sigint) {
-                if !interrupted {
+            let trapped: [UnixSignal] = follow ? [.sigterm, .sigint, .sighup] : [.sigterm, .sigint]
+            for await signal in await UnixSignalsSequence(trapping: trapped) {
+                if signal == .sighup {
+                    input.reopenFiles()
+                } else if !interrupted {
                     interrupted = true
                     await group.triggerGracefulShutdown()
                 } else if signal == .sigint {
@@ -209,6 +214,7 @@ struct PushCommand: AsyncParsableCommand {
                 while !Task.isCancelled {
                     try? await Task.sleep(for: .seconds(1))
                     if let error = await shipping.writeIfChanged() { input.report("error: \(error)") }
+                    fileMetrics?.update(shipping.progress)
                 }
             }
         }
@@ -229,6 +235,7 @@ struct PushCommand: AsyncParsableCommand {
         }
         if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
 
+        if let shipping { fileMetrics?.update(shipping.progress) }
         if let metrics { try metricsOptions.writeTextfile(metrics) }
         let read = input.counts
         let summary = PushReport(stats: runner.stats, read: read, elapsed: ContinuousClock.now - start)
@@ -320,10 +327,12 @@ struct PushReport: Encodable {
 struct ProgressService: Service {
     let runner: Runner
     let input: InputService
-    let start: ContinuousClock.Instant
+    /// While shipping files: each file's bytes behind and delivered rate, after the totals.
+    let shipping: FileShipping?
 
     func run() async throws {
         var lastDelivered = 0
+        var lastFileDelivered: [Int] = []
         var lastTime = ContinuousClock.now
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             try? await Task.sleep(for: .milliseconds(250))
@@ -334,7 +343,17 @@ struct ProgressService: Service {
             let rate = seconds > 0 ? Double(stats.delivered - lastDelivered) / seconds : 0
             lastDelivered = stats.delivered
             lastTime = now
-            let line = "\r\u{1B}[K\(Int(rate)) records/s  read \(input.counts.records)  delivered \(stats.delivered)  failed \(stats.failed)  retries \(stats.retries)  in flight \(stats.inFlight)  buffered \(stats.buffered)"
+            var line = "\r\u{1B}[K\(Int(rate)) records/s  read \(input.counts.records)  delivered \(stats.delivered)  failed \(stats.failed)  retries \(stats.retries)  in flight \(stats.inFlight)  buffered \(stats.buffered)"
+            if let progress = shipping?.progress {
+                if lastFileDelivered.count != progress.count { lastFileDelivered = progress.map(\.delivered) }
+                let files = progress.indices.prefix(3).map { index in
+                    let fileRate = seconds > 0 ? Double(progress[index].delivered - lastFileDelivered[index]) / seconds : 0
+                    let name = (progress[index].path as NSString).lastPathComponent
+                    return "\(name): \(progress[index].bytesBehind) bytes behind, \(Int(fileRate))/s"
+                }
+                lastFileDelivered = progress.map(\.delivered)
+                line += "  |  " + files.joined(separator: "  ") + (progress.count > 3 ? "  +\(progress.count - 3) files" : "")
+            }
             FileHandle.standardError.write(Data(line.utf8))
         }
     }

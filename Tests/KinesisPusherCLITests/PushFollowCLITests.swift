@@ -79,6 +79,51 @@ struct PushFollowCLITests {
         }
     }
 
+    @Test("--follow --format ndjson: a malformed line named by file and line, the rest sent; SIGHUP reopens; per-file metrics")
+    func ndjsonReopenAndMetrics() async throws {
+        try await withServer(cliServer()) { server in
+            try await withCLISandbox { sandbox in
+                let file = try sandbox.file("events.ndjson", lines: [#"{"k":"a","n":1}"#, "not json", #"{"k":"b","n":3}"#])
+                let checkpoint = sandbox.missingFile("state.json").path
+                let textfile = sandbox.missingFile("metrics.prom").path
+                let options = ["--format", "ndjson", "--partition-key-field", "k", "--checkpoint", checkpoint, "--report", "json"]
+                let child = try CLIProcess(
+                    push(server, options + ["--follow", "--metrics-textfile", textfile, file.path]),
+                    environment: sandbox.environment()
+                )
+                let stored = { (server.stats().streams["s"]?.accepted ?? 0) }
+                try await until(timeout: .seconds(20)) { stored() >= 2 || child.hasExited }
+                let size = try FileManager.default.attributesOfItem(atPath: file.path)[.size] as! Int
+                child.send(SIGHUP)
+                try await Task.sleep(for: .milliseconds(300))
+                let appended = FileHandle(forWritingAtPath: file.path)!
+                appended.seekToEndOfFile()
+                appended.write(Data(#"{"k":"c","n":4}"#.utf8 + [0x0A]))
+                try appended.close()
+                try await until(timeout: .seconds(20)) { stored() >= 3 || child.hasExited }
+                #expect(!child.hasExited, "SIGHUP does not end a follow")
+                try await Task.sleep(for: .milliseconds(1200))  // the metrics are sampled with the checkpoint, every second
+                child.send(SIGTERM)
+                let outcome = try await child.wait(timeout: .seconds(30))
+                #expect(!outcome.killedBySignal && outcome.status == 1, "a malformed line makes the exit non-zero: \(outcome.description) \(outcome.stderr)")
+                #expect(outcome.stderrLines.contains("\(file.path) line 2: not a JSON object"), "\(outcome.stderr)")
+                #expect(outcome.stderrLines.contains("reopened \(file.path) at offset \(size)"), "\(outcome.stderr)")
+                let keys = try server.storedRecords(stream: "s").map(\.partitionKey)
+                #expect(keys.sorted() == ["a", "b", "c"], "each good line once: \(keys)")
+
+                let metrics = try String(contentsOfFile: textfile, encoding: .utf8).split(separator: "\n")
+                func value(_ name: String) -> Double? {
+                    metrics.first { $0.hasPrefix("\(name){file=\"\(file.path)\"}") }.flatMap { $0.split(separator: " ").last }.flatMap { Double($0) }
+                }
+                #expect(value("kinesis_pusher_file_delivered_records_total") == 3, "\(metrics)")
+                #expect(value("kinesis_pusher_file_bytes_behind") == 0, "\(metrics)")
+
+                let rerun = try await CLIProcess.run(push(server, options + [file.path]), environment: sandbox.environment())
+                #expect(try PushReportJSON.parse(rerun.stdout).1.sent == 0, "the checkpoint is past the malformed line: \(rerun.stderr)")
+            }
+        }
+    }
+
     @Test("--follow and --checkpoint refuse standard input")
     func refusesStandardInput() async throws {
         try await withCLISandbox { sandbox in

@@ -190,6 +190,48 @@ struct FileFollowerTests {
         #expect(reason.contains("is shorter (6 bytes) than the checkpoint's offset 25"), "\(reason)")
     }
 
+    @Test("reopen: the same file goes on after its last complete line, its partial line kept")
+    func reopenSameFile() async throws {
+        let directory = try Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/app.log"
+        append("one\ntwo\npar", to: path)
+        let following = Following(path)
+        try await following.waitFor(lines: 2)
+        following.follower.reopen()
+        try await until { following.events.contains(.reopened(path: path, offset: 8)) }
+        append("tial\n", to: path)
+        try await following.waitFor(lines: 3)
+        try await following.stop()
+        #expect(following.lines == ["one", "two", "partial"])
+        #expect(following.events == [.opened(path: path, offset: 0), .reopened(path: path, offset: 8)])
+        #expect(following.last?.endOffset == 16)
+    }
+
+    @Test("reopen after the directory was replaced: the new directory is watched, its file read")
+    func reopenReplacedDirectory() async throws {
+        let parent = try Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: parent) }
+        let directory = parent + "/logs"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false)
+        let path = directory + "/app.log"
+        append("old\n", to: path)
+        // A poll interval this long leaves inotify as the only prompt way to notice the new file.
+        let following = Following(path, pollInterval: .seconds(30))
+        try await following.waitFor(lines: 1)
+        try FileManager.default.removeItem(atPath: directory)
+        try await Task.sleep(for: .milliseconds(300))
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false)
+        append("new\n", to: path)
+        try await Task.sleep(for: .milliseconds(700))
+        #expect(following.lines == ["old"], "the old watch does not see the new directory")
+        following.follower.reopen()
+        try await following.waitFor(lines: 2)
+        try await following.stop()
+        #expect(following.lines == ["old", "new"])
+        #expect(following.events == [.opened(path: path, offset: 0), .rotated, .opened(path: path, offset: 0)])
+    }
+
     @Test("cancelling the task ends a wait for data at once")
     func cancellation() async throws {
         let directory = try Self.directory()

@@ -13,6 +13,7 @@ extension InputService {
             FileFollower(path: shipping.paths[index], resumingFrom: shipping.checkpoint(forFile: index))
         }
         if !shipping.follow { followers.forEach { $0.stopAtEnd() } }
+        self.followers.withLock { $0 = followers }
         let keepsPartialLines = shipping.checkpointFile != nil
         let complete = try await withGracefulShutdownHandler {
             try await withThrowingTaskGroup(of: Bool.self) { group in
@@ -26,6 +27,11 @@ extension InputService {
         }
         // Following ends only by a signal: that is its normal end, so the push is complete if reading was.
         if complete { state.withLock { $0.complete = true } }
+    }
+
+    /// SIGHUP: every follower opens its file again once it has read what is there.
+    func reopenFiles() {
+        followers.withLock { $0 }.forEach { $0.reopen() }
     }
 
     /// Sends the lines of one follower, registering each chunk's records with the file's delivered prefix; `false`
@@ -65,7 +71,7 @@ extension InputService {
                     report("\(Self.name(path, line: lineNumber, after: startOffset)): \(error)")
                 }
             }
-            let mark = chunk.identity.map { FileShipping.Position(identity: $0, offset: chunk.endOffset) }
+            let mark = chunk.identity.map { FileShipping.Position(identity: $0, path: chunk.path, offset: chunk.endOffset) }
             let firstTag = shipping.register(file: index, count: batch.count, mark: mark)
             for position in batch.indices { batch[position].tag = firstTag + UInt64(position) }
             let numbers = lineNumbers
@@ -94,6 +100,7 @@ extension InputService {
         case .rotated: "\(path) was rotated: reading the new file from its start"
         case .truncated(let previous): "\(path) was truncated (had been read to offset \(previous)): reading it from its start"
         case .missing: follow ? "\(path) does not exist (yet): waiting for it" : nil
+        case .reopened(let reopened, let offset): "reopened \(reopened) at offset \(offset)"
         }
     }
 }

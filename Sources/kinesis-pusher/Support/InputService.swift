@@ -23,6 +23,8 @@ final class InputService: Service, Sendable {
     /// `--follow` or `--checkpoint`: the files are read through followers and their positions tracked.
     let shipping: FileShipping?
     let state = Mutex(Counts())
+    /// The followers while shipping files, for SIGHUP.
+    let followers = Mutex<[FileFollower]>([])
 
     init(runner: Runner, files: [String], format: PushCommand.Format, partitionKey: String?, partitionKeyField: String?, shipping: FileShipping? = nil) {
         self.runner = runner
