@@ -5,15 +5,9 @@ import Testing
 
 @Suite("Checkpoint file")
 struct CheckpointFileTests {
-    static func temporaryDirectory() throws -> String {
-        let path = NSTemporaryDirectory() + "checkpoints-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
-    }
-
     @Test("stored checkpoints load back; a missing file holds none; no temporary file is left")
     func roundTrip() throws {
-        let directory = try Self.temporaryDirectory()
+        let directory = try temporaryDirectory("checkpoints")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let file = CheckpointFile(path: directory + "/state.json")
         #expect(try file.load().isEmpty)
@@ -31,7 +25,7 @@ struct CheckpointFileTests {
 
     @Test("a file that is not a checkpoint file, or of another version, is an error naming it")
     func malformed() throws {
-        let directory = try Self.temporaryDirectory()
+        let directory = try temporaryDirectory("checkpoints")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = directory + "/state.json"
         for (text, cause) in [("{not json", "is not a kinesis-pusher checkpoint file"), (#"{"version":9,"files":[]}"#, "has version 9")] {
@@ -44,7 +38,7 @@ struct CheckpointFileTests {
 
     @Test("a checkpoint that cannot be written says where and why, and leaves the old one")
     func unwritable() throws {
-        let directory = try Self.temporaryDirectory()
+        let directory = try temporaryDirectory("checkpoints")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let error = try #require(throws: CheckpointError.self) {
             try CheckpointFile(path: directory + "/missing/state.json").store([])
@@ -55,7 +49,7 @@ struct CheckpointFileTests {
 
     @Test("a file's identity: its inode and first bytes; another file, or other first bytes, do not match")
     func identity() throws {
-        let directory = try Self.temporaryDirectory()
+        let directory = try temporaryDirectory("checkpoints")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = directory + "/app.log"
         try Data("first line\nsecond line\n".utf8).write(to: URL(fileURLWithPath: path))

@@ -41,17 +41,18 @@ func append(_ text: String, to path: String) {
     close(descriptor)
 }
 
+/// A new directory under the temporary directory (the caller removes it).
+func temporaryDirectory(_ prefix: String) throws -> String {
+    let path = NSTemporaryDirectory() + "\(prefix)-\(UUID().uuidString)"
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}
+
 @Suite("FileFollower", .timeLimit(.minutes(1)))
 struct FileFollowerTests {
-    static func directory() throws -> String {
-        let path = NSTemporaryDirectory() + "follow-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
-    }
-
     @Test("appended lines arrive with the offset after them; a partial line waits, and is sent at stop")
     func appends() async throws {
-        let directory = try Self.directory()
+        let directory = try temporaryDirectory("follow")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = directory + "/app.log"
         append("one\ntwo\r\n", to: path)
@@ -74,7 +75,7 @@ struct FileFollowerTests {
 
     @Test("rotation by rename: the old file is finished, the new one read from its start")
     func renameRotation() async throws {
-        let directory = try Self.directory()
+        let directory = try temporaryDirectory("follow")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = directory + "/app.log"
         append("a1\na2\n", to: path)
@@ -95,7 +96,7 @@ struct FileFollowerTests {
 
     @Test("rotation by truncation (copytruncate): reading starts again at 0")
     func truncation() async throws {
-        let directory = try Self.directory()
+        let directory = try temporaryDirectory("follow")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = directory + "/app.log"
         append("before 1\nbefore 2\n", to: path)
@@ -112,7 +113,7 @@ struct FileFollowerTests {
 
     @Test("a file that does not exist yet is waited for; one that disappears and comes back is read again")
     func missingFile() async throws {
-        let directory = try Self.directory()
+        let directory = try temporaryDirectory("follow")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = directory + "/later.log"
         let following = Following(path)
@@ -130,7 +131,7 @@ struct FileFollowerTests {
 
     @Test("resuming: from the checkpoint in the same file; in the rotated file beside it, finished first; from 0 when nothing matches")
     func resume() async throws {
-        let directory = try Self.directory()
+        let directory = try temporaryDirectory("follow")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = directory + "/app.log"
         append("one\ntwo\n", to: path)
@@ -170,7 +171,7 @@ struct FileFollowerTests {
 
     @Test("a checkpoint beyond the end of its file (the file was rewritten) starts it from 0 and says so")
     func shorterFile() async throws {
-        let directory = try Self.directory()
+        let directory = try temporaryDirectory("follow")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = directory + "/app.log"
         append("a fairly long first line\n", to: path)
@@ -192,7 +193,7 @@ struct FileFollowerTests {
 
     @Test("reopen: the same file goes on after its last complete line, its partial line kept")
     func reopenSameFile() async throws {
-        let directory = try Self.directory()
+        let directory = try temporaryDirectory("follow")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = directory + "/app.log"
         append("one\ntwo\npar", to: path)
@@ -210,7 +211,7 @@ struct FileFollowerTests {
 
     @Test("reopen after the directory was replaced: the new directory is watched, its file read")
     func reopenReplacedDirectory() async throws {
-        let parent = try Self.directory()
+        let parent = try temporaryDirectory("follow")
         defer { try? FileManager.default.removeItem(atPath: parent) }
         let directory = parent + "/logs"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false)
@@ -234,7 +235,7 @@ struct FileFollowerTests {
 
     @Test("cancelling the task ends a wait for data at once")
     func cancellation() async throws {
-        let directory = try Self.directory()
+        let directory = try temporaryDirectory("follow")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let following = Following(directory + "/idle.log", pollInterval: .seconds(30))
         try await until { following.events == [.missing] }
