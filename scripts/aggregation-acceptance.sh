@@ -32,11 +32,10 @@ reshard_divisor=2
 if [[ ${1:-} == --quick ]]; then quick=1; records=20000; ordered_records=10000; reshard_divisor=4; fi
 export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
 work=$(mktemp -d)
-port=$(free_port)
+{ read -r port; read -r port2; } < <(free_ports 2)
 endpoint=http://127.0.0.1:$port
 "$bin" local --port "$port" --stream agg:4 --stream raw:4 --admin-token "$LOCAL_ADMIN_TOKEN" >"$work/local.log" 2>&1 &
 local_pid=$!
-port2=$(free_port)
 "$bin" local --port "$port2" --no-shard-limits --throttle-records 0.2 \
   --stream ordered-plain:4 --stream ordered-aggregated:4 --stream unordered-plain:4 --admin-token "$LOCAL_ADMIN_TOKEN" \
   >"$work/local2.log" 2>&1 &

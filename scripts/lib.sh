@@ -1,8 +1,16 @@
 # Helpers shared by the scripts (source it: `. "$(dirname "$0")/lib.sh"`). One copy of each: free ports, waiting
 # for a server, and the Python the scripts and tests need.
 
-# free_port: prints a TCP port on 127.0.0.1 that nothing listens on now.
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'; }
+# free_ports N: prints N TCP ports on 127.0.0.1 that nothing listens on now, one per line, all different: they are
+# bound at once (two free_port calls in a row can print the same port, which the kernel hands out again once the
+# probe closes: CI once started both moto_servers on one port). free_port: one.
+free_ports() {
+  python3 -c 'import socket, sys
+probes = [socket.socket() for _ in range(int(sys.argv[1]))]
+for probe in probes: probe.bind(("127.0.0.1", 0))
+print("\n".join(str(probe.getsockname()[1]) for probe in probes))' "$1"
+}
+free_port() { free_ports 1; }
 
 # wait_for_url URL [SECONDS [LOG...]]: returns once URL answers 2xx (default within 20 s); otherwise prints why and
 # the LOG files (the server's output) and fails.

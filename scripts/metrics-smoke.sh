@@ -11,8 +11,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 bin=${KINESIS_PUSHER_BIN:-.build/debug/kinesis-pusher}
 export AWS_ACCESS_KEY_ID=AKIDSMOKE AWS_SECRET_ACCESS_KEY=smoke AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
 work=$(mktemp -d)
-port=$(free_port)
-metrics_port=$(free_port)
+{ read -r port; read -r metrics_port; } < <(free_ports 2)
 server=""
 trap '[[ -n $server ]] && kill "$server" 2>/dev/null; rm -rf "$work"' EXIT
 "$bin" local --port "$port" --stream smoke:4 --no-shard-limits --throttle-records 0.2 --fail-records 0.05 \

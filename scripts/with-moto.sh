@@ -27,12 +27,15 @@ start_moto() { # port, extra env
   pids+=($!)
 }
 
-port=$(free_port)
-auth_port=$(free_port)
+{ read -r port; read -r auth_port; } < <(free_ports 2)
 start_moto "$port" MOTO_PORT="$port"
 start_moto "$auth_port" INITIAL_NO_AUTH_ACTION_COUNT=3 MOTO_PORT="$auth_port"
 wait_for_url "http://127.0.0.1:$port/moto-api/" 20 "$logdir/moto-$port.log"
 wait_for_url "http://127.0.0.1:$auth_port/moto-api/" 20 "$logdir/moto-$auth_port.log"
+# Each answered: also the one it started (a server that lost its port to another exits, while the other answers).
+for pid in "${pids[@]}"; do
+  kill -0 "$pid" 2>/dev/null || { echo "a moto_server exited at start; its logs:" >&2; cat "$logdir"/moto-*.log >&2; exit 1; }
+done
 
 export KINESIS_PUSHER_MOTO_URL="http://127.0.0.1:$port"
 export KINESIS_PUSHER_MOTO_AUTH_URL="http://127.0.0.1:$auth_port"

@@ -58,17 +58,17 @@ final class FollowReader: @unchecked Sendable {
             if file == nil { openFile() }
             if var current = file {
                 var lines: [[UInt8]] = []
-                let count = try read(&current, into: &lines)
+                var ends: [Int64] = []
+                let count = try read(&current, into: &lines, ends: &ends)
                 file = current
                 if count > 0 {
-                    if !lines.isEmpty || !events.isEmpty { return chunk(lines, from: current) }
+                    if !lines.isEmpty || !events.isEmpty { return chunk(lines, ends: ends, from: current) }
                     continue
                 }
                 if let change = rotationOrTruncation(of: current) {
-                    current.lines.finish(into: &lines)
-                    current.held = 0
+                    Self.finishLine(of: &current, into: &lines, ends: &ends)
                     file = current
-                    let result = chunk(lines, from: current)
+                    let result = chunk(lines, ends: ends, from: current)
                     switch change {
                     case .truncated:
                         events.append(.truncated(previousOffset: current.readOffset))
@@ -88,7 +88,7 @@ final class FollowReader: @unchecked Sendable {
                 continue
             }
             if stop == .atEnd { return finish(sendingPartialLine: true) }
-            if !events.isEmpty { return chunk([], from: file) }
+            if !events.isEmpty { return chunk([], ends: [], from: file) }
             try waitForChange()
         }
         return nil
@@ -120,12 +120,20 @@ final class FollowReader: @unchecked Sendable {
     private func finish(sendingPartialLine: Bool) -> FileFollower.Chunk? {
         finished = true
         var lines: [[UInt8]] = []
+        var ends: [Int64] = []
         if sendingPartialLine, var current = file {
-            current.lines.finish(into: &lines)
-            current.held = 0
+            Self.finishLine(of: &current, into: &lines, ends: &ends)
             file = current
         }
-        return lines.isEmpty && events.isEmpty ? nil : chunk(lines, from: file)
+        return lines.isEmpty && events.isEmpty ? nil : chunk(lines, ends: ends, from: file)
+    }
+
+    /// The partial line held, as a line that ends where reading stands.
+    private static func finishLine(of file: inout OpenFile, into lines: inout [[UInt8]], ends: inout [Int64]) {
+        let count = lines.count
+        file.lines.finish(into: &lines)
+        if lines.count > count { ends.append(file.readOffset) }
+        file.held = 0
     }
 
     private enum Change { case rotated, truncated }
@@ -140,8 +148,9 @@ final class FollowReader: @unchecked Sendable {
         return UInt64(status.st_dev) != file.device || UInt64(status.st_ino) != file.inode ? .rotated : nil
     }
 
-    /// One read at the file's read offset; the complete lines go into `lines`. Returns the bytes read.
-    private func read(_ file: inout OpenFile, into lines: inout [[UInt8]]) throws -> Int {
+    /// One read at the file's read offset; the complete lines go into `lines`, the offset after each into `ends`.
+    /// Returns the bytes read.
+    private func read(_ file: inout OpenFile, into lines: inout [[UInt8]], ends: inout [Int64]) throws -> Int {
         var failure: Int32 = 0
         var count = 0
         let chunk = [UInt8](unsafeUninitializedCapacity: chunkSize) { buffer, initialized in
@@ -162,8 +171,18 @@ final class FollowReader: @unchecked Sendable {
             throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "cannot read \(file.path): \(String(cString: strerror(failure)))"])
         }
         guard count > 0 else { return 0 }
+        let start = file.readOffset
         file.readOffset += Int64(count)
         file.lines.split(chunk, into: &lines)
+        // Every `\n` ends one line (the first one, the line begun in earlier reads).
+        chunk.withUnsafeBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return }
+            var position = 0
+            while position < count, let found = memchr(base + position, 0x0A, count - position) {
+                position = UnsafeRawPointer(base).distance(to: UnsafeRawPointer(found)) + 1
+                ends.append(start + Int64(position))
+            }
+        }
         // What the buffer holds is the bytes after the chunk's last newline (or, without one, those plus earlier).
         if let lastNewline = chunk.lastIndex(of: 0x0A) {
             file.held = Int64(count - lastNewline - 1)
@@ -237,12 +256,21 @@ final class FollowReader: @unchecked Sendable {
         }
     }
 
-    /// A chunk of `lines` from `file`, with the events so far (which it takes).
-    private func chunk(_ lines: [[UInt8]], from file: OpenFile?) -> FileFollower.Chunk {
+    /// A chunk of `lines` (ending at `ends`) from `file`, with the events so far (which it takes).
+    private func chunk(_ lines: [[UInt8]], ends: [Int64], from file: OpenFile?) -> FileFollower.Chunk {
         defer { events.removeAll() }
-        guard let file else { return FileFollower.Chunk(lines: lines, identity: nil, path: path, endOffset: 0, events: events) }
+        guard let file else {
+            return FileFollower.Chunk(lines: lines, lineEndOffsets: ends, identity: nil, path: path, endOffset: 0, events: events)
+        }
         let end = file.readOffset - file.held
-        return FileFollower.Chunk(lines: lines, identity: identity(of: file, upTo: end), path: file.path, endOffset: end, events: events)
+        return FileFollower.Chunk(
+            lines: lines,
+            lineEndOffsets: ends,
+            identity: identity(of: file, upTo: end),
+            path: file.path,
+            endOffset: end,
+            events: events
+        )
     }
 
     /// The file's identity, fingerprinted over its first bytes up to `end` (at most the limit).

@@ -56,6 +56,9 @@ public struct FileFollower: AsyncSequence, Sendable {
     public struct Chunk: Sendable {
         /// Complete lines without their `\n` (a `\r` before it dropped); may be empty when only events happened.
         public var lines: [[UInt8]]
+        /// The offset just after each of ``lines`` (after its `\n`; for a last line without one, where the file
+        /// ended): the position to checkpoint once that line and those before it are delivered.
+        public var lineEndOffsets: [Int64]
         /// The file the lines came from, fingerprinted over its first bytes up to ``endOffset``.
         public var identity: FileIdentity?
         /// The path the file was opened under.

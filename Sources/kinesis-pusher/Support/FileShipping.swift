@@ -29,6 +29,8 @@ final class FileShipping: Sendable {
 
     private struct State {
         var prefixes: [AcknowledgedPrefix<Position?>]
+        /// The mark of each file's last registered group.
+        var registered: [Position?]
         var delivered: [Int]
     }
 
@@ -57,7 +59,7 @@ final class FileShipping: Sendable {
             let checkpoint = stored.last { $0.path == path }
             return AcknowledgedPrefix(startingAt: checkpoint.map { Position(identity: $0.identity, path: path, offset: $0.offset) })
         }
-        state = Mutex(State(prefixes: prefixes, delivered: Array(repeating: 0, count: prefixes.count)))
+        state = Mutex(State(prefixes: prefixes, registered: prefixes.map(\.mark), delivered: Array(repeating: 0, count: prefixes.count)))
     }
 
     /// The stored checkpoint of the file at `index`, if any.
@@ -65,13 +67,24 @@ final class FileShipping: Sendable {
         stored.last { $0.path == paths[index] }
     }
 
-    /// Registers `count` records of file `index` ending at `mark`; returns their tags' first value (the rest follow).
-    func register(file index: Int, count: Int, mark: Position?) -> UInt64 {
-        let numbers = state.withLock { state in
-            // A chunk without a position (its file could not be fingerprinted) ends where the one before it did.
-            state.prefixes[index].append(count: count, mark: mark ?? state.prefixes[index].mark)
+    /// Records per checkpoint step: one word of ``AcknowledgedPrefix``'s bitset.
+    static let groupSize = 64
+
+    /// Registers consecutive groups of records of file `index`, each ending at its mark; returns the first
+    /// record's tag (the rest follow in order).
+    func register(file index: Int, groups: [(count: Int, mark: Position?)]) -> UInt64 {
+        let first = state.withLock { state in
+            var first: UInt64?
+            for group in groups {
+                // A group without a position (its file could not be fingerprinted) ends where the one before did.
+                let mark = group.mark ?? state.registered[index]
+                state.registered[index] = mark
+                let numbers = state.prefixes[index].append(count: group.count, mark: mark)
+                if first == nil { first = numbers.lowerBound }
+            }
+            return first
         }
-        return UInt64(index) << Self.numberBits | numbers.lowerBound
+        return UInt64(index) << Self.numberBits | (first ?? 0)
     }
 
     /// The runner's delivery handler: the tags of delivered records.

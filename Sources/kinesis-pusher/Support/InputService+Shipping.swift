@@ -43,6 +43,7 @@ extension InputService {
         var startOffset: Int64 = 0
         var batch: [Record] = []
         var lineNumbers: [Int] = []
+        var groups: [(count: Int, mark: FileShipping.Position?)] = []
         for try await chunk in follower {
             for event in chunk.events {
                 switch event {
@@ -61,18 +62,23 @@ extension InputService {
             }
             batch.reserveCapacity(chunk.lines.count)
             lineNumbers.removeAll(keepingCapacity: true)
-            for line in chunk.lines {
+            groups.removeAll(keepingCapacity: true)
+            let position = { (offset: Int64) in chunk.identity.map { FileShipping.Position(identity: $0, path: chunk.path, offset: offset) } }
+            for (line, end) in zip(chunk.lines, chunk.lineEndOffsets) {
                 lineNumber += 1
                 do {
                     batch.append(try makeRecord(line, keys: &keys))
                     lineNumbers.append(lineNumber)
+                    // A checkpoint moves a group at a time: a restart repeats at most a group beyond the delivered.
+                    if batch.count % FileShipping.groupSize == 0 { groups.append((FileShipping.groupSize, position(end))) }
                 } catch {
                     state.withLock { $0.records += 1; $0.inputErrors += 1 }
                     report("\(Self.name(path, line: lineNumber, after: startOffset)): \(error)")
                 }
             }
-            let mark = chunk.identity.map { FileShipping.Position(identity: $0, path: chunk.path, offset: chunk.endOffset) }
-            let firstTag = shipping.register(file: index, count: batch.count, mark: mark)
+            // The rest, and the chunk's end (past malformed lines at its end, or events alone).
+            groups.append((batch.count % FileShipping.groupSize, position(chunk.endOffset)))
+            let firstTag = shipping.register(file: index, groups: groups)
             for position in batch.indices { batch[position].tag = firstTag + UInt64(position) }
             let numbers = lineNumbers
             let sent = try await send(
