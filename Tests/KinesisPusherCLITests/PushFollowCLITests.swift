@@ -79,6 +79,51 @@ struct PushFollowCLITests {
         }
     }
 
+    @Test("--follow --checkpoint of several files: each its own reader and checkpoint; kill -9 and a restart resume each")
+    func severalFiles() async throws {
+        try await withServer(cliServer()) { server in
+            try await withCLISandbox { sandbox in
+                let paths = ["a.log", "b.log", "c.log"].map { sandbox.missingFile($0).path }
+                let checkpoint = sandbox.missingFile("state.json").path
+                var written: [String] = []
+                func append(_ range: ClosedRange<Int>, to index: Int) {
+                    let lines = range.map { "\(index)-\($0)" }
+                    written += lines
+                    let descriptor = open(paths[index], O_WRONLY | O_APPEND | O_CREAT, 0o644)
+                    let text = lines.map { $0 + "\n" }.joined()
+                    _ = text.withCString { write(descriptor, $0, strlen($0)) }
+                    close(descriptor)
+                }
+                let arguments = push(server, ["--follow", "--checkpoint", checkpoint, "--report", "json"] + paths)
+                append(1...30, to: 0)
+                append(1...20, to: 1)  // c.log does not exist yet
+                let first = try CLIProcess(arguments, environment: sandbox.environment())
+                try await until(timeout: .seconds(20)) { (server.stats().streams["s"]?.accepted ?? 0) >= 50 || first.hasExited }
+                append(1...10, to: 2)
+                append(21...25, to: 1)
+                try await until(timeout: .seconds(20)) { (server.stats().streams["s"]?.accepted ?? 0) >= 65 || first.hasExited }
+                try await Task.sleep(for: .milliseconds(1500))  // a checkpoint is written every second
+                first.send(SIGKILL)
+                _ = try await first.wait()
+
+                append(31...40, to: 0)
+                append(11...15, to: 2)
+                let second = try CLIProcess(arguments, environment: sandbox.environment())
+                try await until(timeout: .seconds(20)) { Set(try storedLines(server)).count >= written.count || second.hasExited }
+                second.send(SIGTERM)
+                let outcome = try await second.wait(timeout: .seconds(30))
+                #expect(outcome.status == 0, "\(outcome.description) \(outcome.stderr)")
+                for (path, lines) in zip(paths, [30, 25, 10]) {
+                    let offset = (1...lines).map { "x-\($0)\n".utf8.count }.reduce(0, +)
+                    #expect(outcome.stderrLines.contains("resumed \(path) at offset \(offset)"), "\(path): \(outcome.stderr)")
+                }
+                let stored = try storedLines(server)
+                #expect(Set(stored) == Set(written), "every line of every file stored")
+                #expect(stored.count == written.count, "nothing sent twice: each file resumed at its own checkpoint")
+            }
+        }
+    }
+
     @Test("--follow --format ndjson: a malformed line named by file and line, the rest sent; SIGHUP reopens; per-file metrics")
     func ndjsonReopenAndMetrics() async throws {
         try await withServer(cliServer()) { server in

@@ -50,6 +50,9 @@ extension InputService {
                 case .opened(_, let offset), .resumed(_, let offset):
                     lineNumber = 0
                     startOffset = offset
+                case .truncated:
+                    lineNumber = 0  // read again from its start
+                    startOffset = 0
                 default:
                     break
                 }
