@@ -42,12 +42,7 @@ struct PushFollowCLITests {
                 let checkpoint = sandbox.missingFile("state.json").path
                 var written: [String] = []
                 func append(_ range: ClosedRange<Int>, to file: String = path) {
-                    let lines = range.map { "line-\($0)" }
-                    written += lines
-                    let descriptor = open(file, O_WRONLY | O_APPEND | O_CREAT, 0o644)
-                    let text = lines.map { $0 + "\n" }.joined()
-                    _ = text.withCString { write(descriptor, $0, strlen($0)) }
-                    close(descriptor)
+                    written += appendLines(range.map { "line-\($0)" }, to: file)
                 }
                 func waitStored(_ count: Int, _ child: CLIProcess) async throws {
                     try await until(timeout: .seconds(20)) { (server.stats().streams["s"]?.accepted ?? 0) >= count || child.hasExited }
@@ -87,12 +82,7 @@ struct PushFollowCLITests {
                 let checkpoint = sandbox.missingFile("state.json").path
                 var written: [String] = []
                 func append(_ range: ClosedRange<Int>, to index: Int) {
-                    let lines = range.map { "\(index)-\($0)" }
-                    written += lines
-                    let descriptor = open(paths[index], O_WRONLY | O_APPEND | O_CREAT, 0o644)
-                    let text = lines.map { $0 + "\n" }.joined()
-                    _ = text.withCString { write(descriptor, $0, strlen($0)) }
-                    close(descriptor)
+                    written += appendLines(range.map { "\(index)-\($0)" }, to: paths[index])
                 }
                 let arguments = push(server, ["--follow", "--checkpoint", checkpoint, "--report", "json"] + paths)
                 append(1...30, to: 0)
@@ -177,4 +167,14 @@ struct PushFollowCLITests {
             #expect(outcome.stderr.contains("--follow and --checkpoint read files"), "\(outcome.stderr)")
         }
     }
+}
+
+/// Appends `lines` (each with a `\n`) to the file at `path` in one write, creating it if needed; returns them.
+func appendLines(_ lines: [String], to path: String) -> [String] {
+    let descriptor = open(path, O_WRONLY | O_APPEND | O_CREAT, 0o644)
+    precondition(descriptor >= 0, "cannot open \(path)")
+    let text = lines.map { $0 + "\n" }.joined()
+    _ = text.withCString { write(descriptor, $0, strlen($0)) }
+    close(descriptor)
+    return lines
 }
