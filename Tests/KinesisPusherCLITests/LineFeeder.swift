@@ -7,6 +7,8 @@ struct LineFeeder {
     var written = 0
     /// Records the server held when `action` ran; `nil` if it never ran.
     var acceptedAtAction: Int?
+    /// Whether feeding ended at `limit` rather than at the child exiting or ceasing to read.
+    var reachedLimit = false
 
     /// Feeds until the child exits, stops reading (its pipe stays full after the action), or `limit` passes.
     /// Lines keep coming after the action: the push notices a shutdown only at its next line (issue 14).
@@ -36,6 +38,7 @@ struct LineFeeder {
             }
             try await Task.sleep(for: .milliseconds(5))
         }
+        feeder.reachedLimit = !child.hasExited && ContinuousClock.now >= deadline
         return feeder
     }
 }
