@@ -217,7 +217,9 @@ public final class Runner: Sendable {
     func validate(_ record: Record) throws -> UInt128 {
         let maxRecordBytes = maxRecordBytes.load(ordering: .relaxed)
         let maxRequestBytes = maxRequestBytes.load(ordering: .relaxed)
-        let keyLength = record.partitionKey.unicodeScalars.count
+        // A key of at most 256 UTF-8 bytes has at most 256 characters: only longer ones are counted.
+        let keyBytes = record.partitionKey.utf8.count
+        let keyLength = keyBytes <= 256 ? keyBytes : record.partitionKey.unicodeScalars.count
         do {
             guard (1...256).contains(keyLength) else {
                 throw RunnerError(

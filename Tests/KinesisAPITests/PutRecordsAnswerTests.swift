@@ -40,6 +40,25 @@ struct PutRecordsAnswerTests {
         #expect(fast == Self.general(text))
     }
 
+    @Test("sequence numbers kept as the answer's bytes read back right, also from an answer in the middle of a buffer")
+    func sequenceNumbersFromBytes() throws {
+        let text = #"{"Records":[\#(Self.stored),{"SequenceNumber":"7","ShardId":"shardId-000000000002"},\#(Self.throttled),{"SequenceNumber":null}]}"#
+        // The answer as a channel hands it over: a readable window of a larger buffer.
+        var buffer = ByteBuffer(string: "HTTP/1.1 200 OK\r\n\r\n" + text + "trailing bytes")
+        buffer.moveReaderIndex(forwardBy: 19)
+        let window = buffer.readSlice(length: text.utf8.count)
+        let answer = try #require(window)
+        let result = try #require(PutRecordsAnswer.read(answer))
+        #expect(result.records.map(\.sequenceNumber) == ["49543463076548007577105092703039560359975228518395019266", "7", nil, nil])
+        #expect(result.records.map(\.succeeded) == [true, true, false, false])
+        // Equal and hashed alike, however the number is held.
+        let made = PutRecordsResult.Entry(sequenceNumber: "7", shardID: "shardId-000000000002")
+        #expect(result.records[1] == made && Set([result.records[1], made]).count == 1)
+        var changed = result.records[1]
+        changed.sequenceNumber = "8"
+        #expect(changed.sequenceNumber == "8" && changed != made)
+    }
+
     @Test(
         "anything unusual is left to JSONDecoder (which may accept or refuse it)",
         arguments: [

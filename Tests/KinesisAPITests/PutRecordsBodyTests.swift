@@ -125,9 +125,9 @@ struct PutRecordsBodyTests {
 
     @Test("encodedSize of an empty batch matches too")
     func emptyBatchSize() {
-        let buffer = PutRecordsBody.encode([], stream: .name("s"))
+        let buffer = PutRecordsBody.encode([PutRecordsEntry](), stream: .name("s"))
         #expect(String(buffer: buffer) == #"{"Records":[],"StreamName":"s"}"#)
-        #expect(PutRecordsBody.encodedSize(of: [], stream: .name("s")) == buffer.readableBytes)
+        #expect(PutRecordsBody.encodedSize(of: [PutRecordsEntry](), stream: .name("s")) == buffer.readableBytes)
     }
 
     @Test("base64 matches Foundation for every length 0…64")

@@ -1,3 +1,5 @@
+import NIOCore
+
 /// The answer to PutRecords: one entry per request record, in request order.
 public struct PutRecordsResult: Sendable, Hashable, Decodable {
     /// Per-record outcomes, matching the request's records by position.
@@ -10,7 +12,10 @@ public struct PutRecordsResult: Sendable, Hashable, Decodable {
     /// The outcome of one record: a shard and sequence number, or an error code and message.
     public struct Entry: Sendable, Hashable, Decodable {
         /// The sequence number, a decimal string of up to 129 digits.
-        public var sequenceNumber: String?
+        public var sequenceNumber: String? {
+            get { storedSequenceNumber.text }
+            set { storedSequenceNumber = .text(newValue) }
+        }
         /// The shard the record landed on.
         public var shardID: String?
         /// `ProvisionedThroughputExceededException` or `InternalFailure`, when the record failed.
@@ -18,20 +23,73 @@ public struct PutRecordsResult: Sendable, Hashable, Decodable {
         /// Kinesis's explanation of the failure.
         public var errorMessage: String?
 
+        /// Read from an answer, the sequence number stays bytes of it until someone asks: a producer that
+        /// reports no sequence numbers makes no String (an allocation and a copy) per record.
+        @usableFromInline
+        var storedSequenceNumber: SequenceNumberText
+
         /// Whether the record was stored.
-        public var succeeded: Bool { errorCode == nil && sequenceNumber != nil }
+        public var succeeded: Bool { errorCode == nil && storedSequenceNumber.isPresent }
 
         /// Creates an entry (for tests and fakes).
         public init(sequenceNumber: String? = nil, shardID: String? = nil, errorCode: String? = nil, errorMessage: String? = nil) {
-            self.sequenceNumber = sequenceNumber
+            self.storedSequenceNumber = .text(sequenceNumber)
             self.shardID = shardID
             self.errorCode = errorCode
             self.errorMessage = errorMessage
         }
 
+        init(sequenceNumberBytes: ByteBuffer?, shardID: String?, errorCode: String?, errorMessage: String?) {
+            self.storedSequenceNumber = sequenceNumberBytes.map { .bytes($0) } ?? .text(nil)
+            self.shardID = shardID
+            self.errorCode = errorCode
+            self.errorMessage = errorMessage
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            self.init(
+                sequenceNumber: try container.decodeIfPresent(String.self, forKey: .sequenceNumber),
+                shardID: try container.decodeIfPresent(String.self, forKey: .shardID),
+                errorCode: try container.decodeIfPresent(String.self, forKey: .errorCode),
+                errorMessage: try container.decodeIfPresent(String.self, forKey: .errorMessage)
+            )
+        }
+
+        public static func == (left: Entry, right: Entry) -> Bool {
+            left.sequenceNumber == right.sequenceNumber && left.shardID == right.shardID && left.errorCode == right.errorCode
+                && left.errorMessage == right.errorMessage
+        }
+
+        public func hash(into hasher: inout Hasher) {
+            hasher.combine(sequenceNumber)
+            hasher.combine(shardID)
+            hasher.combine(errorCode)
+            hasher.combine(errorMessage)
+        }
+
         enum CodingKeys: String, CodingKey {
             case sequenceNumber = "SequenceNumber", shardID = "ShardId", errorCode = "ErrorCode"
             case errorMessage = "ErrorMessage"
+        }
+    }
+
+    /// A sequence number as given, or as the (ASCII) bytes of the answer it was read from.
+    @usableFromInline
+    enum SequenceNumberText: Sendable {
+        case text(String?)
+        case bytes(ByteBuffer)
+
+        var isPresent: Bool {
+            if case .text(nil) = self { return false }
+            return true
+        }
+
+        var text: String? {
+            switch self {
+            case .text(let text): text
+            case .bytes(let bytes): String(buffer: bytes)
+            }
         }
     }
 

@@ -7,7 +7,8 @@ extension KinesisClient {
     /// The answer has one entry per record, in order; a failed record (throttled or an internal failure) does not
     /// fail the call, so check each entry. The client does not retry failed entries: that is the producer's job,
     /// which knows the records' deadlines.
-    public func putRecords(_ entries: [PutRecordsEntry], stream: StreamIdentifier) async throws -> PutRecordsResult {
+    @inlinable
+    public func putRecords(_ entries: some Collection<some PutRecordsEntryFields>, stream: StreamIdentifier) async throws -> PutRecordsResult {
         guard (1...500).contains(entries.count) else {
             throw KinesisError(
                 code: .invalidRequest,
@@ -16,8 +17,13 @@ extension KinesisClient {
                 retryClass: .fatal
             )
         }
-        let body = PutRecordsBody.encode(entries, stream: stream)
-        return try PutRecordsResult.decode(answer: try await send("PutRecords", body: body), recordCount: entries.count)
+        return try await putRecords(body: PutRecordsBody.encode(entries, stream: stream), recordCount: entries.count)
+    }
+
+    /// Sends a PutRecords body written by ``PutRecordsBody`` for `recordCount` records (checked against the answer).
+    @usableFromInline
+    func putRecords(body: ByteBuffer, recordCount: Int) async throws -> PutRecordsResult {
+        try PutRecordsResult.decode(answer: try await send("PutRecords", body: body), recordCount: recordCount)
     }
 
     /// Writes one record. `sequenceNumberForOrdering` (the previous record's sequence number for the same key)

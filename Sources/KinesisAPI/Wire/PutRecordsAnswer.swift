@@ -9,12 +9,14 @@ import NIOCore
 enum PutRecordsAnswer {
     static func read(_ answer: ByteBuffer) -> PutRecordsResult? {
         answer.withUnsafeReadableBytes { bytes in
-            var reader = Reader(bytes: bytes)
+            var reader = Reader(answer: answer, bytes: bytes)
             return reader.result()
         }
     }
 
     struct Reader {
+        /// The answer `bytes` point into, for slices of it.
+        let answer: ByteBuffer
         let bytes: UnsafeRawBufferPointer
         var index = 0
 
@@ -61,22 +63,51 @@ enum PutRecordsAnswer {
 
         mutating func entry() -> PutRecordsResult.Entry? {
             guard take(UInt8(ascii: "{")) else { return nil }
-            var entry = PutRecordsResult.Entry()
-            if take(UInt8(ascii: "}")) { return entry }
-            // Keys are matched as bytes and remembered as bits: no String per key, no Set per entry.
-            var seen: UInt8 = 0
-            repeat {
-                guard let key = entryKey(), seen & key.rawValue == 0, take(UInt8(ascii: ":")) else { return nil }
-                seen |= key.rawValue
-                guard let value = optionalString(interning: key == .shardID || key == .errorCode) else { return nil }
-                switch key {
-                case .shardID: entry.shardID = value
-                case .sequenceNumber: entry.sequenceNumber = value
-                case .errorCode: entry.errorCode = value
-                case .errorMessage: entry.errorMessage = value
-                }
-            } while take(UInt8(ascii: ","))
-            return take(UInt8(ascii: "}")) ? entry : nil
+            var sequenceNumber: ByteBuffer?
+            var shardID: String?
+            var errorCode: String?
+            var errorMessage: String?
+            if !take(UInt8(ascii: "}")) {
+                // Keys are matched as bytes and remembered as bits: no String per key, no Set per entry.
+                var seen: UInt8 = 0
+                repeat {
+                    guard let key = entryKey(), seen & key.rawValue == 0, take(UInt8(ascii: ":")) else { return nil }
+                    seen |= key.rawValue
+                    if key == .sequenceNumber {
+                        // Kept as the answer's bytes (ASCII digits), made a String only when asked for.
+                        guard let value = optionalSlice() else { return nil }
+                        sequenceNumber = value
+                        continue
+                    }
+                    guard let value = optionalString(interning: key == .shardID || key == .errorCode) else { return nil }
+                    switch key {
+                    case .shardID: shardID = value
+                    case .errorCode: errorCode = value
+                    case .errorMessage: errorMessage = value
+                    case .sequenceNumber: break
+                    }
+                } while take(UInt8(ascii: ","))
+                guard take(UInt8(ascii: "}")) else { return nil }
+            }
+            return PutRecordsResult.Entry(sequenceNumberBytes: sequenceNumber, shardID: shardID, errorCode: errorCode, errorMessage: errorMessage)
+        }
+
+        /// An ASCII string as a slice of the answer, or `null` (`.some(nil)`); `nil` for anything else.
+        mutating func optionalSlice() -> ByteBuffer?? {
+            skipSpace()
+            if isNull() {
+                index += 4
+                return .some(nil)
+            }
+            guard case let (raw, true)? = rawString() else { return nil }
+            let start = index - 1 - raw.count  // rawString stops after the closing quote
+            return answer.getSlice(at: answer.readerIndex + start, length: raw.count).map { .some($0) }
+        }
+
+        /// Whether `null` comes next.
+        func isNull() -> Bool {
+            bytes.count - index >= 4 && bytes[index] == UInt8(ascii: "n") && bytes[index + 1] == UInt8(ascii: "u")
+                && bytes[index + 2] == UInt8(ascii: "l") && bytes[index + 3] == UInt8(ascii: "l")
         }
 
         enum EntryKey: UInt8 {
@@ -113,9 +144,7 @@ enum PutRecordsAnswer {
         /// A string or `null`; `nil` when neither (or a string this reader leaves to the general path).
         mutating func optionalString(interning: Bool = false) -> String?? {
             skipSpace()
-            if bytes.count - index >= 4, bytes[index] == UInt8(ascii: "n"), bytes[index + 1] == UInt8(ascii: "u"),
-                bytes[index + 2] == UInt8(ascii: "l"), bytes[index + 3] == UInt8(ascii: "l")
-            {
+            if isNull() {
                 index += 4
                 return .some(nil)
             }

@@ -7,7 +7,7 @@ import NIOCore
 public enum PutRecordsBody {
     /// The exact body size, so the buffer is allocated once.
     @inlinable
-    public static func encodedSize(of entries: some Collection<PutRecordsEntry>, stream: StreamIdentifier) -> Int {
+    public static func encodedSize(of entries: some Collection<some PutRecordsEntryFields>, stream: StreamIdentifier) -> Int {
         var size = 14 + max(0, entries.count - 1)  // {"Records":[ … ]} and the commas between entries
         for index in entries.indices {
             size += 27 + (entries[index].data.count + 2) / 3 * 4 + JSONEscaping.literalLength(entries[index].partitionKey)
@@ -20,7 +20,7 @@ public enum PutRecordsBody {
 
     /// Appends the body for `entries` to `buffer`.
     @inlinable
-    public static func write(_ entries: some Collection<PutRecordsEntry>, stream: StreamIdentifier, into buffer: inout ByteBuffer) {
+    public static func write(_ entries: some Collection<some PutRecordsEntryFields>, stream: StreamIdentifier, into buffer: inout ByteBuffer) {
         buffer.writeStaticString("{\"Records\":[")
         var first = true
         for index in entries.indices {
@@ -42,8 +42,8 @@ public enum PutRecordsBody {
     }
 
     /// Writes `"Data":"…","PartitionKey":"…"[,"ExplicitHashKey":"…"]`: a record's members in PutRecords and PutRecord.
-    @usableFromInline
-    static func writeFields(of entry: PutRecordsEntry, into buffer: inout ByteBuffer) {
+    @inlinable
+    static func writeFields(of entry: some PutRecordsEntryFields, into buffer: inout ByteBuffer) {
         buffer.writeStaticString("\"Data\":\"")
         buffer.writeBase64(entry.data)
         buffer.writeStaticString("\",\"PartitionKey\":")
@@ -57,7 +57,7 @@ public enum PutRecordsBody {
     /// A new buffer holding the body for `entries`.
     @inlinable
     public static func encode(
-        _ entries: some Collection<PutRecordsEntry>,
+        _ entries: some Collection<some PutRecordsEntryFields>,
         stream: StreamIdentifier,
         allocator: ByteBufferAllocator = ByteBufferAllocator()
     ) -> ByteBuffer {

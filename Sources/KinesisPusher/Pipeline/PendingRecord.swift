@@ -89,3 +89,10 @@ struct PendingRecord {
     var completion: Completion { fixed.completion }
     var orderingKey: Int { fixed.orderingKey }
 }
+
+/// A raw batch's records are written into the request body as they are.
+extension PendingRecord: PutRecordsEntryFields {
+    var data: [UInt8] { fixed.record.data }
+    var partitionKey: String { fixed.record.partitionKey }
+    var explicitHashKey: String? { fixed.record.explicitHashKey }
+}

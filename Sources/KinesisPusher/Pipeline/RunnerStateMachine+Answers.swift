@@ -11,24 +11,27 @@ extension RunnerStateMachine {
         case .success(let result):
             calls.callSucceeded()
             let failing = Self.streamWasFailing(result)
-            let entries = batch.entries ?? batch.records.indices.map { Batch.Entry(members: $0..<($0 + 1), shard: batch.shardName(of: batch.records[$0])) }
-            for (entry, answer) in zip(entries, result.records) {
-                let members = batch.records[entry.members]
-                if answer.succeeded, let shardID = answer.shardID, let sequenceNumber = answer.sequenceNumber {
+            batch.forEachEntry { position, range, isAggregate, predictedShard in
+                guard position < result.records.count else { return }
+                let answer = result.records[position]
+                let members = batch.records[range]
+                if answer.succeeded, let shardID = answer.shardID {
+                    // A String only for callers that get the sequence number (answer.succeeded: it is there).
+                    let sequenceNumber = { answer.sequenceNumber ?? "" }
                     stats.deliveredKinesisRecords += 1
-                    if !entry.isAggregate {
+                    if !isAggregate {
                         let record = members[members.startIndex]
                         // Landing on the predicted shard proves the map right (a shard's range never changes).
-                        if shardID != batch.shardName(of: record), let map, !map.owns(shardID, record.hash) { refreshRequested = true }
-                        deliver(record, shardID: shardID, sequenceNumber: sequenceNumber, subSequence: nil, now: now, into: &effects)
-                    } else if shardID == entry.shard {
+                        if shardID != predictedShard, let map, !map.owns(shardID, record.hash) { refreshRequested = true }
+                        deliver(record, shardID: shardID, sequenceNumber: sequenceNumber(), subSequence: nil, now: now, into: &effects)
+                    } else if shardID == predictedShard {
                         // The predicted shard owns every member (shards never change their range).
                         for (index, record) in members.enumerated() {
-                            deliver(record, shardID: shardID, sequenceNumber: sequenceNumber, subSequence: index, now: now, into: &effects)
+                            deliver(record, shardID: shardID, sequenceNumber: sequenceNumber(), subSequence: index, now: now, into: &effects)
                         }
                     } else {
                         refreshRequested = true
-                        let aggregate = LandedAggregate(shardID: shardID, sequenceNumber: sequenceNumber, members: Array(members))
+                        let aggregate = LandedAggregate(shardID: shardID, sequenceNumber: sequenceNumber(), members: Array(members))
                         settle(aggregate, now: now, waitIfUnknown: true, into: &effects)
                     }
                 } else {
@@ -45,14 +48,14 @@ extension RunnerStateMachine {
                         tally.throttledRecords[RunnerMetrics.errorCodeLabel(code.rawValue), default: 0] += members.count
                         // Without a prediction the shard Kinesis names in its message is counted (as `other` unless
                         // a shard map listed it).
-                        let shard = entry.shard ?? Self.throttledShard(in: error.message)
+                        let shard = predictedShard ?? Self.throttledShard(in: error.message)
                         if limits.countsPerShard, let shard { tally.throttledByShard[shardLabel(shard), default: 0] += members.count }
                     } else {
                         tally.failedAttempts[RunnerMetrics.errorCodeLabel(code.rawValue), default: 0] += members.count
                     }
                     // Members of an aggregate come back together, to be packed together again.
                     let strikes = members.map(\.strikes).max() ?? 0
-                    let notBefore = entry.isAggregate
+                    let notBefore = isAggregate
                         ? now + backoffDelay(afterStrikes: failing && strikes < .max ? strikes + 1 : strikes)
                         : nil
                     for record in members {
@@ -93,7 +96,7 @@ extension RunnerStateMachine {
     mutating func deliver(
         _ record: PendingRecord,
         shardID: String,
-        sequenceNumber: String,
+        sequenceNumber: @autoclosure () -> String,
         subSequence: Int?,
         now: ContinuousClock.Instant,
         into effects: inout Effects
@@ -113,7 +116,7 @@ extension RunnerStateMachine {
             record: record,
             result: .success(PutResult(
                 shardID: shardID,
-                sequenceNumber: sequenceNumber,
+                sequenceNumber: sequenceNumber(),
                 subSequenceNumber: subSequence,
                 attempts: record.attempts,
                 latency: now - record.acceptedAt
