@@ -12,6 +12,9 @@ public struct PutRecordsResult: Sendable, Hashable, Decodable {
     /// The outcome of one record: a shard and sequence number, or an error code and message.
     public struct Entry: Sendable, Hashable, Decodable {
         /// The sequence number, a decimal string of up to 129 digits.
+        ///
+        /// An entry read from an answer holds that answer's bytes until it is dropped, and makes the String on
+        /// each read: keep the String, not the entry, when holding on to many.
         public var sequenceNumber: String? {
             get { storedSequenceNumber.text }
             set { storedSequenceNumber = .text(newValue) }
