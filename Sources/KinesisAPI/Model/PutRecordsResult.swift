@@ -28,7 +28,6 @@ public struct PutRecordsResult: Sendable, Hashable, Decodable {
 
         /// Read from an answer, the sequence number stays bytes of it until someone asks: a producer that
         /// reports no sequence numbers makes no String (an allocation and a copy) per record.
-        @usableFromInline
         var storedSequenceNumber: SequenceNumberText
 
         /// Whether the record was stored.
@@ -43,10 +42,8 @@ public struct PutRecordsResult: Sendable, Hashable, Decodable {
         }
 
         init(sequenceNumberBytes: ByteBuffer?, shardID: String?, errorCode: String?, errorMessage: String?) {
-            self.storedSequenceNumber = sequenceNumberBytes.map { .bytes($0) } ?? .text(nil)
-            self.shardID = shardID
-            self.errorCode = errorCode
-            self.errorMessage = errorMessage
+            self.init(shardID: shardID, errorCode: errorCode, errorMessage: errorMessage)
+            if let sequenceNumberBytes { storedSequenceNumber = .bytes(sequenceNumberBytes) }
         }
 
         public init(from decoder: any Decoder) throws {
@@ -78,7 +75,6 @@ public struct PutRecordsResult: Sendable, Hashable, Decodable {
     }
 
     /// A sequence number as given, or as the (ASCII) bytes of the answer it was read from.
-    @usableFromInline
     enum SequenceNumberText: Sendable {
         case text(String?)
         case bytes(ByteBuffer)
