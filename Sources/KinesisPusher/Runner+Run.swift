@@ -180,13 +180,13 @@ extension Runner: Service {
         }
     }
 
-    func send(_ batch: RunnerStateMachine.Batch, client: KinesisClient, stream: StreamIdentifier) async -> Result<PutRecordsResult, KinesisError> {
+    func send(_ batch: RunnerStateMachine.Batch, client: KinesisClient, stream: StreamIdentifier) async -> Result<PutRecordsOutcomes, KinesisError> {
         do {
             // A raw batch's records go into the body as they are; aggregates are built first.
             return .success(
                 batch.entries == nil
-                    ? try await client.putRecords(batch.records, stream: stream)
-                    : try await client.putRecords(Self.kinesisRecords(of: batch), stream: stream)
+                    ? try await client.putRecordsOutcomes(batch.records, stream: stream)
+                    : try await client.putRecordsOutcomes(Self.kinesisRecords(of: batch), stream: stream)
             )
         } catch let error as KinesisError {
             return .failure(Task.isCancelled ? Self.cancelled(error) : error)

@@ -16,7 +16,7 @@ struct PutRecordsAnswerTests {
     }
 
     static func fast(_ text: String) -> PutRecordsResult? {
-        PutRecordsAnswer.read(ByteBuffer(string: text))
+        PutRecordsAnswer.read(ByteBuffer(string: text))?.result
     }
 
     @Test(
@@ -48,7 +48,7 @@ struct PutRecordsAnswerTests {
         buffer.moveReaderIndex(forwardBy: 19)
         let window = buffer.readSlice(length: text.utf8.count)
         let answer = try #require(window)
-        let result = try #require(PutRecordsAnswer.read(answer))
+        let result = try #require(PutRecordsAnswer.read(answer)?.result)
         #expect(result.records.map(\.sequenceNumber) == ["49543463076548007577105092703039560359975228518395019266", "7", nil, nil])
         #expect(result.records.map(\.succeeded) == [true, true, false, false])
         // Equal and hashed alike, however the number is held.
@@ -57,6 +57,56 @@ struct PutRecordsAnswerTests {
         var changed = result.records[1]
         changed.sequenceNumber = "8"
         #expect(changed.sequenceNumber == "8" && changed != made)
+    }
+
+    @Test("the producer's reading of an answer says what its public form says, entry by entry, however it was decoded")
+    func outcomesAgreeWithResult() throws {
+        // 40 distinct messages: more than the reader looks through for repeats, and one over the cap.
+        let long = String(repeating: "m", count: AnswerText.maxBytes + 10)
+        let failures = (0..<40).map { #"{"ErrorCode":"InternalFailure","ErrorMessage":"fault \#($0)"}"# }
+        let text = #"{"FailedRecordCount":42,"Records":[\#(Self.stored),\#(Self.throttled),"#
+            + failures.joined(separator: ",") + #",{"ErrorCode":"InternalFailure","ErrorMessage":"\#(long)"},{"SequenceNumber":"9","ShardId":"shardId-000000000001"}]}"#
+        let fast = try #require(PutRecordsAnswer.read(ByteBuffer(string: text)))
+        let general = PutRecordsOutcomes(try #require(Self.general(text)))
+        for outcomes in [fast, general] {
+            #expect(outcomes.count == 44 && outcomes.failedRecordCount == 42 && outcomes.failedEntryCount == 42)
+            let result = outcomes.result
+            for position in 0..<outcomes.count {
+                let entry = result.records[position]
+                #expect(outcomes.succeeded(at: position) == entry.succeeded)
+                #expect(outcomes.shardID(at: position) == entry.shardID)
+                #expect(outcomes.errorCode(at: position) == entry.errorCode)
+                #expect(outcomes.errorMessage(at: position) == entry.errorMessage)
+                #expect(outcomes.sequenceNumber(at: position) == entry.sequenceNumber)
+            }
+            #expect(outcomes.errorMessage(at: 2) == "fault 0" && outcomes.errorMessage(at: 41) == "fault 39")
+            #expect(outcomes.sequenceNumber(at: 43) == "9" && outcomes.shardID(at: 43) == "shardId-000000000001")
+        }
+        // Error texts are capped once read; the general path's too, when decoded for a call.
+        #expect(fast.errorMessage(at: 42) == AnswerText.capped(long))
+        #expect(general.errorMessage(at: 42) == AnswerText.capped(long))
+        #expect(try PutRecordsOutcomes.decode(answer: ByteBuffer(string: text), recordCount: 44).result == fast.result)
+        #expect(throws: KinesisError.self) { try PutRecordsOutcomes.decode(answer: ByteBuffer(string: text), recordCount: 43) }
+    }
+
+    @Test("a byte that needs a look is seen wherever it stands in a string (the reader skips eight plain bytes at a time)")
+    func specialBytesAnywhere() throws {
+        for position in 0..<40 {
+            func answer(_ special: String) -> String {
+                var text = String(repeating: "7", count: 40)
+                text.insert(contentsOf: special, at: text.index(text.startIndex, offsetBy: position))
+                return #"{"Records":[{"ErrorCode":"InternalFailure","ErrorMessage":"\#(text)"},{"SequenceNumber":"\#(text)","ShardId":"s"}]}"#
+            }
+            // Escapes and control characters are the general path's; a non-ASCII character is read here, exactly.
+            for special in [#"\""#, #"\n"#, "\u{01}", "\u{1F}"] { #expect(Self.fast(answer(special)) == nil, "\(position)") }
+            let accented = answer("é")
+            #expect(Self.fast(#"{"Records":[{"ErrorCode":"InternalFailure","ErrorMessage":"\#(String(repeating: "7", count: position))é"}]}"#) != nil)
+            // A non-ASCII sequence number is left to the general path too.
+            #expect(Self.fast(accented) == nil)
+            let digits = String(repeating: "7", count: position)
+            let plain = #"{"Records":[{"SequenceNumber":"\#(digits)1","ShardId":"shardId-000000000001"}]}"#
+            #expect(Self.fast(plain) != nil && Self.fast(plain) == Self.general(plain))
+        }
     }
 
     @Test(
@@ -99,7 +149,7 @@ struct PutRecordsAnswerTests {
                 default: bytes.insert(alphabet[Int(random.next() % UInt64(alphabet.count))], at: position)
                 }
             }
-            guard let fast = PutRecordsAnswer.read(ByteBuffer(bytes: bytes)) else { continue }
+            guard let fast = PutRecordsAnswer.read(ByteBuffer(bytes: bytes))?.result else { continue }
             readFast += 1
             let general = try? JSONDecoder().decode(PutRecordsResult.self, from: Data(bytes))
             #expect(fast == general, "\(String(decoding: bytes, as: UTF8.self))")

@@ -9,6 +9,12 @@ extension KinesisClient {
     /// which knows the records' deadlines.
     @inlinable
     public func putRecords(_ entries: some Collection<some PutRecordsEntryFields>, stream: StreamIdentifier) async throws -> PutRecordsResult {
+        try await putRecordsOutcomes(entries, stream: stream).result
+    }
+
+    /// ``putRecords(_:stream:)`` for the producer: the answer in the form it reads without a String per record.
+    @inlinable
+    package func putRecordsOutcomes(_ entries: some Collection<some PutRecordsEntryFields>, stream: StreamIdentifier) async throws -> PutRecordsOutcomes {
         guard (1...500).contains(entries.count) else {
             throw KinesisError(
                 code: .invalidRequest,
@@ -22,8 +28,8 @@ extension KinesisClient {
 
     /// Sends a PutRecords body written by ``PutRecordsBody`` for `recordCount` records (checked against the answer).
     @usableFromInline
-    func putRecords(body: ByteBuffer, recordCount: Int) async throws -> PutRecordsResult {
-        try PutRecordsResult.decode(answer: try await send("PutRecords", body: body), recordCount: recordCount)
+    func putRecords(body: ByteBuffer, recordCount: Int) async throws -> PutRecordsOutcomes {
+        try PutRecordsOutcomes.decode(answer: try await send("PutRecords", body: body), recordCount: recordCount)
     }
 
     /// Writes one record. `sequenceNumberForOrdering` (the previous record's sequence number for the same key)
@@ -81,29 +87,8 @@ extension KinesisClient {
 }
 
 extension PutRecordsResult {
-    /// Reads the 200 answer to a PutRecords call of `recordCount` records: it must decode and hold one entry per
-    /// record (a short or long answer is a transient `InvalidResponse`). Error codes and messages are capped at
-    /// about 1 KiB (``AnswerText``) before any record's error copies them.
+    /// Reads the 200 answer to a PutRecords call of `recordCount` records (see ``PutRecordsOutcomes/decode(answer:recordCount:)``).
     package static func decode(answer: ByteBuffer, recordCount: Int) throws(KinesisError) -> PutRecordsResult {
-        var result: PutRecordsResult
-        if let usual = PutRecordsAnswer.read(answer) {
-            result = usual
-        } else {
-            result = try KinesisClient.decode(PutRecordsResult.self, answer: answer, operation: "PutRecords")
-        }
-        guard result.records.count == recordCount else {
-            throw KinesisError(
-                code: .invalidResponse,
-                message: "PutRecords answered \(result.records.count) entries for \(recordCount) records",
-                operation: "PutRecords",
-                httpStatus: 200,
-                retryClass: .transient
-            )
-        }
-        for index in result.records.indices where result.records[index].errorCode != nil || result.records[index].errorMessage != nil {
-            result.records[index].errorCode = AnswerText.capped(result.records[index].errorCode)
-            result.records[index].errorMessage = AnswerText.capped(result.records[index].errorMessage)
-        }
-        return result
+        try PutRecordsOutcomes.decode(answer: answer, recordCount: recordCount).result
     }
 }

@@ -7,22 +7,27 @@ import NIOCore
 /// count. Anything else (escapes, unknown or repeated keys, other number forms) returns `nil`, and the caller
 /// decodes the answer the general way, so both paths always agree.
 enum PutRecordsAnswer {
-    static func read(_ answer: ByteBuffer) -> PutRecordsResult? {
+    static func read(_ answer: ByteBuffer) -> PutRecordsOutcomes? {
         answer.withUnsafeReadableBytes { bytes in
-            var reader = Reader(answer: answer, bytes: bytes)
-            return reader.result()
+            var reader = Reader(bytes: bytes)
+            return reader.outcomes(of: answer)
         }
     }
 
     struct Reader {
-        /// The answer `bytes` point into, for slices of it.
-        let answer: ByteBuffer
         let bytes: UnsafeRawBufferPointer
         var index = 0
+        /// The answer's distinct shard ids, error codes and messages, and where each was first read.
+        var strings: [String] = []
+        var stringRanges: [Range<Int>] = []
 
-        mutating func result() -> PutRecordsResult? {
+        init(bytes: UnsafeRawBufferPointer) {
+            self.bytes = bytes
+        }
+
+        mutating func outcomes(of answer: ByteBuffer) -> PutRecordsOutcomes? {
             guard take(UInt8(ascii: "{")) else { return nil }
-            var records: [PutRecordsResult.Entry]?
+            var records: [PutRecordsOutcomes.Entry]?
             var failedCount: Int?
             var encryptionType: String??
             if !take(UInt8(ascii: "}")) {
@@ -47,12 +52,20 @@ enum PutRecordsAnswer {
             }
             skipSpace()
             guard index == bytes.count, let records else { return nil }
-            return PutRecordsResult(records: records, failedRecordCount: failedCount ?? 0, encryptionType: encryptionType ?? nil)
+            return PutRecordsOutcomes(
+                answer: answer,
+                entries: records,
+                strings: strings,
+                failedRecordCount: failedCount ?? 0,
+                encryptionType: encryptionType ?? nil
+            )
         }
 
-        mutating func entries() -> [PutRecordsResult.Entry]? {
+        mutating func entries() -> [PutRecordsOutcomes.Entry]? {
             guard take(UInt8(ascii: "[")) else { return nil }
-            var entries: [PutRecordsResult.Entry] = []
+            var entries: [PutRecordsOutcomes.Entry] = []
+            // An entry is at least 2 bytes and a comma: a bound for the array that one allocation serves.
+            entries.reserveCapacity(min(500, (bytes.count - index) / 3))
             if take(UInt8(ascii: "]")) { return entries }
             repeat {
                 guard let entry = entry() else { return nil }
@@ -61,47 +74,62 @@ enum PutRecordsAnswer {
             return take(UInt8(ascii: "]")) ? entries : nil
         }
 
-        mutating func entry() -> PutRecordsResult.Entry? {
+        mutating func entry() -> PutRecordsOutcomes.Entry? {
             guard take(UInt8(ascii: "{")) else { return nil }
-            var sequenceNumber: ByteBuffer?
-            var shardID: String?
-            var errorCode: String?
-            var errorMessage: String?
+            let none = PutRecordsOutcomes.Entry.none
+            var entry = PutRecordsOutcomes.Entry(sequenceStart: 0, sequenceLength: none, shard: none, errorCode: none, errorMessage: none)
             if !take(UInt8(ascii: "}")) {
                 // Keys are matched as bytes and remembered as bits: no String per key, no Set per entry.
                 var seen: UInt8 = 0
                 repeat {
                     guard let key = entryKey(), seen & key.rawValue == 0, take(UInt8(ascii: ":")) else { return nil }
                     seen |= key.rawValue
-                    if key == .sequenceNumber {
-                        // Kept as the answer's bytes (ASCII digits), made a String only when asked for.
-                        guard let value = optionalSlice() else { return nil }
-                        sequenceNumber = value
+                    skipSpace()
+                    if isNull() {
+                        index += 4
                         continue
                     }
-                    guard let value = optionalString(interning: key == .shardID || key == .errorCode) else { return nil }
+                    guard case let (raw, ascii)? = rawString() else { return nil }
                     switch key {
-                    case .shardID: shardID = value
-                    case .errorCode: errorCode = value
-                    case .errorMessage: errorMessage = value
-                    case .sequenceNumber: break
+                    case .sequenceNumber:
+                        // ASCII digits, made a String only when asked for.
+                        guard ascii else { return nil }
+                        entry.sequenceStart = UInt32(index - 1 - raw.count)  // rawString stops after the closing quote
+                        entry.sequenceLength = UInt32(raw.count)
+                    case .shardID:
+                        guard let string = intern(raw, ascii: ascii, endingAt: index - 1) else { return nil }
+                        entry.shard = string
+                    case .errorCode:
+                        guard let string = intern(raw, ascii: ascii, endingAt: index - 1) else { return nil }
+                        entry.errorCode = string
+                    case .errorMessage:
+                        guard let string = intern(raw, ascii: ascii, endingAt: index - 1) else { return nil }
+                        entry.errorMessage = string
                     }
                 } while take(UInt8(ascii: ","))
                 guard take(UInt8(ascii: "}")) else { return nil }
             }
-            return PutRecordsResult.Entry(sequenceNumberBytes: sequenceNumber, shardID: shardID, errorCode: errorCode, errorMessage: errorMessage)
+            return entry
         }
 
-        /// An ASCII string as a slice of the answer, or `null` (`.some(nil)`); `nil` for anything else.
-        mutating func optionalSlice() -> ByteBuffer?? {
-            skipSpace()
-            if isNull() {
-                index += 4
-                return .some(nil)
+        /// Shard ids, error codes and messages repeat across an answer's entries: each distinct one becomes one
+        /// String (error texts capped as ``AnswerText`` says), found again by comparing bytes with where it was
+        /// first read. Only the first few are looked through, so an answer of distinct messages stays linear.
+        mutating func intern(_ raw: UnsafeRawBufferPointer, ascii: Bool, endingAt end: Int) -> UInt32? {
+            for position in 0..<min(32, stringRanges.count) where stringRanges[position].count == raw.count {
+                if Self.same(UnsafeRawBufferPointer(rebasing: bytes[stringRanges[position]]), raw) { return UInt32(position) }
             }
-            guard case let (raw, true)? = rawString() else { return nil }
-            let start = index - 1 - raw.count  // rawString stops after the closing quote
-            return answer.getSlice(at: answer.readerIndex + start, length: raw.count).map { .some($0) }
+            let text: String
+            if ascii {
+                // ASCII is valid UTF-8 as it stands: no generic validation needed.
+                text = String(decoding: raw.assumingMemoryBound(to: UInt8.self), as: UTF8.self)
+            } else {
+                guard let valid = String(validating: raw, as: UTF8.self) else { return nil }
+                text = valid
+            }
+            strings.append(raw.count > AnswerText.maxBytes ? AnswerText.capped(text) : text)
+            stringRanges.append((end - raw.count)..<end)
+            return UInt32(strings.count - 1)
         }
 
         /// Whether `null` comes next.
@@ -137,35 +165,20 @@ enum PutRecordsAnswer {
             return true
         }
 
-        /// Shard ids and error codes repeat across an answer's entries: the first of each becomes a String, the
-        /// others share it.
-        var interned: [String] = []
-
         /// A string or `null`; `nil` when neither (or a string this reader leaves to the general path).
-        mutating func optionalString(interning: Bool = false) -> String?? {
+        mutating func optionalString() -> String?? {
             skipSpace()
             if isNull() {
                 index += 4
                 return .some(nil)
             }
-            return string(interning: interning).map { .some($0) }
+            return string().map { .some($0) }
         }
 
         /// A string without escapes or control characters, valid UTF-8.
-        mutating func string(interning: Bool = false) -> String? {
+        mutating func string() -> String? {
             guard case let (raw, ascii)? = rawString() else { return nil }
-            guard ascii else { return String(validating: raw, as: UTF8.self) }
-            if interning {
-                for known in interned where known.utf8.count == raw.count {
-                    if known.utf8.withContiguousStorageIfAvailable({ Self.same(UnsafeRawBufferPointer($0), raw) }) == true {
-                        return known
-                    }
-                }
-            }
-            // ASCII is valid UTF-8 as it stands: no generic validation needed.
-            let text = String(decoding: raw.assumingMemoryBound(to: UInt8.self), as: UTF8.self)
-            if interning, interned.count < 16 { interned.append(text) }
-            return text
+            return ascii ? String(decoding: raw.assumingMemoryBound(to: UInt8.self), as: UTF8.self) : String(validating: raw, as: UTF8.self)
         }
 
         /// The bytes between the quotes of a string without escapes or control characters, and whether they are
@@ -174,6 +187,11 @@ enum PutRecordsAnswer {
             guard take(UInt8(ascii: "\"")) else { return nil }
             let start = index
             var ascii = true
+            // Eight bytes at a time while none needs a look (a sequence number is 56 digits); the word that holds
+            // the closing quote, or anything else, goes byte by byte below.
+            while bytes.count - index >= 8, !Self.needsLook(bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self)) {
+                index += 8
+            }
             while index < bytes.count {
                 let byte = bytes[index]
                 if byte == UInt8(ascii: "\"") {
@@ -186,6 +204,17 @@ enum PutRecordsAnswer {
                 index += 1
             }
             return nil
+        }
+
+        /// Whether any of eight bytes is a quote, a backslash, a control character or not ASCII.
+        static func needsLook(_ word: UInt64) -> Bool {
+            let ones: UInt64 = 0x0101_0101_0101_0101
+            let highs: UInt64 = 0x8080_8080_8080_8080
+            /// Bytes below `limit` (≤ 0x80) set their high bit; exact as to whether there is any.
+            func below(_ limit: UInt64, _ value: UInt64) -> UInt64 { (value &- ones &* limit) & ~value & highs }
+            let quotes = below(1, word ^ (ones &* 0x22))
+            let backslashes = below(1, word ^ (ones &* 0x5C))
+            return (word & highs) | below(0x20, word) | quotes | backslashes != 0
         }
 
         /// Digits only, no sign, fraction or exponent, at most 9 of them.

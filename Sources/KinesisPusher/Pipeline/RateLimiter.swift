@@ -189,38 +189,42 @@ extension RateLimiter {
     /// back `ProvisionedThroughputExceededException`, per record or for the whole request. Other failures
     /// (`InternalFailure`, 5xx, dropped connections, `KMSThrottlingException`) say nothing about the shard's
     /// capacity and are not counted.
-    mutating func observe(_ batch: RunnerStateMachine.Batch, answer: Result<PutRecordsResult, KinesisError>, now: ContinuousClock.Instant) {
+    mutating func observe(_ batch: RunnerStateMachine.Batch, answer: Result<PutRecordsOutcomes, KinesisError>, now: ContinuousClock.Instant) {
         guard isEnabled else { return }
         // Counted by predicted shard (its index in the batch's shard names); records without a prediction by the
         // shard Kinesis names, in its answer or its throttle message.
         var attempted = [Int](repeating: 0, count: batch.shardNames.count)
         var throttled = attempted
         var unpredicted: [String?: (attempted: Int, throttled: Int)] = [:]
-        let entries: [PutRecordsResult.Entry]
+        let throttle = KinesisError.Code.provisionedThroughputExceeded
+        let count: Int
         let perRecord: Bool
+        let isThrottled: (Int) -> Bool
+        let shardNamed: (Int) -> String?
         switch answer {
         case .success(let result):
-            entries = result.records
+            count = min(batch.kinesisRecordCount, result.count)
             perRecord = true
+            isThrottled = { result.errorCode(at: $0) == throttle.rawValue }
+            shardNamed = { isThrottled($0) ? RunnerStateMachine.throttledShard(in: result.errorMessage(at: $0) ?? "") : result.shardID(at: $0) }
         case .failure(let error):
+            guard error.code == throttle else { return }
+            count = batch.kinesisRecordCount
             perRecord = false
-            guard error.code == .provisionedThroughputExceeded else { return }
-            let entry = PutRecordsResult.Entry(errorCode: error.code.rawValue, errorMessage: error.message)
-            entries = Array(repeating: entry, count: batch.kinesisRecordCount)
+            isThrottled = { _ in true }
+            shardNamed = { _ in RunnerStateMachine.throttledShard(in: error.message) }
         }
-        let throttle = KinesisError.Code.provisionedThroughputExceeded.rawValue
-        for position in 0..<min(batch.kinesisRecordCount, entries.count) {
+        for position in 0..<count {
             let first = batch.entries.map { batch.records[$0[position].members.lowerBound] } ?? batch.records[position]
-            let isThrottled = entries[position].errorCode == throttle
             let slot = Int(first.predictedShard)
+            let throttledHere = isThrottled(position)
             if slot >= 0 {
                 attempted[slot] += 1
-                if isThrottled { throttled[slot] += 1 }
+                if throttledHere { throttled[slot] += 1 }
             } else {
-                let entry = entries[position]
-                let shard = isThrottled ? RunnerStateMachine.throttledShard(in: entry.errorMessage ?? "") : entry.shardID
+                let shard = shardNamed(position)
                 unpredicted[shard, default: (0, 0)].attempted += 1
-                if isThrottled { unpredicted[shard, default: (0, 0)].throttled += 1 }
+                if throttledHere { unpredicted[shard, default: (0, 0)].throttled += 1 }
             }
         }
         for slot in attempted.indices where attempted[slot] > 0 {

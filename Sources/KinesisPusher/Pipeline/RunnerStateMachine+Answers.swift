@@ -3,7 +3,7 @@ import KinesisAPI
 extension RunnerStateMachine {
     /// Handles the answer to a batch: successes complete, failed entries retry with backoff (or fail for good),
     /// request-level errors apply to the whole batch.
-    mutating func complete(_ batch: Batch, with answer: Result<PutRecordsResult, KinesisError>, now: ContinuousClock.Instant) -> Effects {
+    mutating func complete(_ batch: Batch, with answer: Result<PutRecordsOutcomes, KinesisError>, now: ContinuousClock.Instant) -> Effects {
         inFlightRequests -= 1
         limiter.observe(batch, answer: answer, now: now)  // the rate signal: attempted and throttled per shard
         var effects = Effects()
@@ -12,12 +12,11 @@ extension RunnerStateMachine {
             calls.callSucceeded()
             let failing = Self.streamWasFailing(result)
             batch.forEachEntry { position, range, isAggregate, predictedShard in
-                guard position < result.records.count else { return }
-                let answer = result.records[position]
+                guard position < result.count else { return }
                 let members = batch.records[range]
-                if answer.succeeded, let shardID = answer.shardID {
-                    // A String only for callers that get the sequence number (answer.succeeded: it is there).
-                    let sequenceNumber = { answer.sequenceNumber ?? "" }
+                if result.succeeded(at: position), let shardID = result.shardID(at: position) {
+                    // A String only for callers that get the sequence number (succeeded: it is there).
+                    let sequenceNumber = { result.sequenceNumber(at: position) ?? "" }
                     stats.deliveredKinesisRecords += 1
                     if !isAggregate {
                         let record = members[members.startIndex]
@@ -35,10 +34,10 @@ extension RunnerStateMachine {
                         settle(aggregate, now: now, waitIfUnknown: true, into: &effects)
                     }
                 } else {
-                    let code = KinesisError.Code(rawValue: answer.errorCode ?? "InternalFailure")
+                    let code = KinesisError.Code(rawValue: result.errorCode(at: position) ?? "InternalFailure")
                     let error = KinesisError(
                         code: code,
-                        message: answer.errorMessage ?? "",
+                        message: result.errorMessage(at: position) ?? "",
                         operation: "PutRecords",
                         httpStatus: 200,
                         retryClass: code == .provisionedThroughputExceeded ? .throttled : .transient
@@ -154,9 +153,8 @@ extension RunnerStateMachine {
     /// taking records: growing their waits only drags out the end of a push (with 25 % of attempts failing,
     /// one record in a thousand fails five times in a row and would wait seconds), and the rate limiter,
     /// not the backoff, paces a shard that throttles. A request refused whole always counts.
-    static func streamWasFailing(_ result: PutRecordsResult) -> Bool {
-        let failed = result.records.lazy.filter { !$0.succeeded }.count
-        return failed * 2 >= result.records.count
+    static func streamWasFailing(_ result: PutRecordsOutcomes) -> Bool {
+        result.failedEntryCount * 2 >= result.count
     }
 
     /// The metric label of a shard an answer named: itself when a shard map listed it, otherwise `other`.
