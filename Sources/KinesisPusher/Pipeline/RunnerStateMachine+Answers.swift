@@ -13,27 +13,30 @@ extension RunnerStateMachine {
             let failing = Self.streamWasFailing(result)
             batch.forEachEntry { position, range, isAggregate, predictedShard in
                 guard position < result.count else { return }
-                let members = batch.records[range]
+                // Records are passed on from the batch as they are, not copied out of it (a retain and a release each).
                 if result.succeeded(at: position), let shardID = result.shardID(at: position) {
                     // A String only for callers that get the sequence number (succeeded: it is there).
                     let sequenceNumber = { result.sequenceNumber(at: position) ?? "" }
                     stats.deliveredKinesisRecords += 1
                     if !isAggregate {
-                        let record = members[members.startIndex]
                         // Landing on the predicted shard proves the map right (a shard's range never changes).
-                        if shardID != predictedShard, let map, !map.owns(shardID, record.hash) { refreshRequested = true }
-                        deliver(record, shardID: shardID, sequenceNumber: sequenceNumber(), subSequence: nil, now: now, into: &effects)
+                        if shardID != predictedShard, let map, !map.owns(shardID, batch.records[range.lowerBound].hash) { refreshRequested = true }
+                        deliver(batch.records[range.lowerBound], shardID: shardID, sequenceNumber: sequenceNumber(), subSequence: nil, now: now, into: &effects)
                     } else if shardID == predictedShard {
                         // The predicted shard owns every member (shards never change their range).
-                        for (index, record) in members.enumerated() {
-                            deliver(record, shardID: shardID, sequenceNumber: sequenceNumber(), subSequence: index, now: now, into: &effects)
+                        for index in range {
+                            deliver(
+                                batch.records[index], shardID: shardID, sequenceNumber: sequenceNumber(), subSequence: index - range.lowerBound,
+                                now: now, into: &effects
+                            )
                         }
                     } else {
                         refreshRequested = true
-                        let aggregate = LandedAggregate(shardID: shardID, sequenceNumber: sequenceNumber(), members: Array(members))
+                        let aggregate = LandedAggregate(shardID: shardID, sequenceNumber: sequenceNumber(), members: Array(batch.records[range]))
                         settle(aggregate, now: now, waitIfUnknown: true, into: &effects)
                     }
                 } else {
+                    let members = batch.records[range]
                     let code = KinesisError.Code(rawValue: result.errorCode(at: position) ?? "InternalFailure")
                     let error = KinesisError(
                         code: code,

@@ -168,18 +168,26 @@ extension RunnerStateMachine {
         lanes: for lane in rotatedLanes() {
             var budget = limiter.draw(shard: shardID(ofLane: lane), now: now)
             defer { limiter.finish(budget) }
-            while batch.count < limits.maxRecordsPerRequest, let record = lanes.first(in: lane) {
-                if bytes + record.size > limits.maxRequestBytes { break lanes }
+            // Each record is moved out of its lane (a peek would copy it: a retain and a release per record), and
+            // the one that cannot go is put back in front.
+            while batch.count < limits.maxRecordsPerRequest, lanes.count(in: lane) > 0 {
+                var record = lanes.removeFirst(from: lane)
+                if bytes + record.size > limits.maxRequestBytes {
+                    lanes.prepend(record, to: lane)
+                    break lanes
+                }
                 if limits.ordered, mustPark(record) || takenKeys.contains(record.orderingKey) {
-                    park(lanes.removeFirst(from: lane))
+                    park(record)
                     continue
                 }
                 let predicted = predictedLane(of: record, waitingIn: lane)
                 let granted = predicted == lane
                     ? budget.take(bytes: record.size)
                     : limiter.take(shard: shardID(ofLane: predicted), bytes: record.size, now: now)
-                guard granted else { break }
-                var record = lanes.removeFirst(from: lane)
+                guard granted else {
+                    lanes.prepend(record, to: lane)
+                    break
+                }
                 if limits.ordered { takenKeys.insert(record.orderingKey) }
                 markSent(&record, lane: predicted)
                 bytes += record.size
