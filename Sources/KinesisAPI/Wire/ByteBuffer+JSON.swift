@@ -5,30 +5,11 @@ extension ByteBuffer {
     /// copied in one go unless a quote, backslash or control character is present.
     @inlinable
     package mutating func writeJSONString(_ text: String) {
-        writeInteger(UInt8(ascii: "\""))
-        if JSONEscaping.literalLength(text) == text.utf8.count + 2 {
-            writeString(text)
-        } else {
-            for byte in text.utf8 {
-                switch byte {
-                case 0x22: writeStaticString("\\\"")
-                case 0x5C: writeStaticString("\\\\")
-                case 0x0A: writeStaticString("\\n")
-                case 0x0D: writeStaticString("\\r")
-                case 0x09: writeStaticString("\\t")
-                case 0x08: writeStaticString("\\b")
-                case 0x0C: writeStaticString("\\f")
-                case ..<0x20:
-                    let hex: [UInt8] = Array("0123456789abcdef".utf8)
-                    writeStaticString("\\u00")
-                    writeInteger(hex[Int(byte >> 4)])
-                    writeInteger(hex[Int(byte & 0x0F)])
-                default:
-                    writeInteger(byte)
-                }
-            }
+        let length = JSONEscaping.literalLength(text)
+        writeWithUnsafeMutableBytes(minimumWritableBytes: length) { output in
+            JSONEscaping.write(text, literalLength: length, into: output)
+            return length
         }
-        writeInteger(UInt8(ascii: "\""))
     }
 
     /// Writes `bytes` as standard base64 with padding, straight into the buffer's storage.
@@ -61,6 +42,50 @@ package enum JSONEscaping {
             }
             return length
         } ?? slowLiteralLength(text)
+    }
+
+    /// Writes `text` as a JSON string literal, quotes included, at the start of `output`, which holds at least
+    /// its ``literalLength(_:)`` bytes (passed in: callers size their writes with it). Most partition keys and
+    /// names need no escaping and are copied in one go.
+    @inlinable
+    package static func write(_ text: String, literalLength: Int, into output: UnsafeMutableRawBufferPointer) {
+        let written: Void? = text.utf8.withContiguousStorageIfAvailable { bytes in
+            output[0] = UInt8(ascii: "\"")
+            output[literalLength - 1] = UInt8(ascii: "\"")
+            if literalLength == bytes.count + 2 {
+                UnsafeMutableRawBufferPointer(rebasing: output[1...]).copyMemory(from: UnsafeRawBufferPointer(bytes))
+                return
+            }
+            var at = 1
+            func put(_ byte: UInt8) {
+                output[at] = byte
+                at += 1
+            }
+            for byte in bytes {
+                switch byte {
+                case 0x22: put(0x5C); put(0x22)
+                case 0x5C: put(0x5C); put(0x5C)
+                case 0x0A: put(0x5C); put(UInt8(ascii: "n"))
+                case 0x0D: put(0x5C); put(UInt8(ascii: "r"))
+                case 0x09: put(0x5C); put(UInt8(ascii: "t"))
+                case 0x08: put(0x5C); put(UInt8(ascii: "b"))
+                case 0x0C: put(0x5C); put(UInt8(ascii: "f"))
+                case ..<0x20:
+                    for part in [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hexDigit(byte >> 4), hexDigit(byte & 0x0F)] { put(part) }
+                default: put(byte)
+                }
+            }
+        }
+        if written == nil {
+            var copy = text
+            copy.makeContiguousUTF8()
+            write(copy, literalLength: literalLength, into: output)
+        }
+    }
+
+    @inlinable
+    static func hexDigit(_ value: UInt8) -> UInt8 {
+        value < 10 ? 0x30 + value : UInt8(ascii: "a") + value - 10
     }
 
     @usableFromInline

@@ -24,10 +24,8 @@ public enum PutRecordsBody {
         buffer.writeStaticString("{\"Records\":[")
         var first = true
         for index in entries.indices {
-            buffer.writeStaticString(first ? "{" : ",{")
+            writeFields(of: entries[index], into: &buffer, opening: first ? "{" : ",{", closing: "}")
             first = false
-            writeFields(of: entries[index], into: &buffer)
-            buffer.writeInteger(UInt8(ascii: "}"))
         }
         buffer.writeInteger(UInt8(ascii: "]"))
         if let name = stream.name {
@@ -41,16 +39,44 @@ public enum PutRecordsBody {
         buffer.writeInteger(UInt8(ascii: "}"))
     }
 
-    /// Writes `"Data":"…","PartitionKey":"…"[,"ExplicitHashKey":"…"]`: a record's members in PutRecords and PutRecord.
+    /// Writes `opening"Data":"…","PartitionKey":"…"[,"ExplicitHashKey":"…"]closing`: a record's members in
+    /// PutRecords and PutRecord, in one write into the buffer (a write per piece costs more than the copying).
     @inlinable
-    static func writeFields(of entry: some PutRecordsEntryFields, into buffer: inout ByteBuffer) {
-        buffer.writeStaticString("\"Data\":\"")
-        buffer.writeBase64(entry.data)
-        buffer.writeStaticString("\",\"PartitionKey\":")
-        buffer.writeJSONString(entry.partitionKey)
-        if let key = entry.explicitHashKey {
-            buffer.writeStaticString(",\"ExplicitHashKey\":")
-            buffer.writeJSONString(key)
+    static func writeFields(
+        of entry: some PutRecordsEntryFields,
+        into buffer: inout ByteBuffer,
+        opening: StaticString = "",
+        closing: StaticString = ""
+    ) {
+        let data = entry.data
+        let key = entry.partitionKey
+        let hashKey = entry.explicitHashKey
+        let dataLength = (data.count + 2) / 3 * 4
+        let keyLength = JSONEscaping.literalLength(key)
+        let hashKeyLength = hashKey.map(JSONEscaping.literalLength) ?? 0
+        let length = opening.utf8CodeUnitCount + 25 + dataLength + keyLength + (hashKey == nil ? 0 : 19 + hashKeyLength)
+            + closing.utf8CodeUnitCount
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { output in
+            var at = 0
+            func put(_ text: StaticString) {
+                UnsafeMutableRawBufferPointer(rebasing: output[at...])
+                    .copyMemory(from: UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+                at += text.utf8CodeUnitCount
+            }
+            put(opening)
+            put("\"Data\":\"")
+            data.withUnsafeBufferPointer { Base64Encoding.encode($0, into: UnsafeMutableRawBufferPointer(rebasing: output[at...])) }
+            at += dataLength
+            put("\",\"PartitionKey\":")
+            JSONEscaping.write(key, literalLength: keyLength, into: UnsafeMutableRawBufferPointer(rebasing: output[at...]))
+            at += keyLength
+            if let hashKey {
+                put(",\"ExplicitHashKey\":")
+                JSONEscaping.write(hashKey, literalLength: hashKeyLength, into: UnsafeMutableRawBufferPointer(rebasing: output[at...]))
+                at += hashKeyLength
+            }
+            put(closing)
+            return length
         }
     }
 
