@@ -5,6 +5,7 @@ import CoreMetrics
 import KinesisAPI
 import KinesisAggregation
 import Logging
+import NIOCore
 import ServiceLifecycle
 import Synchronization
 
@@ -182,12 +183,7 @@ extension Runner: Service {
 
     func send(_ batch: RunnerStateMachine.Batch, client: KinesisClient, stream: StreamIdentifier) async -> Result<PutRecordsOutcomes, KinesisError> {
         do {
-            // A raw batch's records go into the body as they are; aggregates are built first.
-            return .success(
-                batch.entries == nil
-                    ? try await client.putRecordsOutcomes(batch.records, stream: stream)
-                    : try await client.putRecordsOutcomes(Self.kinesisRecords(of: batch), stream: stream)
-            )
+            return .success(try await client.putRecordsOutcomes(body: Self.requestBody(of: batch, stream: stream), recordCount: batch.kinesisRecordCount))
         } catch let error as KinesisError {
             return .failure(Task.isCancelled ? Self.cancelled(error) : error)
         } catch {
@@ -195,16 +191,17 @@ extension Runner: Service {
         }
     }
 
-    /// The Kinesis records of a batch: user records as they are, or aggregates built here, outside the lock.
-    /// An aggregate's partition key is its first record's, and its explicit hash key that record's hash, which
-    /// lies inside the predicted shard like every other member's.
-    static func kinesisRecords(of batch: RunnerStateMachine.Batch) -> [PutRecordsEntry] {
-        guard let shapes = batch.entries else {
-            return batch.records.map {
-                PutRecordsEntry(data: $0.record.data, partitionKey: $0.record.partitionKey, explicitHashKey: $0.record.explicitHashKey)
-            }
-        }
-        return shapes.map { shape in
+    /// The PutRecords body of a batch: a raw batch's records go in as they are; aggregates are built here, outside
+    /// the lock.
+    static func requestBody(of batch: RunnerStateMachine.Batch, stream: StreamIdentifier) -> ByteBuffer {
+        batch.entries == nil ? PutRecordsBody.encode(batch.records, stream: stream) : PutRecordsBody.encode(aggregatedRecords(of: batch), stream: stream)
+    }
+
+    /// The Kinesis records of an aggregated batch. An aggregate's partition key is its first record's, and its explicit
+    /// hash key that record's hash, which lies inside the predicted shard like every other member's; a shape of one
+    /// record goes as that record.
+    static func aggregatedRecords(of batch: RunnerStateMachine.Batch) -> [PutRecordsEntry] {
+        (batch.entries ?? []).map { shape in
             let first = batch.records[shape.members.lowerBound]
             guard shape.isAggregate, let layout = shape.layout else {
                 return PutRecordsEntry(data: first.record.data, partitionKey: first.record.partitionKey, explicitHashKey: first.record.explicitHashKey)

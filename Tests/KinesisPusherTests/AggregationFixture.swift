@@ -92,7 +92,7 @@ enum Fixture {
         return errors
     }
 
-    /// Checks what every aggregated call must be and returns its Kinesis records (as ``Runner/kinesisRecords(of:)``
+    /// Checks what every aggregated call must be and returns its Kinesis records (as ``Runner/aggregatedRecords(of:)``
     /// builds them): the entries partition the user records; at most `maxRecordsPerRequest` Kinesis records of at
     /// most `maxRequestBytes` as sent; an aggregate holds only records `map` routes to its predicted shard, is at
     /// most `maxSize` bytes (data plus key), carries its first member's key and hash (inside the shard) and
@@ -114,7 +114,7 @@ enum Fixture {
             next = entry.members.upperBound
         }
         #expect(next == batch.records.count, sourceLocation: sourceLocation)
-        let kinesis = Runner.kinesisRecords(of: batch)
+        let kinesis = Runner.aggregatedRecords(of: batch)
         #expect(kinesis.count == entries.count, sourceLocation: sourceLocation)
         #expect(kinesis.map(\.billedSize).reduce(0, +) <= limits.maxRequestBytes, sourceLocation: sourceLocation)
         for (entry, record) in zip(entries, kinesis) {

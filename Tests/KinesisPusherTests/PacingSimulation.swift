@@ -125,7 +125,7 @@ struct PacingSimulation {
                 if let fault = nextRequestFault() {
                     answer = .failure(fault)
                 } else {
-                    let body = PutRecordsBody.encode(Runner.kinesisRecords(of: batch), stream: .name("s"))
+                    let body = Runner.requestBody(of: batch, stream: .name("s"))
                     let reply = try backend.putRecords(body, now: (now - start).inSeconds)
                     answer = .success(try PutRecordsResult.decode(answer: reply, recordCount: batch.kinesisRecordCount))
                 }

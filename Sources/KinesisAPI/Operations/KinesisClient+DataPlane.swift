@@ -23,12 +23,13 @@ extension KinesisClient {
                 retryClass: .fatal
             )
         }
-        return try await putRecords(body: PutRecordsBody.encode(entries, stream: stream), recordCount: entries.count)
+        return try await putRecordsOutcomes(body: PutRecordsBody.encode(entries, stream: stream), recordCount: entries.count)
     }
 
-    /// Sends a PutRecords body written by ``PutRecordsBody`` for `recordCount` records (checked against the answer).
+    /// Sends a PutRecords body written by ``PutRecordsBody`` for `recordCount` records, 1 to 500 (checked against
+    /// the answer).
     @usableFromInline
-    func putRecords(body: ByteBuffer, recordCount: Int) async throws -> PutRecordsOutcomes {
+    package func putRecordsOutcomes(body: ByteBuffer, recordCount: Int) async throws -> PutRecordsOutcomes {
         try PutRecordsOutcomes.decode(answer: try await send("PutRecords", body: body), recordCount: recordCount)
     }
 
