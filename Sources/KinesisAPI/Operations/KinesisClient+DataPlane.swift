@@ -9,12 +9,6 @@ extension KinesisClient {
     /// which knows the records' deadlines.
     @inlinable
     public func putRecords(_ entries: some Collection<some PutRecordsEntryFields>, stream: StreamIdentifier) async throws -> PutRecordsResult {
-        try await putRecordsOutcomes(entries, stream: stream).result
-    }
-
-    /// ``putRecords(_:stream:)`` for the producer: the answer in the form it reads without a String per record.
-    @inlinable
-    package func putRecordsOutcomes(_ entries: some Collection<some PutRecordsEntryFields>, stream: StreamIdentifier) async throws -> PutRecordsOutcomes {
         guard (1...500).contains(entries.count) else {
             throw KinesisError(
                 code: .invalidRequest,
@@ -23,11 +17,11 @@ extension KinesisClient {
                 retryClass: .fatal
             )
         }
-        return try await putRecordsOutcomes(body: PutRecordsBody.encode(entries, stream: stream), recordCount: entries.count)
+        return try await putRecordsOutcomes(body: PutRecordsBody.encode(entries, stream: stream), recordCount: entries.count).result
     }
 
     /// Sends a PutRecords body written by ``PutRecordsBody`` for `recordCount` records, 1 to 500 (checked against
-    /// the answer).
+    /// the answer); the answer in the form the producer reads without a String per record.
     @usableFromInline
     package func putRecordsOutcomes(body: ByteBuffer, recordCount: Int) async throws -> PutRecordsOutcomes {
         try PutRecordsOutcomes.decode(answer: try await send("PutRecords", body: body), recordCount: recordCount)

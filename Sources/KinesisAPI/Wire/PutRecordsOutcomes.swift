@@ -79,7 +79,7 @@ package struct PutRecordsOutcomes: Sendable {
 
     /// How many records failed, counted from the entries.
     package var failedEntryCount: Int {
-        entries.lazy.filter { $0.errorCode != Entry.none || $0.sequenceLength == Entry.none }.count
+        (0..<count).lazy.filter { !succeeded(at: $0) }.count
     }
 
     package func shardID(at position: Int) -> String? { string(entries[position].shard) }
