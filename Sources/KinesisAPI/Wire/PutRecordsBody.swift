@@ -10,8 +10,7 @@ public enum PutRecordsBody {
     public static func encodedSize(of entries: some Collection<some PutRecordsEntryFields>, stream: StreamIdentifier) -> Int {
         var size = 14 + max(0, entries.count - 1)  // {"Records":[ … ]} and the commas between entries
         for index in entries.indices {
-            size += 27 + (entries[index].data.count + 2) / 3 * 4 + JSONEscaping.literalLength(entries[index].partitionKey)
-            if let key = entries[index].explicitHashKey { size += 19 + JSONEscaping.literalLength(key) }
+            size += 2 + FieldLengths(of: entries[index]).total  // and its braces
         }
         if let name = stream.name { size += 14 + JSONEscaping.literalLength(name) }
         if let arn = stream.arn { size += 13 + JSONEscaping.literalLength(arn) }
@@ -51,11 +50,8 @@ public enum PutRecordsBody {
         let data = entry.data
         let key = entry.partitionKey
         let hashKey = entry.explicitHashKey
-        let dataLength = (data.count + 2) / 3 * 4
-        let keyLength = JSONEscaping.literalLength(key)
-        let hashKeyLength = hashKey.map(JSONEscaping.literalLength) ?? 0
-        let length = opening.utf8CodeUnitCount + 25 + dataLength + keyLength + (hashKey == nil ? 0 : 19 + hashKeyLength)
-            + closing.utf8CodeUnitCount
+        let lengths = FieldLengths(of: entry)
+        let length = opening.utf8CodeUnitCount + lengths.total + closing.utf8CodeUnitCount
         buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { output in
             var at = 0
             func put(_ text: StaticString) {
@@ -66,11 +62,11 @@ public enum PutRecordsBody {
             put(opening)
             put("\"Data\":\"")
             data.withUnsafeBufferPointer { Base64Encoding.encode($0, into: UnsafeMutableRawBufferPointer(rebasing: output[at...])) }
-            at += dataLength
+            at += lengths.data
             put("\",\"PartitionKey\":")
-            JSONEscaping.write(key, literalLength: keyLength, into: UnsafeMutableRawBufferPointer(rebasing: output[at...]))
-            at += keyLength
-            if let hashKey {
+            JSONEscaping.write(key, literalLength: lengths.key, into: UnsafeMutableRawBufferPointer(rebasing: output[at...]))
+            at += lengths.key
+            if let hashKey, let hashKeyLength = lengths.hashKey {
                 put(",\"ExplicitHashKey\":")
                 JSONEscaping.write(hashKey, literalLength: hashKeyLength, into: UnsafeMutableRawBufferPointer(rebasing: output[at...]))
                 at += hashKeyLength
@@ -78,6 +74,26 @@ public enum PutRecordsBody {
             put(closing)
             return length
         }
+    }
+
+    /// The written lengths of a record's members, for ``encodedSize(of:stream:)`` and ``writeFields(of:into:opening:closing:)``
+    /// alike: its data in base64, its partition key and explicit hash key as JSON literals.
+    @usableFromInline
+    struct FieldLengths {
+        @usableFromInline let data: Int
+        @usableFromInline let key: Int
+        @usableFromInline let hashKey: Int?
+
+        @inlinable
+        init(of entry: some PutRecordsEntryFields) {
+            data = (entry.data.count + 2) / 3 * 4
+            key = JSONEscaping.literalLength(entry.partitionKey)
+            hashKey = entry.explicitHashKey.map(JSONEscaping.literalLength)
+        }
+
+        /// `"Data":"…","PartitionKey":…[,"ExplicitHashKey":…]`: 8 + 17 bytes of names and quotes, 19 for the hash key's.
+        @inlinable
+        var total: Int { 25 + data + key + (hashKey.map { 19 + $0 } ?? 0) }
     }
 
     /// A new buffer holding the body for `entries`.
