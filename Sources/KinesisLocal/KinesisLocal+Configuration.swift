@@ -7,12 +7,16 @@ extension KinesisLocal {
         public var port: Int
         /// The account id in ARNs and error messages. Default `123456789012`.
         public var account: String
-        /// The region in ARNs. Default `us-east-1`.
+        /// The region of ``streams``, of the admin endpoint and of the Swift API (``KinesisLocal/reshard(stream:shardCount:)``
+        /// and the rest). Requests see the streams of the region they are signed for, so the same name in two
+        /// regions is two streams. Default `us-east-1`.
         public var region: String
         /// Streams that exist from the start.
         public var streams: [StreamSpec]
         /// Per-shard write limits. Default on: 1000 records/s and 1 MiB/s per shard, one second of burst.
         public var shardLimits: ShardLimits
+        /// The account's quotas per region, which the API enforces and DescribeLimits reports. Default AWS's.
+        public var accountLimits: AccountLimits
         /// The largest PutRecords request, counted as data plus partition keys. Default 10 MiB (5 MiB mimics
         /// older limits and moto).
         public var maxRequestBytes: Int
@@ -77,6 +81,30 @@ extension KinesisLocal {
             public static let off = ShardLimits(enabled: false)
         }
 
+        /// An account's quotas in each region. The streams of ``Configuration/streams`` count against them but are
+        /// created even past them (a test may want a stream larger than an account's default quota).
+        public struct AccountLimits: Sendable, Hashable {
+            /// Open shards across the region's streams; `nil` (the default) is AWS's default quota: 500 in
+            /// us-east-1, us-west-2 and eu-west-1, 200 elsewhere.
+            public var shards: Int?
+            /// Streams in on-demand mode. Default 50, AWS's.
+            public var onDemandStreams: Int
+            /// Enhanced fan-out consumers registered on one stream. Default 20, AWS's.
+            public var consumersPerStream: Int
+
+            /// Quotas; every parameter has the documented default.
+            public init(shards: Int? = nil, onDemandStreams: Int = 50, consumersPerStream: Int = 20) {
+                self.shards = shards
+                self.onDemandStreams = onDemandStreams
+                self.consumersPerStream = consumersPerStream
+            }
+
+            /// The open-shard quota in `region`.
+            public func shardLimit(in region: String) -> Int {
+                shards ?? (["us-east-1", "us-west-2", "eu-west-1"].contains(region) ? 500 : 200)
+            }
+        }
+
         /// Authentication modes.
         public struct Authentication: Sendable, Hashable {
             /// Credentials accepted in strict mode.
@@ -137,6 +165,7 @@ extension KinesisLocal {
             region: String = "us-east-1",
             streams: [StreamSpec] = [],
             shardLimits: ShardLimits = ShardLimits(),
+            accountLimits: AccountLimits = AccountLimits(),
             maxRequestBytes: Int = 10 << 20,
             authentication: Authentication = .acceptAny,
             faults: Faults = Faults(),
@@ -152,6 +181,7 @@ extension KinesisLocal {
             self.region = region
             self.streams = streams
             self.shardLimits = shardLimits
+            self.accountLimits = accountLimits
             self.maxRequestBytes = maxRequestBytes
             self.authentication = authentication
             self.faults = faults

@@ -5,8 +5,10 @@ extension KinesisLocal {
         public var requests: Int
         /// Requests answered `ExpiredTokenException` by the ``Faults/expiredTokenAfterRequests`` fault.
         public var expiredTokens: Int
-        /// Counters by stream name.
+        /// Counters by stream name, of the streams in ``Configuration/region``.
         public var streams: [String: StreamStats]
+        /// Counters of every stream, by region and then name.
+        public var regions: [String: [String: StreamStats]]
 
         /// One stream's counters.
         public struct StreamStats: Sendable, Hashable, Codable {
@@ -42,21 +44,24 @@ extension KinesisLocal {
 
 extension BackendState {
     var stats: KinesisLocal.Stats {
-        KinesisLocal.Stats(
+        var regions: [String: [String: KinesisLocal.Stats.StreamStats]] = [:]
+        for (address, stream) in streams {
+            regions[address.region, default: [:]][address.name] = KinesisLocal.Stats.StreamStats(
+                accepted: stream.shards.reduce(0) { $0 + $1.accepted },
+                acceptedBytes: stream.shards.reduce(0) { $0 + $1.acceptedBytes },
+                throttled: stream.shards.reduce(0) { $0 + $1.throttled },
+                storedRecords: stream.storedRecords,
+                openShards: stream.openShardIndices.count,
+                shards: stream.shards.map {
+                    .init(shardId: $0.id, open: $0.isOpen, accepted: $0.accepted, throttled: $0.throttled, storedRecords: $0.records.count)
+                }
+            )
+        }
+        return KinesisLocal.Stats(
             requests: requestCount,
             expiredTokens: expiredTokenCount,
-            streams: streams.mapValues { stream in
-                KinesisLocal.Stats.StreamStats(
-                    accepted: stream.shards.reduce(0) { $0 + $1.accepted },
-                    acceptedBytes: stream.shards.reduce(0) { $0 + $1.acceptedBytes },
-                    throttled: stream.shards.reduce(0) { $0 + $1.throttled },
-                    storedRecords: stream.storedRecords,
-                    openShards: stream.openShardIndices.count,
-                    shards: stream.shards.map {
-                        .init(shardId: $0.id, open: $0.isOpen, accepted: $0.accepted, throttled: $0.throttled, storedRecords: $0.records.count)
-                    }
-                )
-            }
+            streams: regions[defaultRegion] ?? [:],
+            regions: regions
         )
     }
 }

@@ -23,15 +23,17 @@ extension KinesisLocal {
     /// sequence order, without going through GetRecords (and without its limits).
     ///
     /// With `deaggregate`, KPL aggregates are unpacked into their user records, flagged as the KCL reads them.
-    public func storedRecords(stream name: String, deaggregate: Bool = false) throws -> [StoredRecord] {
-        try backend.storedRecords(stream: name, deaggregate: deaggregate)
+    /// `region` defaults to ``Configuration/region``.
+    public func storedRecords(stream name: String, deaggregate: Bool = false, region: String? = nil) throws -> [StoredRecord] {
+        try backend.storedRecords(stream: name, deaggregate: deaggregate, region: region)
     }
 }
 
 extension LocalBackend {
-    func storedRecords(stream name: String, deaggregate: Bool) throws -> [KinesisLocal.StoredRecord] {
+    func storedRecords(stream name: String, deaggregate: Bool, region: String?) throws -> [KinesisLocal.StoredRecord] {
         let shards = try state.withLock { state throws(AWSErrorReply) in
-            guard let stream = state.streams[name] else { throw .resourceNotFound(stream: name, account: state.account) }
+            let address = StreamAddress(region: region ?? state.defaultRegion, name: name)
+            guard let stream = state.streams[address] else { throw state.notFound(address) }
             return stream.shards.sorted { $0.id < $1.id }
         }
         var result: [KinesisLocal.StoredRecord] = []

@@ -105,33 +105,27 @@ public final class KinesisLocal: Sendable {
         backend.state.withLock { $0.replaceFaults(faults) }
     }
 
-    /// Reshards a stream now (uniform scaling): every open shard closes, `shardCount` children open.
-    public func reshard(stream: String, shardCount: Int) throws {
+    /// Reshards a stream now as UpdateShardCount's uniform scaling does (splits and merges, to `shardCount` even
+    /// shards), without the API's bounds. `region` defaults to ``Configuration/region``.
+    public func reshard(stream: String, shardCount: Int, region: String? = nil) throws {
         try backend.state.withLock { state throws(AWSErrorReply) in
-            _ = try state.updateShardCount(stream: stream, target: shardCount, now: backend.clock.now())
+            let address = StreamAddress(region: region ?? state.defaultRegion, name: stream)
+            _ = try state.updateShardCount(stream: address, target: shardCount, now: backend.clock.now())
         }
     }
 
-    /// Creates a stream now.
-    public func createStream(_ spec: Configuration.StreamSpec) throws {
-        do {
-            try backend.state.withLock { state throws(AWSErrorReply) in
-                try state.createStream(
-                    name: spec.name,
-                    shardCount: spec.shardCount,
-                    mode: spec.onDemand ? "ON_DEMAND" : "PROVISIONED",
-                    maxRecordSizeKiB: spec.maxRecordSizeInKiB,
-                    now: backend.clock.now()
-                )
-            }
-        } catch {
-            throw KinesisLocalError(message: "cannot create stream \(spec.name): \(error.message)")
+    /// Creates a stream now, in `region` (default ``Configuration/region``).
+    public func createStream(_ spec: Configuration.StreamSpec, region: String? = nil) throws {
+        try backend.state.withLock { state throws(KinesisLocalError) in
+            try state.create(spec, in: region, now: backend.clock.now())
         }
     }
 
     /// Deletes a stream now, with its records; writes to it fail with `ResourceNotFoundException` from then on.
-    public func deleteStream(_ name: String) {
-        backend.state.withLock { $0.deleteStream(name) }
+    public func deleteStream(_ name: String, region: String? = nil) {
+        backend.state.withLock { state in
+            state.deleteStream(StreamAddress(region: region ?? state.defaultRegion, name: name))
+        }
     }
 
     /// Counters of accepted and throttled records per stream and shard.
@@ -166,7 +160,7 @@ extension KinesisLocal {
         headers.add(name: "Content-Type", value: "application/x-amz-json-1.1")
         headers.add(
             name: "Authorization",
-            value: "AWS4-HMAC-SHA256 Credential=AKIDBENCH/20260101/us-east-1/kinesis/aws4_request, SignedHeaders=host;x-amz-date, Signature=0"
+            value: "AWS4-HMAC-SHA256 Credential=AKIDBENCH/20260101/\(backend.state.withLock { $0.defaultRegion })/kinesis/aws4_request, SignedHeaders=host;x-amz-date, Signature=0"
         )
         let reply = backend.handle(LocalRequest(method: .POST, uri: "/", headers: headers, body: body))
         return (Int(reply.status.code), reply.body)

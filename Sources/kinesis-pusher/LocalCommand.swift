@@ -1,4 +1,5 @@
 import ArgumentParser
+import AWSCredentials
 import Foundation
 import KinesisLocal
 import KinesisPusherPrometheus
@@ -43,6 +44,12 @@ struct LocalCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("stream"), help: "Create a stream at start: NAME:SHARDS or NAME:on-demand (repeatable).")
     var streams: [String] = []
+
+    @Option(help: "Region of the --stream streams and the admin endpoint (default: AWS_REGION, AWS_DEFAULT_REGION, the profile's region, else us-east-1). Requests see the streams of the region they are signed for.")
+    var region: String?
+
+    @Option(help: "Open shards the account may have per region (default AWS's: 500 in us-east-1, us-west-2, eu-west-1; 200 elsewhere).")
+    var shardLimit: Int?
 
     @Flag(help: "Turn the per-shard limits (1000 records/s, 1 MiB/s) off.")
     var noShardLimits = false
@@ -95,6 +102,7 @@ struct LocalCommand: AsyncParsableCommand {
             throw ValidationError("--latency-ms must be 0 to \(KinesisLocal.Faults.maxAddedLatencyMilliseconds) (an hour)")
         }
         guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
+        if let shardLimit, shardLimit < 1 { throw ValidationError("--shard-limit must be at least 1") }
         if !KinesisLocal.isLoopback(host: host), !strictAuth, !allowRemote {
             throw ValidationError(
                 "--host \(host) is not a loopback address: without --strict-auth KinesisLocal accepts any signature, so anyone who can reach \(host) could read and write every stream. Add --strict-auth (with --access-key), or --allow-remote to bind it anyway."
@@ -105,11 +113,15 @@ struct LocalCommand: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "kinesis-pusher.local", factory: { StreamLogHandler.standardError(label: $0) })
         logger.logLevel = verbose ? .debug : .notice
+        // The region `push` signs for against a loopback endpoint, so the two agree without flags.
+        let region = self.region ?? (try? AWSRegionResolver.resolve()) ?? "us-east-1"
         let configuration = KinesisLocal.Configuration(
             host: host,
             port: port,
+            region: region,
             streams: try streams.map(Self.parseStream),
             shardLimits: noShardLimits ? .off : .init(),
+            accountLimits: .init(shards: shardLimit),
             maxRequestBytes: maxRequestMib << 20,
             authentication: strictAuth ? .strict(try strictKeys()) : .acceptAny,
             faults: .init(
@@ -129,7 +141,7 @@ struct LocalCommand: AsyncParsableCommand {
             idleTimeout: idleTimeout.duration
         )
         let server = try await KinesisLocal.start(configuration, logger: logger)
-        var banner = ["KinesisLocal listening on \(server.endpoint)"]
+        var banner = ["KinesisLocal listening on \(server.endpoint)", "  region \(region) (a request signed for another region sees that region's streams)"]
         for spec in configuration.streams {
             banner.append("  stream \(spec.name): \(spec.onDemand ? "on-demand, 4" : "\(spec.shardCount)") shards")
         }

@@ -32,7 +32,7 @@ struct HostileRequestTests {
 
     /// A ListShards page token as KinesisLocal writes it, with `offset` forged.
     static func forgedToken(offset: String, issuedAt: Double = Date().timeIntervalSince1970) -> String {
-        let json = #"{"stream":"s","openOnly":false,"offset":\#(offset),"issuedAt":\#(issuedAt)}"#
+        let json = #"{"region":"us-east-1","stream":"s","openOnly":false,"offset":\#(offset),"issuedAt":\#(issuedAt)}"#
         return Data(json.utf8).base64EncodedString()
     }
 

@@ -27,7 +27,7 @@ struct ShardLimitSimulationTests {
         let body = PutRecordsBody.encode(entries, stream: .name("s"))
         var totals = Totals()
         for step in 0...Int(duration / interval) {
-            let answer = try state.putRecords(body, now: start + Double(step) * interval)
+            let answer = try state.putRecords(body, in: .init(region: state.defaultRegion, now: start + Double(step) * interval))
             let result = try PutRecordsResult.decode(answer: answer, recordCount: entries.count)
             for (entry, outcome) in zip(entries, result.records) {
                 if outcome.succeeded {
@@ -45,7 +45,7 @@ struct ShardLimitSimulationTests {
 
     static func backend(shards: Int, maxRecordSizeKiB: Int? = nil) throws -> BackendState {
         var state = BackendState(configuration: .init(shardLimits: .init()))
-        try state.createStream(name: "s", shardCount: shards, mode: nil, maxRecordSizeKiB: maxRecordSizeKiB, now: 1000)
+        try state.create(.init(name: "s", shardCount: shards, maxRecordSizeInKiB: maxRecordSizeKiB ?? 1024), now: 1000)
         return state
     }
 
@@ -59,7 +59,7 @@ struct ShardLimitSimulationTests {
         #expect((3999...4000).contains(totals.accepted), "\(totals.accepted)")  // 1000 of burst + 3 s × 1000
         #expect(totals.throttled == 301 * 100 - totals.accepted)
         #expect(totals.throttleMessages == ["Rate exceeded for shard \(shardID(1)) in stream s under account 123456789012."])
-        #expect(state.streams["s"]!.shards.map(\.accepted) == [0, totals.accepted, 0, 0])
+        #expect(state.streams[state.defaultAddress("s")]!.shards.map(\.accepted) == [0, totals.accepted, 0, 0])
         // After ten idle seconds the bucket holds one second's worth again, not more.
         let afterIdle = try Self.push(Array(repeating: batch[0], count: 500), every: 0.001, for: 0.002, from: 1013, into: &state)
         #expect((1000...1002).contains(afterIdle.accepted), "\(afterIdle.accepted)")
@@ -91,7 +91,7 @@ struct ShardLimitSimulationTests {
         #expect(first.accepted == 1)
         // 50 ms later the bucket is still in debt, so even a small record waits.
         let body = PutRecordsBody.encode([PutRecordsEntry(data: [1], partitionKey: "small")], stream: .name("s"))
-        let answer = try PutRecordsResult.decode(answer: state.putRecords(body, now: 1000.05), recordCount: 1)
+        let answer = try PutRecordsResult.decode(answer: state.putRecords(body, in: .init(region: state.defaultRegion, now: 1000.05)), recordCount: 1)
         #expect(answer.records.first?.errorCode == "ProvisionedThroughputExceededException")
     }
 }

@@ -73,7 +73,8 @@ func rawKinesis(
     body: ByteBuffer,
     credentials: AWSCredentialIdentity? = TestKeys.example,
     signedAt date: Date = Date(),
-    contentType: String = "application/x-amz-json-1.1"
+    contentType: String = "application/x-amz-json-1.1",
+    region: String = "us-east-1"
 ) async throws -> RawAnswer {
     let url = try #require(URL(string: endpoint))
     let host = "\(url.host ?? "127.0.0.1"):\(url.port ?? 80)"
@@ -84,7 +85,7 @@ func rawKinesis(
     ]
     if let credentials {
         let payloadHash = body.withUnsafeReadableBytes { SigV4Signer.payloadHash($0) }
-        let signature = SigV4Signer(service: "kinesis", region: "us-east-1").sign(
+        let signature = SigV4Signer(service: "kinesis", region: region).sign(
             method: "POST",
             headers: headers,
             payloadHash: payloadHash,
@@ -100,8 +101,25 @@ func rawKinesis(
     return try await rawHTTP(request)
 }
 
-func rawKinesis(_ endpoint: String, operation: String, json: String, credentials: AWSCredentialIdentity? = TestKeys.example) async throws -> RawAnswer {
-    try await rawKinesis(endpoint, operation: operation, body: ByteBuffer(string: json), credentials: credentials)
+func rawKinesis(
+    _ endpoint: String,
+    operation: String,
+    json: String,
+    credentials: AWSCredentialIdentity? = TestKeys.example,
+    region: String = "us-east-1"
+) async throws -> RawAnswer {
+    try await rawKinesis(endpoint, operation: operation, body: ByteBuffer(string: json), credentials: credentials, region: region)
+}
+
+/// A Kinesis operation whose members are given as a dictionary (encoded as JSON), for the control-plane tests.
+func call(
+    _ server: KinesisLocal,
+    _ operation: String,
+    _ members: [String: Any] = [:],
+    region: String = "us-east-1"
+) async throws -> RawAnswer {
+    let data = try JSONSerialization.data(withJSONObject: members, options: [.sortedKeys])
+    return try await rawKinesis(server.endpoint, operation: operation, json: String(decoding: data, as: UTF8.self), region: region)
 }
 
 /// Executes `request` on the shared HTTP client and reads the whole answer.

@@ -66,7 +66,7 @@ struct PacingSimulation {
         self.faults = faults
         requestFaults = SplitMix64(seed: faults.seed &+ 1)
         backend = BackendState(configuration: .init(shardLimits: limits, faults: faults))
-        try backend.createStream(name: "s", shardCount: shards, mode: nil, maxRecordSizeKiB: nil, now: 0)
+        try backend.create(.init(name: "s", shardCount: shards), now: 0)
         map = try Fixture.evenMap(shards)
         producers = []
         for index in 0..<count { addProducer(phase: .milliseconds(25) * index / count) }
@@ -126,7 +126,7 @@ struct PacingSimulation {
                     answer = .failure(fault)
                 } else {
                     let body = Runner.requestBody(of: batch, stream: .name("s"))
-                    let reply = try backend.putRecords(body, now: (now - start).inSeconds)
+                    let reply = try backend.putRecords(body, in: .init(region: backend.defaultRegion, now: (now - start).inSeconds))
                     answer = .success(try PutRecordsResult.decode(answer: reply, recordCount: batch.kinesisRecordCount))
                 }
                 producer.inFlight.append((now + latency, batch, answer))
@@ -159,8 +159,8 @@ struct PacingSimulation {
     }
 
     var delivered: Int { producers.map(\.machine.stats.delivered).reduce(0, +) }
-    var serverAccepted: Int { backend.streams["s"]!.shards.map(\.accepted).reduce(0, +) }
-    var serverThrottled: Int { backend.streams["s"]!.shards.map(\.throttled).reduce(0, +) }
+    var serverAccepted: Int { backend.streams[backend.defaultAddress("s")]!.shards.map(\.accepted).reduce(0, +) }
+    var serverThrottled: Int { backend.streams[backend.defaultAddress("s")]!.shards.map(\.throttled).reduce(0, +) }
     var throttledShare: Double { Double(serverThrottled) / Double(max(1, serverAccepted + serverThrottled)) }
     /// What the server stored and throttled, and each producer delivered, over one run of `duration`.
     struct Window {

@@ -10,9 +10,10 @@ import Synchronization
 /// - `GET /_admin/faults` — the faults in force, as JSON (``KinesisLocal/Faults``).
 /// - `POST /_admin/faults` — replace them (members left out are off); the generator is reseeded, the per-key
 ///   request counts of `expiredTokenAfterRequests` restart only when that limit changes.
-/// - `POST /_admin/reshard` — `{"stream": "s", "shardCount": 8}` (default: double the open shards), at once.
+/// - `POST /_admin/reshard` — `{"stream": "s", "shardCount": 8}` (default: double the open shards), at once;
+///   `"region"` picks a stream outside the configured region.
 /// - `GET /_admin/stats` — ``KinesisLocal/Stats`` as JSON.
-/// - `GET /_admin/records?stream=s[&deaggregate=true]` — every stored record as NDJSON (data in base64), shard by
+/// - `GET /_admin/records?stream=s[&deaggregate=true][&region=R]` — every stored record as NDJSON (data in base64), shard by
 ///   shard; with `deaggregate`, KPL aggregates unpacked and flagged as the KCL reads them
 ///   (``KinesisLocal/storedRecords(stream:deaggregate:)``).
 enum AdminAPI {
@@ -31,12 +32,14 @@ enum AdminAPI {
                 struct Reshard: Decodable {
                     var stream: String
                     var shardCount: Int?
+                    var region: String?
                 }
                 let order = try JSONDecoder().decode(Reshard.self, from: Data(request.body.readableBytesView))
                 let result = try backend.state.withLock { state throws(AWSErrorReply) in
-                    let open = state.streams[order.stream]?.openShardIndices.count ?? 0
+                    let address = StreamAddress(region: order.region ?? state.defaultRegion, name: order.stream)
+                    let open = state.streams[address]?.openShardIndices.count ?? 0
                     let target = order.shardCount ?? max(1, open * 2)
-                    _ = try state.updateShardCount(stream: order.stream, target: target, now: backend.clock.now())
+                    _ = try state.updateShardCount(stream: address, target: target, now: backend.clock.now())
                     return ["stream": order.stream, "previousOpenShards": "\(open)", "openShards": "\(target)"]
                 }
                 return try reply(result)
@@ -45,7 +48,7 @@ enum AdminAPI {
             case (.GET, "/_admin/records"):
                 let query = Self.query(request.uri)
                 guard let stream = query["stream"] else { return plain("name the stream: /_admin/records?stream=NAME", status: .badRequest) }
-                let records = try backend.storedRecords(stream: stream, deaggregate: query["deaggregate"] == "true")
+                let records = try backend.storedRecords(stream: stream, deaggregate: query["deaggregate"] == "true", region: query["region"])
                 return try lines(records.map(RecordLine.init))
             default:
                 return plain("no admin route \(request.method.rawValue) \(path); try GET /_admin/faults, POST /_admin/faults, POST /_admin/reshard, GET /_admin/stats, GET /_admin/records?stream=NAME", status: .notFound)

@@ -56,13 +56,13 @@ struct SignatureVerifier: Sendable {
         )
     }
 
-    /// Returns the access key id the request was signed with, or the error Kinesis would answer.
-    func verify(headers: HTTPHeaders, body: ByteBuffer, now: Date) throws(AWSErrorReply) -> String {
+    /// Returns who signed the request and for which region, or the error Kinesis would answer.
+    func verify(headers: HTTPHeaders, body: ByteBuffer, now: Date) throws(AWSErrorReply) -> ParsedAuthorization {
         guard let header = headers.first(name: "Authorization") else {
             throw AWSErrorReply(status: 400, type: "MissingAuthenticationTokenException", message: "Missing Authentication Token")
         }
         let parsed = try Self.parse(header)
-        guard isStrict else { return parsed.accessKeyID }
+        guard isStrict else { return parsed }
 
         guard let key = keys[parsed.accessKeyID] else {
             throw AWSErrorReply(status: 400, type: "UnrecognizedClientException", message: "The security token included in the request is invalid.")
@@ -109,7 +109,7 @@ struct SignatureVerifier: Sendable {
                 message: "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
             )
         }
-        return parsed.accessKeyID
+        return parsed
     }
 
     static func constantTimeEquals(_ a: String, _ b: String) -> Bool {

@@ -4,9 +4,6 @@ struct AWSErrorReply: Error, Sendable {
     var type: String
     var message: String
 
-    static func resourceNotFound(stream: String, account: String) -> AWSErrorReply {
-        AWSErrorReply(status: 400, type: "ResourceNotFoundException", message: "Stream \(stream) under account \(account) not found.")
-    }
     static func invalidArgument(_ message: String) -> AWSErrorReply {
         AWSErrorReply(status: 400, type: "InvalidArgumentException", message: message)
     }

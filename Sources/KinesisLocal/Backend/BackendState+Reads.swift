@@ -4,9 +4,12 @@ import KinesisAPI
 import NIOCore
 
 extension BackendState {
-    func getShardIterator(_ p: RequestParameters, now: Double) throws(AWSErrorReply) -> ByteBuffer {
-        let name = try existingStream(try p.string("StreamName"), arn: try p.string("StreamARN"))
-        let stream = streams[name]!
+    mutating func getShardIterator(_ p: RequestParameters, in context: RequestContext) throws(AWSErrorReply) -> ByteBuffer {
+        let now = context.now
+        let address = try existingStream(try p.string("StreamName"), arn: try p.string("StreamARN"), in: context)
+        let name = address.name
+        streams[address]?.trimExpired(now: now)
+        let stream = streams[address]!
         guard let shardID = try p.string("ShardId") else {
             throw .validation("1 validation error detected: Value null at 'shardId' failed to satisfy constraint: Member must not be null")
         }
@@ -47,12 +50,13 @@ extension BackendState {
             )
         }
         var writer = JSONObjectWriter()
-        writer.field("ShardIterator", ShardIteratorToken(stream: name, shard: shardID, after: after, issuedAt: now).token)
+        writer.field("ShardIterator", ShardIteratorToken(region: address.region, stream: name, shard: shardID, after: after, issuedAt: now).token)
         return writer.finish()
     }
 
-    func getRecords(_ p: RequestParameters, now: Double) throws(AWSErrorReply) -> ByteBuffer {
-        guard let text = try p.string("ShardIterator"), let iterator = ShardIteratorToken(token: text) else {
+    mutating func getRecords(_ p: RequestParameters, in context: RequestContext) throws(AWSErrorReply) -> ByteBuffer {
+        let now = context.now
+        guard let text = try p.string("ShardIterator"), let iterator = ShardIteratorToken(token: text), iterator.region == context.region else {
             throw .invalidArgument("Invalid ShardIterator.")
         }
         guard now - iterator.issuedAt <= 300 else {
@@ -62,7 +66,9 @@ extension BackendState {
                 message: "Iterator expired. The iterator was created at time \(Date(timeIntervalSince1970: iterator.issuedAt)) while right now it is \(Date(timeIntervalSince1970: now)) which is further in the future than the tolerated delay of 300000 milliseconds."
             )
         }
-        guard let stream = streams[iterator.stream] else { throw .resourceNotFound(stream: iterator.stream, account: account) }
+        let address = StreamAddress(region: iterator.region, name: iterator.stream)
+        streams[address]?.trimExpired(now: now)
+        guard let stream = streams[address] else { throw notFound(address) }
         guard let shard = stream.shards.first(where: { $0.id == iterator.shard }) else {
             throw AWSErrorReply(status: 400, type: "ResourceNotFoundException", message: "Shard \(iterator.shard) not found.")
         }
@@ -94,6 +100,7 @@ extension BackendState {
             response.writeImmutableBuffer(record.base64)
             response.writeStaticString("\",\"PartitionKey\":")
             response.writeJSONString(record.partitionKey)
+            if stream.encryptionType == "KMS" { response.writeStaticString(",\"EncryptionType\":\"KMS\"") }
             response.writeInteger(UInt8(ascii: "}"))
             bytes += record.dataLength
             last = record.counter
@@ -103,7 +110,7 @@ extension BackendState {
         let drained = index == shard.records.endIndex
         if shard.isOpen || !drained {
             response.writeStaticString(",\"NextShardIterator\":")
-            response.writeJSONString(ShardIteratorToken(stream: iterator.stream, shard: iterator.shard, after: last, issuedAt: now).token)
+            response.writeJSONString(ShardIteratorToken(region: iterator.region, stream: iterator.stream, shard: iterator.shard, after: last, issuedAt: now).token)
         } else {
             let children = stream.shards.filter { $0.parentID == shard.id || $0.adjacentParentID == shard.id }
             var writer = JSONObjectWriter()
@@ -131,27 +138,10 @@ extension BackendState {
 }
 
 /// A shard iterator: which stream and shard, and the counter after which reading resumes.
-struct ShardIteratorToken: Codable {
+struct ShardIteratorToken: OpaqueToken {
+    var region: String
     var stream: String
     var shard: String
     var after: UInt64
     var issuedAt: Double
-
-    init(stream: String, shard: String, after: UInt64, issuedAt: Double) {
-        self.stream = stream
-        self.shard = shard
-        self.after = after
-        self.issuedAt = issuedAt
-    }
-
-    init?(token: String) {
-        guard let data = Data(base64Encoded: token), let decoded = try? JSONDecoder().decode(ShardIteratorToken.self, from: data) else {
-            return nil
-        }
-        self = decoded
-    }
-
-    var token: String {
-        (try? JSONEncoder().encode(self))?.base64EncodedString() ?? ""
-    }
 }

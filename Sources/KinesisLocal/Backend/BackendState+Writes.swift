@@ -5,7 +5,8 @@ import NIOCore
 extension BackendState {
     /// PutRecords: validates like AWS, routes each record to its open shard, applies per-record faults and the
     /// per-shard limits, and answers with one entry per record in request order.
-    mutating func putRecords(_ body: ByteBuffer, now: Double) throws(AWSErrorReply) -> ByteBuffer {
+    mutating func putRecords(_ body: ByteBuffer, in context: RequestContext) throws(AWSErrorReply) -> ByteBuffer {
+        let now = context.now
         let request = try parsePut(body, single: false)
         guard (1...500).contains(request.records.count) else {
             throw .validation(
@@ -13,10 +14,11 @@ extension BackendState {
                     + "Member must have length \(request.records.isEmpty ? "greater than or equal to 1" : "less than or equal to 500")"
             )
         }
-        let name = try existingStream(request.streamName, arn: request.streamARN)
-        var stream = streams.removeValue(forKey: name)!
-        defer { streams[name] = stream }
+        let address = try existingStream(request.streamName, arn: request.streamARN, in: context)
+        var stream = streams.removeValue(forKey: address)!
+        defer { streams[address] = stream }
         let hashes = try validate(request, stream: stream)
+        stream.trimExpired(now: now)
 
         var response = ByteBuffer()
         response.reserveCapacity(64 + request.records.count * 110)
@@ -42,30 +44,46 @@ extension BackendState {
         }
         response.writeStaticString("],\"FailedRecordCount\":")
         response.writeString(String(failed))
-        response.writeStaticString(",\"EncryptionType\":\"NONE\"}")
+        response.writeStaticString(",\"EncryptionType\":\"")
+        response.writeString(stream.encryptionType)
+        response.writeStaticString("\"}")
         return response
     }
 
     /// PutRecord: one record; a throttle or internal failure is the whole answer's error, as Kinesis reports it.
-    mutating func putRecord(_ body: ByteBuffer, now: Double) throws(AWSErrorReply) -> ByteBuffer {
+    ///
+    /// `SequenceNumberForOrdering` is checked for shape only: every record gets a counter above all issued before
+    /// it, so the new sequence number is above any this stream handed out, as the ordering asks.
+    mutating func putRecord(_ body: ByteBuffer, in context: RequestContext) throws(AWSErrorReply) -> ByteBuffer {
+        let now = context.now
         let request = try parsePut(body, single: true)
-        let name = try existingStream(request.streamName, arn: request.streamARN)
-        var stream = streams.removeValue(forKey: name)!
-        defer { streams[name] = stream }
+        let address = try existingStream(request.streamName, arn: request.streamARN, in: context)
+        var stream = streams.removeValue(forKey: address)!
+        defer { streams[address] = stream }
         let hashes = try validate(request, stream: stream)
-        if let ordering = request.sequenceNumberForOrdering, LocalStream.counter(fromSequenceNumber: ordering) == nil {
-            throw .invalidArgument("SequenceNumberForOrdering \(ordering) is not a valid sequence number.")
+        if let ordering = request.sequenceNumberForOrdering, !Self.isSequenceNumber(ordering) {
+            throw .validation(
+                "1 validation error detected: Value '\(ordering.prefix(300))' at 'sequenceNumberForOrdering' failed to satisfy constraint: Member must satisfy regular expression pattern: 0|([1-9]\\d{0,128})"
+            )
         }
+        stream.trimExpired(now: now)
         switch admit(request.records[0], hash: hashes[0], stream: &stream, now: now) {
         case .stored(let shard, let counter):
             var writer = JSONObjectWriter()
             writer.field("ShardId", stream.shards[shard].id)
             writer.field("SequenceNumber", LocalStream.sequenceNumber(shardOrdinal: stream.shards[shard].ordinal, counter: counter))
-            writer.field("EncryptionType", "NONE")
+            writer.field("EncryptionType", stream.encryptionType)
             return writer.finish()
         case .failed(let code, let message):
             throw AWSErrorReply(status: code == "InternalFailure" ? 500 : 400, type: code, message: message)
         }
+    }
+
+    /// The shape AWS requires of a sequence number: `0`, or up to 129 digits without a leading zero.
+    static func isSequenceNumber(_ text: String) -> Bool {
+        let digits = text.utf8
+        guard (1...129).contains(digits.count), digits.allSatisfy({ (0x30...0x39).contains($0) }) else { return false }
+        return digits.count == 1 || digits.first != 0x30
     }
 
     private func parsePut(_ body: ByteBuffer, single: Bool) throws(AWSErrorReply) -> PutRecordsRequest {

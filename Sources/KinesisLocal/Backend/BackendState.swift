@@ -8,9 +8,11 @@ import NIOCore
 /// ``LocalBackend``; every operation is a method here, so the Kinesis behaviour can be tested without sockets.
 struct BackendState {
     var account: String
-    var region: String
-    var streams: [String: LocalStream] = [:]
+    /// The region of the configured streams, the admin endpoint and the Swift API.
+    var defaultRegion: String
+    var streams: [StreamAddress: LocalStream] = [:]
     var shardLimits: ShardLimits
+    var accountLimits: KinesisLocal.Configuration.AccountLimits
     var maxRequestBytes: Int
     var retention: KinesisLocal.Configuration.Retention
     var random: SplitMix64
@@ -28,12 +30,13 @@ struct BackendState {
 
     init(configuration: KinesisLocal.Configuration) {
         account = configuration.account
-        region = configuration.region
+        defaultRegion = configuration.region
         shardLimits = ShardLimits(
             recordsPerSecond: configuration.shardLimits.recordsPerSecond,
             bytesPerSecond: configuration.shardLimits.bytesPerSecond,
             enabled: configuration.shardLimits.enabled
         )
+        accountLimits = configuration.accountLimits
         maxRequestBytes = configuration.maxRequestBytes
         retention = configuration.retention
         faults = configuration.faults
@@ -54,33 +57,92 @@ struct BackendState {
         random = SplitMix64(seed: next.seed)
     }
 
-    func arn(_ name: String) -> String { "arn:aws:kinesis:\(region):\(account):stream/\(name)" }
+    /// A stream of the default region, for the Swift API and the admin endpoint.
+    func defaultAddress(_ name: String) -> StreamAddress { StreamAddress(region: defaultRegion, name: name) }
 
-    /// The stream a request names by `StreamName` or `StreamARN`.
-    func streamName(_ name: String?, arn: String?) throws(AWSErrorReply) -> String {
-        if let name { return name }
+    func arn(_ address: StreamAddress) -> String { "arn:aws:kinesis:\(address.region):\(account):stream/\(address.name)" }
+
+    /// The stream a request names by `StreamName` or `StreamARN`, in the region the request was signed for.
+    func streamAddress(_ name: String?, arn: String?, in context: RequestContext) throws(AWSErrorReply) -> StreamAddress {
         if let arn {
-            guard let slash = arn.range(of: ":stream/") else {
-                throw .invalidArgument("StreamARN \(arn) is not a Kinesis stream ARN.")
+            let parsed = try parseARN(arn, member: "StreamARN", in: context)
+            guard case .stream(let streamName) = parsed.resource else {
+                throw .invalidArgument("StreamARN \(arn) names a consumer, not a stream.")
             }
-            return String(arn[slash.upperBound...])
+            if let name, name != streamName {
+                throw .invalidArgument("StreamName \(name) and StreamARN \(arn) name different streams.")
+            }
+            return StreamAddress(region: parsed.region, name: streamName)
         }
+        if let name { return StreamAddress(region: context.region, name: name) }
         throw .invalidArgument("Either StreamName or StreamARN must be provided.")
     }
 
-    func existingStream(_ name: String?, arn: String?) throws(AWSErrorReply) -> String {
-        let name = try streamName(name, arn: arn)
-        guard streams[name] != nil else { throw .resourceNotFound(stream: name, account: account) }
-        return name
+    /// A resource ARN of this account and of the request's region (AWS answers for its own region only).
+    func parseARN(_ text: String, member: String, in context: RequestContext) throws(AWSErrorReply) -> KinesisARN {
+        guard let parsed = KinesisARN(text) else {
+            throw .validation(
+                "1 validation error detected: Value '\(text.prefix(300))' at '\(member.prefix(1).lowercased() + member.dropFirst())' failed to satisfy constraint: Member must satisfy regular expression pattern: arn:aws.*:kinesis:.*:\\d{12}:stream/\\S+"
+            )
+        }
+        guard parsed.region == context.region else {
+            throw .invalidArgument(
+                "\(member) \(text) is in region \(parsed.region), but the request was signed for \(context.region): sign it for \(parsed.region)."
+            )
+        }
+        guard parsed.account == account else {
+            throw AWSErrorReply(
+                status: 400,
+                type: "AccessDeniedException",
+                message: "\(member) \(text) belongs to account \(parsed.account); this endpoint serves account \(account) only."
+            )
+        }
+        return parsed
     }
 
-    mutating func createStream(name: String, shardCount: Int?, mode: String?, maxRecordSizeKiB: Int?, now: Double) throws(AWSErrorReply) {
-        guard !name.isEmpty, name.count <= 128,
-            name.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "_.-".unicodeScalars.contains($0)) })
-        else {
+    /// The address of a stream that exists.
+    func existingStream(_ name: String?, arn: String?, in context: RequestContext) throws(AWSErrorReply) -> StreamAddress {
+        let address = try streamAddress(name, arn: arn, in: context)
+        guard streams[address] != nil else { throw notFound(address) }
+        return address
+    }
+
+    /// AWS's "not found", with a hint when the name exists in another region: the usual cause against a local
+    /// server is a client signing for another region than the one the streams were created in.
+    func notFound(_ address: StreamAddress) -> AWSErrorReply {
+        var message = "Stream \(address.name) under account \(account) not found."
+        let elsewhere = streams.keys.filter { $0.name == address.name && $0.region != address.region }.map(\.region).sorted()
+        if !elsewhere.isEmpty {
+            message += " (KinesisLocal has a stream \(address.name) in \(elsewhere.joined(separator: ", ")); this request was signed for \(address.region).)"
+        }
+        return AWSErrorReply(status: 400, type: "ResourceNotFoundException", message: message)
+    }
+
+    /// Runs `body` on a stream that exists; the stream is taken out of the dictionary meanwhile, so changing it
+    /// copies nothing.
+    mutating func withStream<Result>(
+        _ address: StreamAddress,
+        _ body: (inout LocalStream) throws(AWSErrorReply) -> Result
+    ) throws(AWSErrorReply) -> Result {
+        guard var stream = streams.removeValue(forKey: address) else { throw notFound(address) }
+        defer { streams[address] = stream }
+        return try body(&stream)
+    }
+
+    mutating func createStream(
+        _ address: StreamAddress,
+        shardCount: Int?,
+        mode: String?,
+        maxRecordSizeKiB: Int?,
+        tags: [String: String] = [:],
+        enforcingLimits: Bool = true,
+        now: Double
+    ) throws(AWSErrorReply) {
+        let name = address.name
+        guard !name.isEmpty, name.count <= 128, name.unicodeScalars.allSatisfy(Self.isNameCharacter) else {
             throw .validation("1 validation error detected: Value '\(name)' at 'streamName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+")
         }
-        guard streams[name] == nil else {
+        guard streams[address] == nil else {
             throw .resourceInUse("Stream \(name) under account \(account) already exists.")
         }
         let mode = mode ?? "PROVISIONED"
@@ -101,30 +163,47 @@ struct BackendState {
         guard (1024...10240).contains(recordSize) else {
             throw .validation("1 validation error detected: Value '\(recordSize)' at 'maxRecordSizeInKiB' failed to satisfy constraint: Member must have value between 1024 and 10240")
         }
-        var stream = LocalStream(name: name, arn: arn(name), mode: mode, createdAt: now, maxRecordSizeKiB: recordSize)
+        if enforcingLimits {
+            try checkShardLimit(adding: count, in: address.region)
+            if mode == "ON_DEMAND" { try checkOnDemandLimit(in: address.region) }
+            try Self.validateTags(tags, existing: [:], of: "stream \(name)", account: account)
+        }
+        var stream = LocalStream(name: name, arn: arn(address), mode: mode, createdAt: now, maxRecordSizeKiB: recordSize)
+        stream.attributes.tags = tags
         stream.addEvenShards(count: count, now: now, shardLimits: shardLimits)
-        streams[name] = stream
+        streams[address] = stream
     }
 
-    mutating func deleteStream(_ name: String) {
-        streams[name] = nil
+    mutating func deleteStream(_ address: StreamAddress) {
+        streams[address] = nil
     }
 
-    /// Uniform scaling: every open shard closes, `target` children split the hash ring evenly.
-    mutating func updateShardCount(stream name: String, target: Int, now: Double) throws(AWSErrorReply) -> Int {
-        guard var stream = streams[name] else { throw .resourceNotFound(stream: name, account: account) }
-        guard (1...10_000).contains(target) else {
-            throw .validation("1 validation error detected: Value '\(target)' at 'targetShardCount' failed to satisfy constraint: Member must have value between 1 and 10000")
-        }
-        let parents = stream.openShardIndices.map { stream.shards[$0] }
-        let current = parents.count
-        for index in stream.openShardIndices {
-            stream.shards[index].endingCounter = stream.nextCounter
-        }
-        stream.nextCounter += 1
-        stream.addEvenShards(count: target, now: now, shardLimits: shardLimits, parents: parents)
-        streams[name] = stream
-        return current
+    /// Open shards of every stream in `region`, against the account's shard limit there.
+    func openShardCount(in region: String) -> Int {
+        streams.reduce(0) { $0 + ($1.key.region == region ? $1.value.openShardIndices.count : 0) }
+    }
+
+    /// AWS's shard quota: refused when the region's open shards plus `added` would pass it.
+    func checkShardLimit(adding added: Int, in region: String) throws(AWSErrorReply) {
+        let limit = accountLimits.shardLimit(in: region)
+        let current = openShardCount(in: region)
+        guard current + added > limit, added > 0 else { return }
+        throw AWSErrorReply(
+            status: 400,
+            type: "LimitExceededException",
+            message: "This request would exceed the shard limit for the account \(account) in \(region). Current shard count for the account: \(current). Limit: \(limit). Number of additional shards that would have resulted from this request: \(added). Refer to the AWS Service Limits page (https://docs.aws.amazon.com/general/latest/gr/aws_service_limits.html) for current limits and how to request higher limits."
+        )
+    }
+
+    /// AWS's quota of on-demand streams per account and region.
+    func checkOnDemandLimit(in region: String) throws(AWSErrorReply) {
+        let onDemand = streams.filter { $0.key.region == region && $0.value.mode == "ON_DEMAND" }.count
+        guard onDemand >= accountLimits.onDemandStreams else { return }
+        throw AWSErrorReply(
+            status: 400,
+            type: "LimitExceededException",
+            message: "This request would exceed the on-demand stream limit for the account \(account) in \(region). Current on-demand stream count: \(onDemand). Limit: \(accountLimits.onDemandStreams)."
+        )
     }
 
     /// Stores a record in its stream (already routed), trimming the oldest records past the retention cap.
@@ -145,13 +224,8 @@ struct BackendState {
         stream.arrivalOrder.append(Int32(shard))
         stream.storedRecords += 1
         stream.storedBytes += record.dataLength
-        while stream.storedRecords > retention.maxRecords || stream.storedBytes > retention.maxBytes,
-            let oldest = stream.arrivalOrder.popFirst()
-        {
-            if let dropped = stream.shards[Int(oldest)].records.popFirst() {
-                stream.storedRecords -= 1
-                stream.storedBytes -= dropped.dataLength
-            }
+        while stream.storedRecords > retention.maxRecords || stream.storedBytes > retention.maxBytes {
+            guard stream.dropOldest() else { break }
         }
         return counter
     }

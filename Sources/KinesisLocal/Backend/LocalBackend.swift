@@ -61,19 +61,8 @@ package final class LocalBackend: Sendable {
     package init(configuration: KinesisLocal.Configuration, logger: Logger) throws {
         var state = BackendState(configuration: configuration)
         let clock = BackendClock()
-        let now = clock.now()
         for spec in configuration.streams {
-            do {
-                try state.createStream(
-                    name: spec.name,
-                    shardCount: spec.shardCount,
-                    mode: spec.onDemand ? "ON_DEMAND" : "PROVISIONED",
-                    maxRecordSizeKiB: spec.maxRecordSizeInKiB,
-                    now: now
-                )
-            } catch {
-                throw KinesisLocalError(message: "cannot create stream \(spec.name): \(error.message)")
-            }
+            try state.create(spec, now: clock.now())
         }
         self.state = Mutex(state)
         self.clock = clock
@@ -105,7 +94,9 @@ package final class LocalBackend: Sendable {
                 )
             }
             state.withLock { $0.requestCount += 1 }  // refused signatures count too
-            let accessKey = try verifier.verify(headers: request.headers, body: request.body, now: wallNow)
+            let caller = try verifier.verify(headers: request.headers, body: request.body, now: wallNow)
+            let accessKey = caller.accessKeyID
+            let context = RequestContext(region: caller.region, now: now)
             do {
                 return try state.withLock { state throws(AWSErrorReply) -> LocalReply in
                     if let limit = state.faults.expiredTokenAfterRequests {
@@ -132,7 +123,7 @@ package final class LocalBackend: Sendable {
                             throw AWSErrorReply(status: 400, type: "KMSThrottlingException", message: "Rate exceeded for KMS key used by the stream.")
                         }
                     }
-                    var reply = LocalReply.json(try Self.dispatch(operation, body: request.body, state: &state, now: now))
+                    var reply = LocalReply.json(try Self.dispatch(operation, body: request.body, state: &state, in: context))
                     reply.delay = delay
                     return reply
                 }
@@ -151,21 +142,74 @@ package final class LocalBackend: Sendable {
         }
     }
 
-    static func dispatch(_ operation: String, body: ByteBuffer, state: inout BackendState, now: Double) throws(AWSErrorReply) -> ByteBuffer {
+    static func dispatch(_ operation: String, body: ByteBuffer, state: inout BackendState, in context: RequestContext) throws(AWSErrorReply) -> ByteBuffer {
+        // The puts parse their own bodies (the hot path); every other operation reads its members from these.
         switch operation {
-        case "PutRecords": return try state.putRecords(body, now: now)
-        case "PutRecord": return try state.putRecord(body, now: now)
-        case "CreateStream": return try state.createStream(RequestParameters(body), now: now)
-        case "DeleteStream": return try state.deleteStream(RequestParameters(body))
-        case "ListStreams": return try state.listStreams(RequestParameters(body))
-        case "DescribeStream": return try state.describeStream(RequestParameters(body))
-        case "DescribeStreamSummary": return try state.describeStreamSummary(RequestParameters(body))
-        case "ListShards": return try state.listShards(RequestParameters(body), now: now)
-        case "UpdateShardCount": return try state.updateShardCount(RequestParameters(body), now: now)
-        case "GetShardIterator": return try state.getShardIterator(RequestParameters(body), now: now)
-        case "GetRecords": return try state.getRecords(RequestParameters(body), now: now)
-        default:
+        case "PutRecords": return try state.putRecords(body, in: context)
+        case "PutRecord": return try state.putRecord(body, in: context)
+        default: break
+        }
+        guard let run = operations[operation] else {
             throw AWSErrorReply(status: 400, type: "UnknownOperationException", message: "KinesisLocal does not implement \(operation).")
+        }
+        return try run(&state, try RequestParameters(body), context)
+    }
+
+    typealias Operation = @Sendable (inout BackendState, RequestParameters, RequestContext) throws(AWSErrorReply) -> ByteBuffer
+
+    /// Every operation but the puts, by `X-Amz-Target` name.
+    static let operations: [String: Operation] = [
+        "CreateStream": { state, p, context throws(AWSErrorReply) in try state.createStream(p, in: context) },
+        "DeleteStream": { state, p, context throws(AWSErrorReply) in try state.deleteStream(p, in: context) },
+        "ListStreams": { state, p, context throws(AWSErrorReply) in try state.listStreams(p, in: context) },
+        "DescribeStream": { state, p, context throws(AWSErrorReply) in try state.describeStream(p, in: context) },
+        "DescribeStreamSummary": { state, p, context throws(AWSErrorReply) in try state.describeStreamSummary(p, in: context) },
+        "ListShards": { state, p, context throws(AWSErrorReply) in try state.listShards(p, in: context) },
+        "GetShardIterator": { state, p, context throws(AWSErrorReply) in try state.getShardIterator(p, in: context) },
+        "GetRecords": { state, p, context throws(AWSErrorReply) in try state.getRecords(p, in: context) },
+        "UpdateShardCount": { state, p, context throws(AWSErrorReply) in try state.updateShardCount(p, in: context) },
+        "SplitShard": { state, p, context throws(AWSErrorReply) in try state.splitShard(p, in: context) },
+        "MergeShards": { state, p, context throws(AWSErrorReply) in try state.mergeShards(p, in: context) },
+        "UpdateStreamMode": { state, p, context throws(AWSErrorReply) in try state.updateStreamMode(p, in: context) },
+        "IncreaseStreamRetentionPeriod": { state, p, context throws(AWSErrorReply) in try state.increaseRetention(p, in: context) },
+        "DecreaseStreamRetentionPeriod": { state, p, context throws(AWSErrorReply) in try state.decreaseRetention(p, in: context) },
+        "EnableEnhancedMonitoring": { state, p, context throws(AWSErrorReply) in try state.enableMonitoring(p, in: context) },
+        "DisableEnhancedMonitoring": { state, p, context throws(AWSErrorReply) in try state.disableMonitoring(p, in: context) },
+        "StartStreamEncryption": { state, p, context throws(AWSErrorReply) in try state.startEncryption(p, in: context) },
+        "StopStreamEncryption": { state, p, context throws(AWSErrorReply) in try state.stopEncryption(p, in: context) },
+        "UpdateMaxRecordSize": { state, p, context throws(AWSErrorReply) in try state.updateMaxRecordSize(p, in: context) },
+        "DescribeLimits": { state, _, context in state.describeLimits(in: context) },
+        "AddTagsToStream": { state, p, context throws(AWSErrorReply) in try state.addTagsToStream(p, in: context) },
+        "RemoveTagsFromStream": { state, p, context throws(AWSErrorReply) in try state.removeTagsFromStream(p, in: context) },
+        "ListTagsForStream": { state, p, context throws(AWSErrorReply) in try state.listTagsForStream(p, in: context) },
+        "TagResource": { state, p, context throws(AWSErrorReply) in try state.tagResource(p, in: context) },
+        "UntagResource": { state, p, context throws(AWSErrorReply) in try state.untagResource(p, in: context) },
+        "ListTagsForResource": { state, p, context throws(AWSErrorReply) in try state.listTagsForResource(p, in: context) },
+        "PutResourcePolicy": { state, p, context throws(AWSErrorReply) in try state.putResourcePolicy(p, in: context) },
+        "GetResourcePolicy": { state, p, context throws(AWSErrorReply) in try state.getResourcePolicy(p, in: context) },
+        "DeleteResourcePolicy": { state, p, context throws(AWSErrorReply) in try state.deleteResourcePolicy(p, in: context) },
+        "RegisterStreamConsumer": { state, p, context throws(AWSErrorReply) in try state.registerConsumer(p, in: context) },
+        "DescribeStreamConsumer": { state, p, context throws(AWSErrorReply) in try state.describeConsumer(p, in: context) },
+        "ListStreamConsumers": { state, p, context throws(AWSErrorReply) in try state.listConsumers(p, in: context) },
+        "DeregisterStreamConsumer": { state, p, context throws(AWSErrorReply) in try state.deregisterConsumer(p, in: context) },
+    ]
+}
+
+extension BackendState {
+    /// Creates a configured stream (or one the Swift API asks for), in the default region unless told; the
+    /// account's quotas are not applied to it.
+    mutating func create(_ spec: KinesisLocal.Configuration.StreamSpec, in region: String? = nil, now: Double) throws(KinesisLocalError) {
+        do {
+            try createStream(
+                StreamAddress(region: region ?? defaultRegion, name: spec.name),
+                shardCount: spec.shardCount,
+                mode: spec.onDemand ? "ON_DEMAND" : "PROVISIONED",
+                maxRecordSizeKiB: spec.maxRecordSizeInKiB,
+                enforcingLimits: false,
+                now: now
+            )
+        } catch {
+            throw KinesisLocalError(message: "cannot create stream \(spec.name): \(error.message)")
         }
     }
 }

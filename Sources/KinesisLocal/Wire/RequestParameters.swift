@@ -57,6 +57,46 @@ struct RequestParameters {
         return number
     }
 
+    func bool(_ name: String) throws(AWSErrorReply) -> Bool? {
+        guard let value = value(name) else { return nil }
+        guard case .bool(let flag) = value else { throw .serialization("\(name) must be a boolean.") }
+        return flag
+    }
+
+    /// A list of strings (`TagKeys`, `ShardLevelMetrics`).
+    func strings(_ name: String) throws(AWSErrorReply) -> [String]? {
+        guard let value = value(name) else { return nil }
+        guard case .array(let items) = value else { throw .serialization("\(name) must be a list of strings.") }
+        var result: [String] = []
+        for item in items {
+            guard case .string(let text) = item else { throw .serialization("\(name) must be a list of strings.") }
+            result.append(text)
+        }
+        return result
+    }
+
+    /// A map of strings to strings (`Tags`).
+    func stringMap(_ name: String) throws(AWSErrorReply) -> [String: String]? {
+        guard let value = value(name) else { return nil }
+        guard case .object(let members) = value else { throw .serialization("\(name) must be a map of strings.") }
+        var result: [String: String] = [:]
+        for (key, item) in members {
+            guard case .string(let text) = item else { throw .serialization("\(name) must be a map of strings.") }
+            result[key] = text
+        }
+        return result
+    }
+
+    /// A member the operation requires: AWS's validation error when it is missing.
+    func required<Value>(_ name: String, _ read: (String) throws(AWSErrorReply) -> Value?) throws(AWSErrorReply) -> Value {
+        guard let value = try read(name) else {
+            throw .validation(
+                "1 validation error detected: Value null at '\(name.prefix(1).lowercased() + name.dropFirst())' failed to satisfy constraint: Member must not be null"
+            )
+        }
+        return value
+    }
+
     func object(_ name: String) throws(AWSErrorReply) -> RequestParameters? {
         guard let value = value(name) else { return nil }
         guard case .object(let members) = value else { throw .serialization("\(name) must be an object.") }
