@@ -4,17 +4,22 @@
 Usage:
     python3 scripts/boto3-conformance.py --endpoint http://127.0.0.1:4567
     python3 scripts/boto3-conformance.py --start [--bin .build/debug/kinesis-pusher]
+    python3 scripts/boto3-conformance.py --moto     (the same checks against moto_server, to compare)
 
 With --start the script runs `<bin> local --port <free port> --no-shard-limits` itself, waits for the
 "KinesisLocal listening on http://..." banner, runs the checks against it and stops it at the end (always).
 
 Every check prints one line, "ok   <check>" or "FAIL <check>: <detail>"; a failing check that involved a
-request also prints the last request and response it saw. The last line is "N passed, M failed"; the exit
+request also prints the last request and response it saw. Then a table of passes and failures by operation (a
+check counts for the last request it saw). The last line is "N passed, M failed"; the exit
 status is 1 if any check failed (2 if the server could not be started).
 
 The checks run in this order: create (PROVISIONED 4 shards, ON_DEMAND), describe, list, StreamARN addressing,
 MD5 and explicit-hash-key routing, puts of awkward records, a byte-exact read-back of every shard, errors,
-update_shard_count 4 -> 8, delete. Last come out-of-range inputs that must be refused without stopping the
+update_shard_count 4 -> 8; then the control plane (conformance_control_plane.py): split_shard and merge_shards,
+update_shard_count's lineage, update_stream_mode, describe_limits, retention, enhanced monitoring, encryption, record
+size, tags, resource policies, stream consumers, subscribe_to_shard, SequenceNumberForOrdering, regions, StreamARN everywhere; delete.
+Last come out-of-range inputs that must be refused without stopping the
 server; with --start a crash there is named (Swift's fatal error and source line) and a fresh server is started
 for the next probe. Against a shared --endpoint server, note that such a crash stops that server.
 
@@ -47,6 +52,8 @@ except ImportError:  # pragma: no cover - environment problem, not a check
     print("boto3-conformance.py needs boto3: pip install boto3", file=sys.stderr)
     sys.exit(2)
 
+from conformance_control_plane import ControlPlaneChecks  # noqa: E402 - after the boto3 check above
+
 MAX_HASH_KEY = 2**128 - 1  # 340282366920938463463374607431768211455
 ONE_MIB = 1024 * 1024
 ROUTING_VECTORS_4 = [("a", 0), ("pk-1", 3), ("partitionKey", 2), ("ü-ключ-🙂", 2)]
@@ -63,13 +70,25 @@ class Report:
         self.passed = 0
         self.failed = 0
         self.failures = []
+        # operation -> [passed, failed]. A check counts for the operation its name starts with (boto3's name,
+        # "split_shard: ..."), else for the operation of the last request it saw.
+        self.by_operation = {}
+        self.current_operation = lambda: None
+        self.operation_names = {}  # boto3 method name -> API name
+
+    def _count(self, name, index):
+        first = re.split(r"[\s:(]", name, maxsplit=1)[0]
+        operation = self.operation_names.get(first) or self.current_operation() or "(no request)"
+        self.by_operation.setdefault(operation, [0, 0])[index] += 1
 
     def ok(self, name):
         self.passed += 1
+        self._count(name, 0)
         print(f"ok   {name}", flush=True)
 
     def fail(self, name, detail="", exchange=None):
         self.failed += 1
+        self._count(name, 1)
         line = f"FAIL {name}"
         if detail:
             line += f": {detail}"
@@ -88,6 +107,13 @@ class Report:
 
     def equal(self, name, actual, expected, exchange=None):
         return self.check(name, actual == expected, f"expected {expected!r}, got {actual!r}", exchange)
+
+    def print_by_operation(self, target):
+        print(f"# by operation against {target} (a check counts for the operation it names first, else the last request):",
+              flush=True)
+        for operation in sorted(self.by_operation):
+            passed, failed = self.by_operation[operation]
+            print(f"#   {operation:<34} {passed:>4} passed {failed:>4} failed", flush=True)
 
 
 class Recorder:
@@ -119,7 +145,11 @@ class Recorder:
 
     def _after_call(self, http_response, **_):
         self.status = http_response.status_code
-        self.response = http_response.content
+        # An event stream (subscribe_to_shard) is read by its caller as it comes: reading it here would take it.
+        if http_response.headers.get("Content-Type", "").startswith("application/vnd.amazon.eventstream"):
+            self.response = b"<event stream>"
+        else:
+            self.response = http_response.content
 
     @classmethod
     def _shorten(cls, raw):
@@ -156,13 +186,15 @@ def short(data, limit=24):
 # --------------------------------------------------------------------------------------------------------
 
 
-class Conformance:
+class Conformance(ControlPlaneChecks):
     def __init__(self, endpoint, report, server=None):
         self.report = report
         self.server = server  # a LocalServer when --start: lets the run name a crash and start a fresh server
         self.recorder = Recorder()
+        report.current_operation = lambda: self.recorder.operation
         self.connect(endpoint)
         suffix = uuid.uuid4().hex[:8]
+        self.suffix = suffix
         self.stream = f"conformance-{suffix}"
         self.on_demand = f"conformance-od-{suffix}"
         self.created = []
@@ -189,6 +221,7 @@ class Conformance:
         )
         self.recorder.attach(self.kinesis)
         self.recorder.attach(self.unvalidated)
+        self.report.operation_names = dict(self.kinesis.meta.method_to_api_mapping)
 
     # --- helpers -----------------------------------------------------------------------------------------
 
@@ -413,6 +446,21 @@ class Conformance:
         self.section("on-demand stream", self.check_on_demand_records)
         self.section("errors", self.check_errors)
         self.section("update_shard_count", self.check_reshard)
+        self.section("split_shard / merge_shards", self.check_split_merge)
+        self.section("update_shard_count lineage", self.check_uniform_lineage)
+        self.section("update_stream_mode", self.check_stream_mode)
+        self.section("describe_limits", self.check_limits)
+        self.section("retention period", self.check_retention)
+        self.section("enhanced monitoring", self.check_monitoring)
+        self.section("stream encryption", self.check_encryption)
+        self.section("record size", self.check_record_size)
+        self.section("tags", self.check_tags)
+        self.section("resource policies", self.check_policies)
+        self.section("stream consumers", self.check_consumers)
+        self.section("subscribe_to_shard", self.check_subscribe)
+        self.section("SequenceNumberForOrdering", self.check_ordering)
+        self.section("regions", self.check_regions)
+        self.section("StreamARN everywhere", self.check_arn_everywhere)
         self.section("delete_stream", self.check_delete)
         self.section("malformed input", self.check_malformed)
 
@@ -1227,6 +1275,40 @@ class LocalServer:
             self.process.wait(5)
 
 
+class MotoServer:
+    """moto_server on a free loopback port (--moto): the same checks against moto, to compare."""
+
+    def __init__(self, timeout):
+        self.timeout = timeout
+        self.process = None
+
+    def start(self):
+        port = LocalServer.free_port()
+        command = ["moto_server", "-H", "127.0.0.1", "-p", str(port)]
+        self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + self.timeout
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                    print(f"# started {' '.join(command)} (pid {self.process.pid})", flush=True)
+                    return f"http://127.0.0.1:{port}"
+            except OSError:
+                if self.process.poll() is not None:
+                    break
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"{' '.join(command)} did not listen within {self.timeout}s (is moto[server] installed?)")
+
+    def stop(self):
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
 # --------------------------------------------------------------------------------------------------------
 
 
@@ -1236,11 +1318,11 @@ def main():
     parser.add_argument("--start", action="store_true", help="start `<bin> local` on a free port, stop it at the end")
     parser.add_argument("--bin", default=".build/debug/kinesis-pusher", help="kinesis-pusher binary for --start")
     parser.add_argument("--start-timeout", type=float, default=60, help="seconds to wait for the banner")
+    parser.add_argument("--moto", action="store_true",
+                        help="start moto_server on a free port and run the same checks against it (to compare)")
     args = parser.parse_args()
-    if not args.start and not args.endpoint:
-        parser.error("give --endpoint URL or --start")
-    if args.start and args.endpoint:
-        parser.error("--start picks its own endpoint; drop --endpoint")
+    if sum([bool(args.start), bool(args.endpoint), bool(args.moto)]) != 1:
+        parser.error("give one of --endpoint URL, --start or --moto")
 
     # Only the named endpoint is ever contacted: no proxies, no configured endpoints or profiles.
     for variable in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy",
@@ -1260,6 +1342,13 @@ def main():
     conformance = None
     try:
         endpoint = args.endpoint
+        if args.moto:
+            moto = MotoServer(args.start_timeout)
+            try:
+                endpoint = moto.start()
+            except Exception as error:  # noqa: BLE001
+                print(f"FAIL start moto_server: {error}", flush=True)
+                return 2
         if args.start:
             server = LocalServer(args.bin, args.start_timeout)
             try:
@@ -1279,8 +1368,11 @@ def main():
     finally:
         if server is not None:
             server.stop()
+        if args.moto:
+            moto.stop()
     if report.passed == 0 and report.failed == 0:
         report.fail("no check ran")
+    report.print_by_operation("moto_server" if args.moto else "KinesisLocal")
     print(f"{report.passed} passed, {report.failed} failed", flush=True)
     return 1 if report.failed else 0
 

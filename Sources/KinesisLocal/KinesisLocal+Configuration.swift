@@ -26,6 +26,9 @@ extension KinesisLocal {
         public var faults: Faults
         /// How many records each stream keeps before dropping its oldest.
         public var retention: Retention
+        /// How long a SubscribeToShard answer streams before it ends (the consumer subscribes again). Default 5
+        /// minutes, AWS's.
+        public var subscriptionLifetime: Duration
         /// Event loop threads. Default 1: the server is meant to cost one core at most.
         public var threads: Int
         /// The bearer token every `/_admin/` request must carry (`Authorization: Bearer TOKEN`); `nil` (the
@@ -173,7 +176,8 @@ extension KinesisLocal {
             threads: Int = 1,
             adminToken: String? = nil,
             maxConnections: Int = 1024,
-            idleTimeout: Duration = .seconds(60)
+            idleTimeout: Duration = .seconds(60),
+            subscriptionLifetime: Duration = .seconds(300)
         ) {
             self.host = host
             self.port = port
@@ -190,6 +194,7 @@ extension KinesisLocal {
             self.adminToken = adminToken
             self.maxConnections = max(1, maxConnections)
             self.idleTimeout = idleTimeout
+            self.subscriptionLifetime = subscriptionLifetime
         }
 
         /// The largest request body read: a PutRecords of ``maxRequestBytes`` of data is about 4/3 of that in

@@ -7,51 +7,72 @@ extension BackendState {
     mutating func getShardIterator(_ p: RequestParameters, in context: RequestContext) throws(AWSErrorReply) -> ByteBuffer {
         let now = context.now
         let address = try existingStream(try p.string("StreamName"), arn: try p.string("StreamARN"), in: context)
-        let name = address.name
         streams[address]?.trimExpired(now: now)
-        let stream = streams[address]!
-        guard let shardID = try p.string("ShardId") else {
-            throw .validation("1 validation error detected: Value null at 'shardId' failed to satisfy constraint: Member must not be null")
-        }
-        guard let shard = stream.shards.first(where: { $0.id == shardID }) else {
+        let shardID = try p.required("ShardId", p.string)
+        let shard = try existingShard(shardID, of: address)
+        let after = try startingPosition(
+            type: try p.string("ShardIteratorType") ?? "",
+            sequenceNumber: try p.string("StartingSequenceNumber"),
+            timestamp: try p.double("Timestamp"),
+            shard: shard,
+            of: address,
+            operation: "GetShardIterator"
+        )
+        var writer = JSONObjectWriter()
+        writer.field("ShardIterator", ShardIteratorToken(region: address.region, stream: address.name, shard: shardID, after: after, issuedAt: now).token)
+        return writer.finish()
+    }
+
+    func existingShard(_ shardID: String, of address: StreamAddress) throws(AWSErrorReply) -> LocalShard {
+        guard let shard = streams[address]!.shards.first(where: { $0.id == shardID }) else {
             throw AWSErrorReply(
                 status: 400,
                 type: "ResourceNotFoundException",
-                message: "Shard \(shardID) in stream \(name) under account \(account) does not exist"
+                message: "Shard \(shardID) in stream \(address.name) under account \(account) does not exist"
             )
         }
-        let type = try p.string("ShardIteratorType") ?? ""
-        let after: UInt64
+        return shard
+    }
+
+    /// Where reading starts, as the counter after which records are read: GetShardIterator's ShardIteratorType and
+    /// SubscribeToShard's StartingPosition take the same five types.
+    func startingPosition(
+        type: String,
+        sequenceNumber: String?,
+        timestamp: Double?,
+        shard: LocalShard,
+        of address: StreamAddress,
+        operation: String
+    ) throws(AWSErrorReply) -> UInt64 {
+        let stream = streams[address]!
         switch type {
         case "TRIM_HORIZON":
-            after = 0
+            return 0
         case "LATEST":
-            after = stream.nextCounter - 1
+            return stream.nextCounter - 1
         case "AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER":
-            guard let text = try p.string("StartingSequenceNumber"), let counter = LocalStream.counter(fromSequenceNumber: text) else {
+            guard let text = sequenceNumber, let counter = LocalStream.counter(fromSequenceNumber: text) else {
                 throw .invalidArgument("StartingSequenceNumber is missing or not a sequence number of this stream.")
             }
-            // Only a number this shard could have issued: its ordinal, and a counter from 1 on (0 would underflow).
+            // Only a number this shard could have issued: its ordinal, and for AT a counter from 1 on (0 would
+            // underflow; AFTER 0 is the position before every record, which SubscribeToShard hands out).
             let shardDigits = LocalStream.sequenceNumber(shardOrdinal: shard.ordinal, counter: 1).prefix(8)
-            guard counter > 0, text.prefix(8) == shardDigits else {
+            guard counter > 0 || type == "AFTER_SEQUENCE_NUMBER", text.prefix(8) == shardDigits else {
                 throw .invalidArgument(
-                    "StartingSequenceNumber \(text) used in GetShardIterator on shard \(shardID) in stream \(name) under account \(account) is invalid because it did not come from this stream."
+                    "StartingSequenceNumber \(text) used in \(operation) on shard \(shard.id) in stream \(address.name) under account \(account) is invalid because it did not come from this stream."
                 )
             }
-            after = type == "AT_SEQUENCE_NUMBER" ? counter - 1 : counter
+            return type == "AT_SEQUENCE_NUMBER" ? counter - 1 : counter
         case "AT_TIMESTAMP":
-            guard let timestamp = try p.double("Timestamp") else {
+            guard let timestamp else {
                 throw .invalidArgument("Timestamp is required with AT_TIMESTAMP.")
             }
-            after = (shard.records.first { $0.arrival >= timestamp }?.counter).map { $0 - 1 } ?? stream.nextCounter - 1
+            return (shard.records.first { $0.arrival >= timestamp }?.counter).map { $0 - 1 } ?? stream.nextCounter - 1
         default:
             throw .validation(
                 "1 validation error detected: Value '\(type)' at 'shardIteratorType' failed to satisfy constraint: Member must satisfy enum value set: [AT_SEQUENCE_NUMBER, AFTER_SEQUENCE_NUMBER, TRIM_HORIZON, LATEST, AT_TIMESTAMP]"
             )
         }
-        var writer = JSONObjectWriter()
-        writer.field("ShardIterator", ShardIteratorToken(region: address.region, stream: name, shard: shardID, after: after, issuedAt: now).token)
-        return writer.finish()
     }
 
     mutating func getRecords(_ p: RequestParameters, in context: RequestContext) throws(AWSErrorReply) -> ByteBuffer {
@@ -76,21 +97,55 @@ extension BackendState {
         guard (1...10_000).contains(limit) else {
             throw .validation("1 validation error detected: Value '\(limit)' at 'limit' failed to satisfy constraint: Member must have value between 1 and 10000")
         }
-        // Counters grow along the deque: binary search for the first record after the iterator.
+        var response = ByteBuffer()
+        response.writeStaticString("{")
+        let read = Self.writeRecords(of: shard, after: iterator.after, limit: limit, maxBytes: 10 << 20, encrypted: stream.encryptionType == "KMS", now: now, into: &response)
+        if shard.isOpen || !read.drained {
+            response.writeStaticString(",\"NextShardIterator\":")
+            response.writeJSONString(ShardIteratorToken(region: iterator.region, stream: iterator.stream, shard: iterator.shard, after: read.last, issuedAt: now).token)
+        } else {
+            Self.writeChildShards(of: shard, in: stream, into: &response)
+        }
+        response.writeStaticString(",\"MillisBehindLatest\":")
+        response.writeString(String(read.millisBehind))
+        response.writeInteger(UInt8(ascii: "}"))
+        return response
+    }
+
+    /// What ``writeRecords(of:after:limit:maxBytes:encrypted:now:into:)`` read: the last counter, whether the shard
+    /// has nothing after it, and how far behind its newest record the read stopped.
+    struct RecordsRead {
+        var last: UInt64
+        var count: Int
+        var drained: Bool
+        var millisBehind: Int
+    }
+
+    /// Writes `"Records":[…]` with the records after counter `after`, at most `limit` and about `maxBytes` of data
+    /// (one record always): GetRecords' answer and SubscribeToShard's events alike.
+    static func writeRecords(
+        of shard: LocalShard,
+        after: UInt64,
+        limit: Int,
+        maxBytes: Int,
+        encrypted: Bool,
+        now: Double,
+        into response: inout ByteBuffer
+    ) -> RecordsRead {
+        // Counters grow along the deque: binary search for the first record after the position.
         var low = shard.records.startIndex
         var high = shard.records.endIndex
         while low < high {
             let mid = (low + high) / 2
-            if shard.records[mid].counter <= iterator.after { low = mid + 1 } else { high = mid }
+            if shard.records[mid].counter <= after { low = mid + 1 } else { high = mid }
         }
-        var last = iterator.after
+        var last = after
         var bytes = 0
         var index = low
-        var response = ByteBuffer()
-        response.writeStaticString("{\"Records\":[")
+        response.writeStaticString("\"Records\":[")
         while index < shard.records.endIndex, index - low < limit {
             let record = shard.records[index]
-            if bytes > 0 && bytes + record.dataLength > 10 * 1024 * 1024 { break }
+            if bytes > 0 && bytes + record.dataLength > maxBytes { break }
             if index > low { response.writeInteger(UInt8(ascii: ",")) }
             response.writeStaticString("{\"SequenceNumber\":\"")
             LocalStream.writeSequenceNumber(shardOrdinal: shard.ordinal, counter: record.counter, into: &response)
@@ -100,7 +155,7 @@ extension BackendState {
             response.writeImmutableBuffer(record.base64)
             response.writeStaticString("\",\"PartitionKey\":")
             response.writeJSONString(record.partitionKey)
-            if stream.encryptionType == "KMS" { response.writeStaticString(",\"EncryptionType\":\"KMS\"") }
+            if encrypted { response.writeStaticString(",\"EncryptionType\":\"KMS\"") }
             response.writeInteger(UInt8(ascii: "}"))
             bytes += record.dataLength
             last = record.counter
@@ -108,32 +163,28 @@ extension BackendState {
         }
         response.writeInteger(UInt8(ascii: "]"))
         let drained = index == shard.records.endIndex
-        if shard.isOpen || !drained {
-            response.writeStaticString(",\"NextShardIterator\":")
-            response.writeJSONString(ShardIteratorToken(region: iterator.region, stream: iterator.stream, shard: iterator.shard, after: last, issuedAt: now).token)
-        } else {
-            let children = stream.shards.filter { $0.parentID == shard.id || $0.adjacentParentID == shard.id }
-            var writer = JSONObjectWriter()
-            writer.field("ChildShards", objects: children) { child, object in
-                object.field("ShardId", child.id)
-                object.field("ParentShards", strings: [child.parentID, child.adjacentParentID].compactMap { $0 })
-                object.field("HashKeyRange") { range in
-                    range.field("StartingHashKey", String(child.startingHashKey))
-                    range.field("EndingHashKey", String(child.endingHashKey))
-                }
-            }
-            var children_ = writer.finish()
-            // Splice the ChildShards member into the answer (drop the wrapper's braces).
-            children_.moveReaderIndex(forwardBy: 1)
-            children_.moveWriterIndex(to: children_.writerIndex - 1)
-            response.writeInteger(UInt8(ascii: ","))
-            response.writeBuffer(&children_)
-        }
         let behind = drained ? 0 : Int(max(0, now - shard.records[index].arrival) * 1000)
-        response.writeStaticString(",\"MillisBehindLatest\":")
-        response.writeString(String(behind))
-        response.writeInteger(UInt8(ascii: "}"))
-        return response
+        return RecordsRead(last: last, count: index - low, drained: drained, millisBehind: behind)
+    }
+
+    /// `,"ChildShards":[…]`: what a reader of a closed, drained shard goes on with.
+    static func writeChildShards(of shard: LocalShard, in stream: LocalStream, into response: inout ByteBuffer) {
+        let children = stream.shards.filter { $0.parentID == shard.id || $0.adjacentParentID == shard.id }
+        var writer = JSONObjectWriter()
+        writer.field("ChildShards", objects: children) { child, object in
+            object.field("ShardId", child.id)
+            object.field("ParentShards", strings: [child.parentID, child.adjacentParentID].compactMap { $0 })
+            object.field("HashKeyRange") { range in
+                range.field("StartingHashKey", String(child.startingHashKey))
+                range.field("EndingHashKey", String(child.endingHashKey))
+            }
+        }
+        var member = writer.finish()
+        // Splice the ChildShards member into the answer (drop the wrapper's braces).
+        member.moveReaderIndex(forwardBy: 1)
+        member.moveWriterIndex(to: member.writerIndex - 1)
+        response.writeInteger(UInt8(ascii: ","))
+        response.writeBuffer(&member)
     }
 }
 

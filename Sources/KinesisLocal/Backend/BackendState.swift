@@ -27,6 +27,8 @@ struct BackendState {
     var requestsPerAccessKey: [String: Int] = [:]
     /// Requests answered `ExpiredTokenException` by that fault.
     var expiredTokenCount = 0
+    /// When each consumer last subscribed to each shard (`ARN shardId`): AWS refuses another call within 5 s.
+    var subscriptionStarts: [String: Double] = [:]
 
     init(configuration: KinesisLocal.Configuration) {
         account = configuration.account

@@ -1,3 +1,4 @@
+import Backoff
 import Foundation
 import KinesisAPI
 import Logging
@@ -27,6 +28,8 @@ package struct LocalReply {
     package var body: ByteBuffer
     var delay: TimeAmount?
     package var dropConnection = false
+    /// A SubscribeToShard answer: the HTTP layer streams its events (``LocalBackend/step(_:)``) after `body`.
+    var subscription: ShardSubscription?
 
     static func json(_ body: ByteBuffer, status: HTTPResponseStatus = .ok, contentType: String = "application/x-amz-json-1.1") -> LocalReply {
         var headers = HTTPHeaders()
@@ -34,6 +37,13 @@ package struct LocalReply {
         headers.add(name: "x-amzn-RequestId", value: UUID().uuidString.lowercased())
         headers.add(name: "Date", value: HTTPDate.format(Date()))
         return LocalReply(status: status, headers: headers, body: body)
+    }
+
+    /// The start of a SubscribeToShard answer: the event stream's `initial-response`; the events follow.
+    static func eventStream(_ subscription: ShardSubscription) -> LocalReply {
+        var reply = json(EventStreamMessage.event("initial-response", payload: ByteBuffer(string: "{}")), contentType: "application/vnd.amazon.eventstream")
+        reply.subscription = subscription
+        return reply
     }
 
     static func error(_ error: AWSErrorReply) -> LocalReply {
@@ -57,6 +67,7 @@ package final class LocalBackend: Sendable {
     let adminAccess: AdminAccess
     let clock: BackendClock
     let logger: Logger
+    let subscriptionLifetime: Double
 
     package init(configuration: KinesisLocal.Configuration, logger: Logger) throws {
         var state = BackendState(configuration: configuration)
@@ -69,6 +80,7 @@ package final class LocalBackend: Sendable {
         self.verifier = SignatureVerifier(configuration.authentication)
         self.adminAccess = try AdminAccess(token: configuration.adminToken, boundHost: configuration.host)
         self.logger = logger
+        self.subscriptionLifetime = configuration.subscriptionLifetime.inSeconds
     }
 
     static let putOperations: Set<String> = ["PutRecords", "PutRecord"]
@@ -123,6 +135,10 @@ package final class LocalBackend: Sendable {
                             throw AWSErrorReply(status: 400, type: "KMSThrottlingException", message: "Rate exceeded for KMS key used by the stream.")
                         }
                     }
+                    if operation == "SubscribeToShard" {
+                        let subscription = try state.subscribeToShard(try RequestParameters(request.body), in: context, lifetime: subscriptionLifetime)
+                        return .eventStream(subscription)
+                    }
                     var reply = LocalReply.json(try Self.dispatch(operation, body: request.body, state: &state, in: context))
                     reply.delay = delay
                     return reply
@@ -140,6 +156,12 @@ package final class LocalBackend: Sendable {
         } catch {
             return .error(AWSErrorReply(status: 500, type: "InternalFailure", message: "\(error)"))
         }
+    }
+
+    /// The next event of a subscription the HTTP layer streams.
+    func step(_ subscription: inout ShardSubscription) -> ShardSubscription.Step {
+        let now = clock.now()
+        return state.withLock { $0.step(&subscription, now: now) }
     }
 
     static func dispatch(_ operation: String, body: ByteBuffer, state: inout BackendState, in context: RequestContext) throws(AWSErrorReply) -> ByteBuffer {

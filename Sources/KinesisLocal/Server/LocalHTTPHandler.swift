@@ -22,6 +22,11 @@ final class LocalHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var refused = false
     /// An answer is due (an injected delay runs, or it is being written): the idle timeout leaves it alone.
     private var answering = false
+    /// A SubscribeToShard answer being streamed, and its next poll.
+    private var subscription: ShardSubscription?
+    private var nextPoll: Scheduled<Void>?
+    /// How often a streamed subscription looks for new records.
+    static let pollInterval = TimeAmount.milliseconds(200)
 
     init(backend: LocalBackend, maxBodyBytes: Int, refusal: AWSErrorReply? = nil) {
         self.backend = backend
@@ -87,6 +92,10 @@ final class LocalHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             context.close(promise: nil)
             return
         }
+        if let subscription = reply.subscription {
+            stream(reply, subscription, keepAlive: keepAlive, context: context)
+            return
+        }
         var headers = reply.headers
         headers.replaceOrAdd(name: "Content-Length", value: String(reply.body.readableBytes))
         if !keepAlive { headers.replaceOrAdd(name: "Connection", value: "close") }
@@ -98,6 +107,58 @@ final class LocalHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             bound.value.answering = false
             if !keepAlive { channel.close(promise: nil) }
         }
+    }
+
+    /// Streams a subscription's events, chunked, polling the backend until the subscription ends or the client
+    /// goes away.
+    private func stream(_ reply: LocalReply, _ subscription: ShardSubscription, keepAlive: Bool, context: ChannelHandlerContext) {
+        var headers = reply.headers
+        headers.replaceOrAdd(name: "Transfer-Encoding", value: "chunked")
+        if !keepAlive { headers.replaceOrAdd(name: "Connection", value: "close") }
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: reply.status, headers: headers))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(reply.body))), promise: nil)
+        self.subscription = subscription
+        poll(keepAlive: keepAlive, context: context)
+    }
+
+    private func poll(keepAlive: Bool, context: ChannelHandlerContext) {
+        guard var subscription, context.channel.isActive else { return }
+        let step = backend.step(&subscription)
+        self.subscription = subscription
+        switch step {
+        case .wait:
+            break
+        case .send(let payload):
+            context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(Self.message(payload)))), promise: nil)
+        case .finish(let payload):
+            self.subscription = nil
+            if let payload { context.write(wrapOutboundOut(.body(.byteBuffer(Self.message(payload)))), promise: nil) }
+            let channel = context.channel
+            let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in
+                bound.value.answering = false
+                if !keepAlive { channel.close(promise: nil) }
+            }
+            return
+        }
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        nextPoll = context.eventLoop.scheduleTask(in: Self.pollInterval) {
+            let (handler, context) = bound.value
+            handler.poll(keepAlive: keepAlive, context: context)
+        }
+    }
+
+    static func message(_ payload: ShardSubscription.EventStreamPayload) -> ByteBuffer {
+        switch payload {
+        case .event(let type, let json): EventStreamMessage.event(type, payload: json)
+        case .exception(let error): EventStreamMessage.exception(error)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        nextPoll?.cancel()
+        subscription = nil
+        context.fireChannelInactive()
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
