@@ -51,6 +51,13 @@ func fuzzLocalBackend(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
 let operations = [
     "PutRecords", "PutRecord", "CreateStream", "DeleteStream", "ListStreams", "DescribeStream", "DescribeStreamSummary",
     "ListShards", "UpdateShardCount", "GetShardIterator", "GetRecords",
+    // The control plane and consumers (issue 16).
+    "SplitShard", "MergeShards", "UpdateStreamMode", "IncreaseStreamRetentionPeriod", "DecreaseStreamRetentionPeriod",
+    "EnableEnhancedMonitoring", "DisableEnhancedMonitoring", "StartStreamEncryption", "StopStreamEncryption",
+    "UpdateMaxRecordSize", "DescribeLimits", "AddTagsToStream", "RemoveTagsFromStream", "ListTagsForStream",
+    "TagResource", "UntagResource", "ListTagsForResource", "PutResourcePolicy", "GetResourcePolicy",
+    "DeleteResourcePolicy", "RegisterStreamConsumer", "DescribeStreamConsumer", "ListStreamConsumers",
+    "DeregisterStreamConsumer", "SubscribeToShard",
 ]
 
 let adminRoutes: [(method: HTTPMethod, path: String)] = [
