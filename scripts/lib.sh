@@ -54,10 +54,10 @@ wait_for_local() {
 }
 
 # The Python modules the tests and scripts import, and the pip packages that bring them.
-TEST_PYTHON_MODULES="moto.server, flask, boto3, aws_kinesis_agg.deaggregator, google.protobuf, six"
+TEST_PYTHON_MODULES="moto.server, flask, boto3, aws_kinesis_agg.deaggregator, google.protobuf, six, cbor2"
 # moto pinned: 5.2.6 refuses ListShards follow-up pages that carry only NextToken (as AWS requires), 5.1.22
 # reports an EndingHashKey of 2^128.
-TEST_PYTHON_PACKAGES=("moto[server]==5.2.0" boto3 aws-kinesis-agg protobuf six)
+TEST_PYTHON_PACKAGES=("moto[server]==5.2.0" boto3 aws-kinesis-agg protobuf six cbor2)
 
 # test_python_ready: whether `python3` on PATH imports every module above and `moto_server` is on PATH.
 test_python_ready() {

@@ -60,6 +60,8 @@ struct RawAnswer {
     var headers: HTTPHeaders
     var body: String
     var object: [String: Any]?
+    /// The body as received (a CBOR answer is not text).
+    var bytes: [UInt8] = []
 
     /// `__type`, as botocore reads it.
     var errorType: String? { object?["__type"] as? String }
@@ -128,7 +130,7 @@ func rawHTTP(_ request: HTTPClientRequest) async throws -> RawAnswer {
     let bytes = try await response.body.collect(upTo: 64 << 20)
     let text = String(buffer: bytes)
     let object = try? JSONSerialization.jsonObject(with: Data(bytes.readableBytesView)) as? [String: Any]
-    return RawAnswer(status: Int(response.status.code), headers: response.headers, body: text, object: object)
+    return RawAnswer(status: Int(response.status.code), headers: response.headers, body: text, object: object, bytes: Array(bytes.readableBytesView))
 }
 
 /// Calls the admin endpoint with the server's admin token (`token` replaces it; `nil` sends none), and `host` as

@@ -46,6 +46,16 @@ package struct LocalReply {
         return reply
     }
 
+    /// The answer in CBOR: the same members, `Data` as a byte string, timestamps as tag 1 on epoch milliseconds.
+    /// An event stream stays JSON (the Java SDK reads SubscribeToShard as JSON), a dropped connection stays dropped.
+    func inCBOR() -> LocalReply {
+        guard subscription == nil, !dropConnection, let converted = try? CBORTranscoder.cbor(fromJSON: body) else { return self }
+        var reply = self
+        reply.body = converted
+        reply.headers.replaceOrAdd(name: "Content-Type", value: "application/x-amz-cbor-1.1")
+        return reply
+    }
+
     static func error(_ error: AWSErrorReply) -> LocalReply {
         var writer = ByteBuffer()
         writer.writeStaticString("{\"__type\":")
@@ -89,6 +99,14 @@ package final class LocalBackend: Sendable {
         if request.uri.hasPrefix("/_admin/") {
             return adminAccess.refusal(request) ?? AdminAPI.handle(request, backend: self)
         }
+        // CBOR (the Java SDK's default) is translated at the edge: the operations read and write JSON.
+        guard request.headers.first(name: "Content-Type")?.hasPrefix("application/x-amz-cbor") == true else {
+            return handleKinesis(request, cbor: false)
+        }
+        return handleKinesis(request, cbor: true).inCBOR()
+    }
+
+    private func handleKinesis(_ request: LocalRequest, cbor: Bool) -> LocalReply {
         // The signature's skew check is against the wall clock, as AWS's; the limits run on the backend's clock.
         let wallNow = Date()
         let now = clock.now()
@@ -100,13 +118,16 @@ package final class LocalBackend: Sendable {
                 throw AWSErrorReply(status: 400, type: "UnknownOperationException", message: "X-Amz-Target must name a Kinesis_20131202 operation.")
             }
             let operation = String(target.dropFirst("Kinesis_20131202.".count))
-            if let contentType = request.headers.first(name: "Content-Type"), contentType.contains("cbor") {
-                throw AWSErrorReply.serialization(
-                    "KinesisLocal speaks JSON 1.1 only; turn CBOR off in the client (AWS_CBOR_DISABLE=1 for Java SDK v1, -Daws.cborEnabled=false for v2)."
-                )
-            }
             state.withLock { $0.requestCount += 1 }  // refused signatures count too
             let caller = try verifier.verify(headers: request.headers, body: request.body, now: wallNow)
+            let body: ByteBuffer
+            if cbor {
+                do { body = try CBORTranscoder.json(fromCBOR: request.body) } catch {
+                    throw AWSErrorReply.serialization("The request body is not valid CBOR: \(error.message)")
+                }
+            } else {
+                body = request.body
+            }
             let accessKey = caller.accessKeyID
             let context = RequestContext(region: caller.region, now: now)
             do {
@@ -136,10 +157,10 @@ package final class LocalBackend: Sendable {
                         }
                     }
                     if operation == "SubscribeToShard" {
-                        let subscription = try state.subscribeToShard(try RequestParameters(request.body), in: context, lifetime: subscriptionLifetime)
+                        let subscription = try state.subscribeToShard(try RequestParameters(body), in: context, lifetime: subscriptionLifetime)
                         return .eventStream(subscription)
                     }
-                    var reply = LocalReply.json(try Self.dispatch(operation, body: request.body, state: &state, in: context))
+                    var reply = LocalReply.json(try Self.dispatch(operation, body: body, state: &state, in: context))
                     reply.delay = delay
                     return reply
                 }
