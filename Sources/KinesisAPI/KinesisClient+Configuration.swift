@@ -1,5 +1,6 @@
 import AWSCredentials
 import Backoff
+import Foundation
 
 extension KinesisClient {
     /// How a ``KinesisClient`` reaches Kinesis.
@@ -31,6 +32,11 @@ extension KinesisClient {
             public var idleTimeout: Duration
             /// The largest answer read (GetRecords can return 10 MiB of data, base64-encoded). Default 32 MiB.
             public var maxResponseBytes: Int
+            /// A PEM file of the certificate authorities to trust instead of the system's, for an endpoint with its
+            /// own CA (a corporate one, or `kinesis-pusher local --tls`). Default `nil`: the system's.
+            /// ``Configuration/resolve(region:profile:endpoint:caBundle:useFIPS:useDualStack:environment:)`` fills it
+            /// from `AWS_CA_BUNDLE` or the profile's `ca_bundle`, as the AWS CLI does.
+            public var caBundlePath: String?
 
             /// Creates HTTP settings; every parameter has the documented default.
             public init(
@@ -38,13 +44,15 @@ extension KinesisClient {
                 requestTimeout: Duration = .seconds(6),
                 maxConnections: Int = 16,
                 idleTimeout: Duration = .seconds(60),
-                maxResponseBytes: Int = 32 << 20
+                maxResponseBytes: Int = 32 << 20,
+                caBundlePath: String? = nil
             ) {
                 self.connectTimeout = connectTimeout
                 self.requestTimeout = requestTimeout
                 self.maxConnections = maxConnections
                 self.idleTimeout = idleTimeout
                 self.maxResponseBytes = maxResponseBytes
+                self.caBundlePath = caBundlePath
             }
         }
 
@@ -123,9 +131,44 @@ extension KinesisClient {
             region: String? = nil,
             profile: String? = nil,
             endpoint: String? = nil,
+            caBundle: String? = nil,
             useFIPS: Bool? = nil,
             useDualStack: Bool? = nil,
             environment: [String: String] = ProcessEnvironment.current
+        ) throws -> Configuration {
+            var configuration = try resolveEndpoint(region: region, profile: profile, endpoint: endpoint, useFIPS: useFIPS, useDualStack: useDualStack, environment: environment)
+            configuration.http.caBundlePath = try resolveCABundle(explicit: caBundle, profile: profile, environment: environment)
+            return configuration
+        }
+
+        /// The CA bundle as the AWS CLI finds it: explicit, then `AWS_CA_BUNDLE`, then the profile's `ca_bundle`;
+        /// `nil` for the system's trust store. A named file that is not there is an error naming where it came from.
+        static func resolveCABundle(explicit: String?, profile: String?, environment: [String: String]) throws -> String? {
+            var found: (path: String, source: String)?
+            if let explicit, !explicit.isEmpty {
+                found = (explicit, "--ca-bundle")
+            } else if let path = environment["AWS_CA_BUNDLE"], !path.isEmpty {
+                found = (path, "AWS_CA_BUNDLE")
+            } else {
+                let name = profile ?? AWSSharedConfiguration.selectedProfileName(environment: environment)
+                if let path = try AWSSharedConfiguration.load(environment: environment).profiles[name]?["ca_bundle"], !path.isEmpty {
+                    found = (path, "ca_bundle of profile \(name)")
+                }
+            }
+            guard let found else { return nil }
+            guard FileManager.default.isReadableFile(atPath: found.path) else {
+                throw KinesisError(code: .invalidRequest, message: "the CA bundle \(found.path) (from \(found.source)) is not a readable file", operation: "ResolveEndpoint")
+            }
+            return found.path
+        }
+
+        static func resolveEndpoint(
+            region: String?,
+            profile: String?,
+            endpoint: String?,
+            useFIPS: Bool?,
+            useDualStack: Bool?,
+            environment: [String: String]
         ) throws -> Configuration {
             let resolvedRegion = try AWSRegionResolver.resolve(explicit: region, profile: profile, environment: environment)
             let fips = useFIPS ?? (environment["AWS_USE_FIPS_ENDPOINT"]?.lowercased() == "true")

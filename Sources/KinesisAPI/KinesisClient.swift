@@ -6,6 +6,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 import Synchronization
 
 /// A Kinesis Data Streams client speaking the JSON 1.1 protocol over pooled keep-alive HTTP connections.
@@ -92,12 +93,32 @@ public final class KinesisClient: Sendable {
         )
         configuration.httpVersion = .http1Only
         configuration.decompression = .disabled
+        if let caBundle = http.caBundlePath {
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.trustRoots = .file(caBundle)
+            configuration.tlsConfiguration = tls
+        }
         return configuration
     }
 
     /// A process-wide `HTTPClient` with ``httpConfiguration(_:)``'s defaults, never shut down: the one to share
     /// between Kinesis clients instead of `HTTPClient.shared`, which follows redirects.
     public static let sharedHTTPClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration(.init()))
+
+    private static let sharedByCABundle = Mutex<[String: HTTPClient]>([:])
+
+    /// Like ``sharedHTTPClient``, but trusting the certificate authorities of `caBundlePath` instead of the system's
+    /// (``Configuration/HTTP/caBundlePath``); one per bundle for the process, never shut down. `nil` is
+    /// ``sharedHTTPClient``.
+    public static func sharedHTTPClient(trusting caBundlePath: String?) -> HTTPClient {
+        guard let caBundlePath else { return sharedHTTPClient }
+        return sharedByCABundle.withLock { clients in
+            if let client = clients[caBundlePath] { return client }
+            let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration(.init(caBundlePath: caBundlePath)))
+            clients[caBundlePath] = client
+            return client
+        }
+    }
 
     /// Shuts down the HTTP client if this client created it; a shared one is left alone.
     public func shutdown() async throws {

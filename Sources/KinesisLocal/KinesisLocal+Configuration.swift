@@ -26,6 +26,8 @@ extension KinesisLocal {
         public var faults: Faults
         /// How many records each stream keeps before dropping its oldest.
         public var retention: Retention
+        /// Serve HTTPS with this certificate (``TLS/selfSigned(in:hosts:)`` makes one). Default `nil`: plain HTTP.
+        public var tls: TLS?
         /// How long a SubscribeToShard answer streams before it ends (the consumer subscribes again). Default 5
         /// minutes, AWS's.
         public var subscriptionLifetime: Duration
@@ -177,7 +179,8 @@ extension KinesisLocal {
             adminToken: String? = nil,
             maxConnections: Int = 1024,
             idleTimeout: Duration = .seconds(60),
-            subscriptionLifetime: Duration = .seconds(300)
+            subscriptionLifetime: Duration = .seconds(300),
+            tls: TLS? = nil
         ) {
             self.host = host
             self.port = port
@@ -195,6 +198,7 @@ extension KinesisLocal {
             self.maxConnections = max(1, maxConnections)
             self.idleTimeout = idleTimeout
             self.subscriptionLifetime = subscriptionLifetime
+            self.tls = tls
         }
 
         /// The largest request body read: a PutRecords of ``maxRequestBytes`` of data is about 4/3 of that in

@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import ServiceLifecycle
 import Synchronization
 
@@ -32,11 +33,14 @@ public final class KinesisLocal: Sendable {
     private let group: MultiThreadedEventLoopGroup
     private let stopped = Mutex(false)
 
-    /// The endpoint URL to give clients, `http://127.0.0.1:PORT`.
-    public var endpoint: String { "http://\(host.contains(":") ? "[\(host)]" : host):\(port)" }
+    /// The endpoint URL to give clients, `http://127.0.0.1:PORT` (`https://` with ``Configuration/tls``).
+    public var endpoint: String { "\(tls == nil ? "http" : "https")://\(host.contains(":") ? "[\(host)]" : host):\(port)" }
+    /// The certificate served, when HTTPS.
+    public let tls: Configuration.TLS?
 
-    private init(host: String, port: Int, backend: LocalBackend, channel: any Channel, group: MultiThreadedEventLoopGroup) {
+    private init(host: String, port: Int, tls: Configuration.TLS?, backend: LocalBackend, channel: any Channel, group: MultiThreadedEventLoopGroup) {
         self.host = host
+        self.tls = tls
         self.port = port
         self.backend = backend
         self.channel = channel
@@ -49,6 +53,7 @@ public final class KinesisLocal: Sendable {
         logger: Logger = Logger(label: "KinesisLocal", factory: { _ in SwiftLogNoOpLogHandler() })
     ) async throws -> KinesisLocal {
         let backend = try LocalBackend(configuration: configuration, logger: logger)
+        let tlsContext = try configuration.tls?.makeContext()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads)
         let connections = ConnectionLimiter(limit: configuration.maxConnections)
         let idleTimeout = configuration.idleTimeout > .zero ? TimeAmount(configuration.idleTimeout) : nil
@@ -62,6 +67,9 @@ public final class KinesisLocal: Sendable {
                     channel.eventLoop.makeCompletedFuture {
                         let admitted = connections.acquire()
                         if admitted { channel.closeFuture.whenComplete { _ in connections.release() } }
+                        if let tlsContext {
+                            try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tlsContext))
+                        }
                         try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
                         // A connection over the cap is answered once and gets a second to say what it wants.
                         if let timeout = admitted ? idleTimeout : TimeAmount.seconds(1) {
@@ -75,8 +83,8 @@ public final class KinesisLocal: Sendable {
                 .bind(host: configuration.host, port: configuration.port)
                 .get()
             let port = channel.localAddress?.port ?? configuration.port
-            logger.info("KinesisLocal listening", metadata: ["kinesis.local.endpoint": "http://\(configuration.host):\(port)"])
-            return KinesisLocal(host: configuration.host, port: port, backend: backend, channel: channel, group: group)
+            logger.info("KinesisLocal listening", metadata: ["kinesis.local.endpoint": "\(tlsContext == nil ? "http" : "https")://\(configuration.host):\(port)"])
+            return KinesisLocal(host: configuration.host, port: port, tls: configuration.tls, backend: backend, channel: channel, group: group)
         } catch {
             try? await group.shutdownGracefully()
             throw KinesisLocalError(message: "cannot listen on \(configuration.host):\(configuration.port): \(error)")

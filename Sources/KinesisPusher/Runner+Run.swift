@@ -34,11 +34,11 @@ extension Runner: Service {
 
         var dataConfiguration = clientConfiguration
         dataConfiguration.retry.maxAttempts = 1  // the runner retries per record, with deadlines
+        // The client's own HTTP settings (timeouts, CA bundle), with a connection per concurrent put and two spare.
+        var http = clientConfiguration.http
+        http.maxConnections = configuration.concurrency.maxConcurrentPuts + 2
         let ownedHTTPClient = configuration.httpClient == nil
-            ? HTTPClient(
-                eventLoopGroupProvider: .singleton,
-                configuration: KinesisClient.httpConfiguration(.init(maxConnections: configuration.concurrency.maxConcurrentPuts + 2))
-            )
+            ? HTTPClient(eventLoopGroupProvider: .singleton, configuration: KinesisClient.httpConfiguration(http))
             : nil
         let data = KinesisClient(
             configuration: dataConfiguration,

@@ -120,7 +120,8 @@ public final class Runner: Sendable {
         var clientConfiguration = try KinesisClient.Configuration.resolve(
             region: aws.region,
             profile: aws.profile,
-            endpoint: aws.endpoint
+            endpoint: aws.endpoint,
+            caBundle: aws.caBundle
         )
         try settings.withLock { settings in
             guard case .notStarted = settings.runState else {
@@ -130,7 +131,7 @@ public final class Runner: Sendable {
             clientConfiguration.retry.jitterSeed = configuration.retry.jitterSeed
             // Not `HTTPClient.shared`: it follows redirects, which would carry the signed request (and the
             // credential calls' tokens) to another host.
-            let httpClient = configuration.httpClient ?? KinesisClient.sharedHTTPClient
+            let httpClient = configuration.httpClient ?? KinesisClient.sharedHTTPClient(trusting: clientConfiguration.http.caBundlePath)
             let credentials = settings.explicitCredentialProvider
                 ?? DefaultCredentialChain.make(profile: aws.profile, httpClient: httpClient, logger: configuration.logger)
             settings.aws = aws

@@ -18,6 +18,9 @@ struct AWSOptions: ParsableArguments {
     @Option(help: "Custom endpoint URL, e.g. http://127.0.0.1:4567 (default: AWS_ENDPOINT_URL_KINESIS, AWS_ENDPOINT_URL, else the region's). On loopback, missing credentials are replaced by placeholders.")
     var endpoint: String?
 
+    @Option(help: "PEM file of the certificate authorities to trust for the endpoint (default: AWS_CA_BUNDLE, the profile's ca_bundle, else the system's); e.g. the certificate `kinesis-pusher local --tls` prints.")
+    var caBundle: String?
+
     @Flag(help: "Log requests, retries and credential resolution to standard error.")
     var verbose = false
 

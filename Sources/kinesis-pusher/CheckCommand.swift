@@ -45,7 +45,9 @@ struct CheckCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = aws.makeLogger()
-        var httpConfiguration = KinesisClient.httpConfiguration(.init(connectTimeout: .milliseconds(1500), requestTimeout: .seconds(3)))
+        // The CA bundle comes with the resolved configuration (a resolution error is reported by makeClient below).
+        let caBundle = (try? aws.resolveConfiguration())?.http.caBundlePath
+        var httpConfiguration = KinesisClient.httpConfiguration(.init(connectTimeout: .milliseconds(1500), requestTimeout: .seconds(3), caBundlePath: caBundle))
         // A diagnosis: a refused connection is the answer, not something to retry until the connect timeout.
         httpConfiguration.connectionPool.retryConnectionEstablishment = false
         let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)

@@ -16,6 +16,9 @@ enum FailureReason {
             case .credentialsUnavailable:
                 return "no credentials for now (the source keeps failing): \(error.message)"
             case .transport, .timeout:
+                if error.message.contains("CERTIFICATE_VERIFY_FAILED") {
+                    return "the endpoint's TLS certificate is not trusted (a private CA, or `kinesis-pusher local --tls`: pass its certificate with --ca-bundle or AWS_CA_BUNDLE): \(error.message)"
+                }
                 return "endpoint unreachable: \(error.message)"
             default:
                 if error.rejectsCredentials {

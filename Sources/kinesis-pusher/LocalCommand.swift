@@ -48,6 +48,18 @@ struct LocalCommand: AsyncParsableCommand {
     @Option(help: "Region of the --stream streams and the admin endpoint (default: AWS_REGION, AWS_DEFAULT_REGION, the profile's region, else us-east-1). Requests see the streams of the region they are signed for.")
     var region: String?
 
+    @Flag(help: "Serve HTTPS with a new self-signed certificate (written to --tls-dir; its path is printed: give it to clients as AWS_CA_BUNDLE or --ca-bundle).")
+    var tls = false
+
+    @Option(help: "With --tls: where the generated cert.pem and key.pem go (default: a new directory under the temporary directory).")
+    var tlsDir: String?
+
+    @Option(help: "Serve HTTPS with this PEM certificate chain (with --tls-key) instead of a generated one.")
+    var tlsCert: String?
+
+    @Option(help: "The PEM private key of --tls-cert.")
+    var tlsKey: String?
+
     @Option(help: "Open shards the account may have per region (default AWS's: 500 in us-east-1, us-west-2, eu-west-1; 200 elsewhere).")
     var shardLimit: Int?
 
@@ -103,6 +115,9 @@ struct LocalCommand: AsyncParsableCommand {
         }
         guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
         if let shardLimit, shardLimit < 1 { throw ValidationError("--shard-limit must be at least 1") }
+        if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
+        if tls && tlsCert != nil { throw ValidationError("--tls generates a certificate; --tls-cert/--tls-key bring one: give one or the other") }
+        if tlsDir != nil && !tls { throw ValidationError("--tls-dir is where --tls writes its certificate; add --tls") }
         if !KinesisLocal.isLoopback(host: host), !strictAuth, !allowRemote {
             throw ValidationError(
                 "--host \(host) is not a loopback address: without --strict-auth KinesisLocal accepts any signature, so anyone who can reach \(host) could read and write every stream. Add --strict-auth (with --access-key), or --allow-remote to bind it anyway."
@@ -113,6 +128,13 @@ struct LocalCommand: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "kinesis-pusher.local", factory: { StreamLogHandler.standardError(label: $0) })
         logger.logLevel = verbose ? .debug : .notice
+        var tlsFiles: KinesisLocal.Configuration.TLS?
+        if let tlsCert, let tlsKey {
+            tlsFiles = .init(certificatePath: tlsCert, privateKeyPath: tlsKey)
+        } else if tls {
+            let directory = tlsDir ?? NSTemporaryDirectory() + "kinesis-local-tls-\(UUID().uuidString.prefix(8))"
+            tlsFiles = try .selfSigned(in: directory, hosts: [host])
+        }
         // The region `push` signs for against a loopback endpoint, so the two agree without flags.
         let region = self.region ?? (try? AWSRegionResolver.resolve()) ?? "us-east-1"
         let configuration = KinesisLocal.Configuration(
@@ -138,7 +160,8 @@ struct LocalCommand: AsyncParsableCommand {
             retention: .init(maxRecords: retainRecords, maxBytes: retainMib << 20),
             adminToken: adminToken,
             maxConnections: maxConnections,
-            idleTimeout: idleTimeout.duration
+            idleTimeout: idleTimeout.duration,
+            tls: tlsFiles
         )
         let server = try await KinesisLocal.start(configuration, logger: logger)
         var banner = ["KinesisLocal listening on \(server.endpoint)", "  region \(region) (a request signed for another region sees that region's streams)"]
@@ -148,10 +171,14 @@ struct LocalCommand: AsyncParsableCommand {
         banner.append("  per-shard limits \(noShardLimits ? "off" : "on"), signatures \(strictAuth ? "verified" : "not verified"); Ctrl-C stops")
         // Scripts read this line for the token (send it as "Authorization: Bearer TOKEN" to /_admin/*).
         banner.append("  admin token: \(server.adminToken)")
+        let trust = tlsFiles.map { " --ca-bundle \($0.certificatePath)" } ?? ""
+        if let tlsFiles {
+            banner.append("  TLS certificate: \(tlsFiles.certificatePath) (clients trust it with AWS_CA_BUNDLE=\(tlsFiles.certificatePath) or --ca-bundle)")
+        }
         if let first = configuration.streams.first {
             // The next step, ready to paste: region and credentials are filled in for a loopback endpoint.
-            banner.append("  push: kinesis-pusher push --stream \(first.name) --endpoint \(server.endpoint) FILE")
-            banner.append("  read: kinesis-pusher read --stream \(first.name) --endpoint \(server.endpoint)")
+            banner.append("  push: kinesis-pusher push --stream \(first.name) --endpoint \(server.endpoint)\(trust) FILE")
+            banner.append("  read: kinesis-pusher read --stream \(first.name) --endpoint \(server.endpoint)\(trust)")
         }
         // Written unbuffered so a script reading our output sees the endpoint at once.
         FileHandle.standardOutput.write(Data((banner.joined(separator: "\n") + "\n").utf8))

@@ -158,7 +158,8 @@ struct PushCommand: AsyncParsableCommand {
                 profile: aws.profile,
                 streamName: aws.streamIdentifier.name ?? aws.stream,
                 streamARN: aws.streamIdentifier.arn,
-                endpoint: aws.endpoint
+                endpoint: aws.endpoint,
+                caBundle: aws.caBundle
             )
             if metrics != nil { try runner.configureWithMetrics(target) } else { try runner.configure(target) }
             _ = try await runner.checkShards()

@@ -54,7 +54,8 @@ struct ReadCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = aws.makeLogger()
-        let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: KinesisClient.httpConfiguration(.init()))
+        let caBundle = (try? aws.resolveConfiguration())?.http.caBundlePath  // a resolution error is makeClient's to report
+        let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: KinesisClient.httpConfiguration(.init(caBundlePath: caBundle)))
         var summary = Summary()
         do {
             let client = try aws.makeClient(httpClient: httpClient, logger: logger)

@@ -11,13 +11,17 @@ public struct AWSConfig: Sendable, Hashable {
     /// A custom endpoint such as `http://127.0.0.1:4567` (KinesisLocal); `nil` resolves
     /// `AWS_ENDPOINT_URL_KINESIS`, `AWS_ENDPOINT_URL`, then the region's endpoint.
     public var endpoint: String?
+    /// A PEM file of the certificate authorities to trust for the endpoint; `nil` resolves `AWS_CA_BUNDLE`, then the
+    /// profile's `ca_bundle`, then the system's trust store.
+    public var caBundle: String?
 
     /// The seed's three values, plus the optional ones.
-    public init(region: String?, profile: String?, streamName: String, streamARN: String? = nil, endpoint: String? = nil) {
+    public init(region: String?, profile: String?, streamName: String, streamARN: String? = nil, endpoint: String? = nil, caBundle: String? = nil) {
         self.region = region
         self.profile = profile
         self.streamName = streamName
         self.streamARN = streamARN
         self.endpoint = endpoint
+        self.caBundle = caBundle
     }
 }

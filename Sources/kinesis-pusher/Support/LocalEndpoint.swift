@@ -45,11 +45,11 @@ extension AWSOptions {
     /// anywhere gets `us-east-1` (with a note) instead of an error.
     func resolveConfiguration() throws -> KinesisClient.Configuration {
         do {
-            return try KinesisClient.Configuration.resolve(region: region, profile: profile, endpoint: endpoint)
+            return try KinesisClient.Configuration.resolve(region: region, profile: profile, endpoint: endpoint, caBundle: caBundle)
         } catch let error as CredentialProviderError where error.provider == "region" {
             guard let local = loopbackEndpoint else { throw error }
             LocalEndpoint.note("no region set; using \(LocalEndpoint.region) for the local endpoint \(local)")
-            return try KinesisClient.Configuration.resolve(region: LocalEndpoint.region, profile: profile, endpoint: endpoint)
+            return try KinesisClient.Configuration.resolve(region: LocalEndpoint.region, profile: profile, endpoint: endpoint, caBundle: caBundle)
         }
     }
 
