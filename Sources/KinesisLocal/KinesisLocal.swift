@@ -9,8 +9,10 @@ import Synchronization
 
 /// An embedded Kinesis-compatible server on loopback, for development, tests and benchmarks.
 ///
-/// It serves the Kinesis JSON 1.1 API (streams, shards, MD5 routing over inclusive ranges, AWS-style ListShards
-/// paging, read-back), validates like AWS, enforces per-shard write limits, and injects faults on demand.
+/// It serves the Kinesis API over JSON 1.1 and CBOR, on HTTP or HTTPS (``Configuration/tls``): streams per region,
+/// shards and their lineage, MD5 routing over inclusive ranges, read-back and SubscribeToShard, tags, consumers and
+/// settings; it validates like AWS, enforces per-shard write limits and the account's quotas, and injects faults
+/// on demand.
 /// boto3, the AWS CLI and ``KinesisAPI`` clients work against it unmodified.
 ///
 /// ```swift
