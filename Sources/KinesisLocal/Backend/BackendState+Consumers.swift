@@ -93,13 +93,17 @@ extension BackendState {
         }
         let address = try existingStream(nil, arn: streamARN, in: context)
         guard let index = streams[address]!.consumers.firstIndex(where: { $0.name == name }) else {
-            throw AWSErrorReply(
-                status: 400,
-                type: "ResourceNotFoundException",
-                message: "Consumer \(name) under stream \(address.name) under account \(account) not found."
-            )
+            throw consumerNotFound(name, of: address)
         }
         return (address, index)
+    }
+
+    func consumerNotFound(_ name: String, of address: StreamAddress) -> AWSErrorReply {
+        AWSErrorReply(
+            status: 400,
+            type: "ResourceNotFoundException",
+            message: "Consumer \(name) under stream \(address.name) under account \(account) not found."
+        )
     }
 
     static func write(_ consumer: LocalConsumer, status: String, into object: inout JSONObjectWriter) {

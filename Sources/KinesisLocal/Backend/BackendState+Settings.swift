@@ -142,7 +142,7 @@ extension BackendState {
         var writer = JSONObjectWriter()
         writer.field("ShardLimit", accountLimits.shardLimit(in: context.region))
         writer.field("OpenShardCount", openShardCount(in: context.region))
-        writer.field("OnDemandStreamCount", streams.filter { $0.key.region == context.region && $0.value.mode == "ON_DEMAND" }.count)
+        writer.field("OnDemandStreamCount", onDemandStreamCount(in: context.region))
         writer.field("OnDemandStreamCountLimit", accountLimits.onDemandStreams)
         return writer.finish()
     }

@@ -42,6 +42,7 @@ extension BackendState {
     /// due; the last event of a closed shard carries its children and ends the stream, as does a deleted consumer
     /// or stream (with ResourceNotFoundException) and the end of its lifetime.
     mutating func step(_ subscription: inout ShardSubscription, now: Double) -> ShardSubscription.Step {
+        streams[subscription.address]?.trimExpired(now: now)
         guard let stream = streams[subscription.address],
             stream.consumers.contains(where: { $0.arn == subscription.consumerARN }),
             let shard = stream.shards.first(where: { $0.id == subscription.shardID })
@@ -52,7 +53,6 @@ extension BackendState {
                 message: "Consumer \(subscription.consumerARN) or its stream no longer exists."
             )))
         }
-        streams[subscription.address]?.trimExpired(now: now)
         var event = ByteBuffer()
         event.writeStaticString("{")
         let read = Self.writeRecords(

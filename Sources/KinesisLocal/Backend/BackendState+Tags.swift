@@ -24,11 +24,7 @@ extension BackendState {
             return .stream(address)
         case .consumer(_, let name, _):
             guard let index = stream.consumers.firstIndex(where: { $0.arn == text }) else {
-                throw AWSErrorReply(
-                    status: 400,
-                    type: "ResourceNotFoundException",
-                    message: "Consumer \(name) under stream \(address.name) under account \(account) not found."
-                )
+                throw consumerNotFound(name, of: address)
             }
             return .consumer(address, index: index)
         }

@@ -197,9 +197,14 @@ struct BackendState {
         )
     }
 
+    /// Streams in on-demand mode in `region`, against the account's quota there.
+    func onDemandStreamCount(in region: String) -> Int {
+        streams.reduce(0) { $0 + ($1.key.region == region && $1.value.mode == "ON_DEMAND" ? 1 : 0) }
+    }
+
     /// AWS's quota of on-demand streams per account and region.
     func checkOnDemandLimit(in region: String) throws(AWSErrorReply) {
-        let onDemand = streams.filter { $0.key.region == region && $0.value.mode == "ON_DEMAND" }.count
+        let onDemand = onDemandStreamCount(in: region)
         guard onDemand >= accountLimits.onDemandStreams else { return }
         throw AWSErrorReply(
             status: 400,
